@@ -1,0 +1,106 @@
+package dev.dynchan.cli;
+
+import ai.djl.Device;
+import com.google.gson.GsonBuilder;
+import dev.dynchan.engine.Engines;
+import dev.dynchan.models.Network;
+import dev.dynchan.nn.Context;
+import dev.dynchan.profile.LatencyBench;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Inference latency of one or more models, measured interleaved (A B A B ...) after warm-up; "
+                + "median/min/max ms, images/s and the ratio of each model's median to the first's.")
+final class BenchCommand implements Runnable {
+    @Option(names = "--model", required = true, description = "Model name; repeat to compare several")
+    List<String> models;
+
+    @Option(names = "--batch", description = "Batch size (default: 1)")
+    int batch = 1;
+
+    @Option(names = "--iterations", description = "Timed forwards per model (default: 30)")
+    int iterations = 30;
+
+    @Option(names = "--warmup", description = "Untimed forwards per model first (default: 5)")
+    int warmup = 5;
+
+    @Option(names = "--reference-path", description = "Disable inference fast paths (BN folding, Java kernels)")
+    boolean referencePath;
+
+    @Option(names = "--json", description = "Print JSON")
+    boolean json;
+
+    @Mixin
+    ModelArgs modelArgs = new ModelArgs();
+
+    @Mixin
+    EngineArgs engine = new EngineArgs();
+
+    @Override
+    public void run() {
+        if (batch < 1 || iterations < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--batch and --iterations must be >= 1, --warmup >= 0");
+        }
+        Device device = engine.start();
+        List<Network> nets = new ArrayList<>();
+        try {
+            for (String m : models) {
+                nets.add(Network.create(m, modelArgs.options(), device, engine.seed));
+            }
+            Context ctx = referencePath ? Context.evalReference() : Context.eval();
+            ProgressBar bar = json ? null : new ProgressBar("bench", iterations, "it");
+            List<LatencyBench.Result> results = LatencyBench.run(nets, batch, modelArgs.size(), warmup, iterations,
+                    ctx, bar == null ? null : bar::update);
+            if (bar != null) {
+                bar.done();
+            }
+            print(results);
+        } finally {
+            nets.forEach(Network::close);
+        }
+    }
+
+    private void print(List<LatencyBench.Result> results) {
+        double base = results.get(0).medianMs();
+        if (json) {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (LatencyBench.Result r : results) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("model", r.model());
+                row.put("median_ms", round(r.medianMs()));
+                row.put("min_ms", round(r.minMs()));
+                row.put("max_ms", round(r.maxMs()));
+                row.put("images_per_s", round(r.imagesPerSecond()));
+                row.put("speedup_vs_first", round(base / r.medianMs()));
+                rows.add(row);
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("results", rows);
+            out.put("batch", batch);
+            out.put("input_size", modelArgs.size());
+            out.put("threads", Engines.threads());
+            out.put("iterations", iterations);
+            out.put("warmup", warmup);
+            out.put("fast_path", !referencePath);
+            System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
+            return;
+        }
+        System.out.printf("batch %d, %dpx, %d threads, %d iterations after %d warm-up, fast path %s%n", batch,
+                modelArgs.size(), Engines.threads(), iterations, warmup, referencePath ? "off" : "on");
+        System.out.printf("%-22s %10s %10s %10s %12s %10s%n", "model", "median ms", "min ms", "max ms", "images/s",
+                "speed-up");
+        for (LatencyBench.Result r : results) {
+            System.out.printf("%-22s %10.2f %10.2f %10.2f %12.1f %9.2fx%n", r.model(), r.medianMs(), r.minMs(),
+                    r.maxMs(), r.imagesPerSecond(), base / r.medianMs());
+        }
+    }
+
+    private static double round(double v) { return Math.round(v * 1000.0) / 1000.0; }
+}

@@ -1,0 +1,63 @@
+package dev.dynchan.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.dynchan.io.Npy;
+import dev.dynchan.io.StateDicts;
+import dev.dynchan.models.Network;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = "Run a float32 NCHW .npy tensor through a model in eval mode and write the logits as .npy.")
+final class PredictCommand implements Runnable {
+    @Option(names = "--model", required = true, description = "Model name")
+    String model;
+
+    @Option(names = "--weights", required = true, description = "Weights (.safetensors or .npz, reference keys)")
+    Path weights;
+
+    @Option(names = "--input", required = true, description = "Input .npy, float32 [N,C,H,W]")
+    Path input;
+
+    @Option(names = "--output", description = "Output .npy for the logits, float32 [N,classes]")
+    Path output;
+
+    @Mixin
+    ModelArgs modelArgs = new ModelArgs();
+
+    @Mixin
+    EngineArgs engine = new EngineArgs();
+
+    @Override
+    public void run() {
+        ai.djl.Device device = engine.start();
+        try (Network net = Network.create(model, modelArgs.options(), device, engine.seed);
+             NDManager m = NDManager.newBaseManager(device)) {
+            StateDicts.load(net.module(), weights);
+            NDArray x = Npy.read(input, m);
+            checkInput(net, x);
+            NDArray logits = net.predict(x.toType(ai.djl.ndarray.types.DataType.FLOAT32, false));
+            if (output == null) {
+                throw new Main.UserException("--output is required for .npy input");
+            }
+            Npy.write(output, logits.toDevice(ai.djl.Device.cpu(), false));
+            System.out.printf("wrote %s %s%n", output, logits.getShape());
+        } catch (IOException e) {
+            throw new Main.UserException(output + ": cannot write (" + e.getMessage() + ")");
+        }
+    }
+
+    private void checkInput(Network net, NDArray x) {
+        var s = x.getShape();
+        int c = net.module().inChannels();
+        if (s.dimension() != 4 || s.get(1) != c) {
+            throw new Main.UserException(input + ": expected a float32 array [N," + c + ",H,W] for " + net.name()
+                    + " but got shape " + s);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.dynchan.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.dynchan.profile.OpRecord;
+
+/**
+ * BatchNorm2d with PyTorch semantics: momentum 0.1 (DJL's convention is 1 − momentum, converted here), unbiased
+ * running variance, eps 1e-5, and {@code num_batches_tracked} kept as an int64 buffer so checkpoints round-trip.
+ */
+public class BatchNorm2d extends Module {
+    public final int features;
+    public final float eps;
+    public final float momentum;
+    public final Tensor weight;
+    public final Tensor bias;
+    public final Tensor runningMean;
+    public final Tensor runningVar;
+    public final Tensor numBatchesTracked;
+
+    public BatchNorm2d(int features) {
+        this(features, 1e-5f, 0.1f);
+    }
+
+    public BatchNorm2d(int features, float eps, float momentum) {
+        this.features = features;
+        this.eps = eps;
+        this.momentum = momentum;
+        this.weight = parameter("weight", new Shape(features));
+        this.bias = parameter("bias", new Shape(features));
+        this.runningMean = buffer("running_mean", new Shape(features), DataType.FLOAT32);
+        this.runningVar = buffer("running_var", new Shape(features), DataType.FLOAT32);
+        this.numBatchesTracked = buffer("num_batches_tracked", new Shape(), DataType.INT64);
+    }
+
+    @Override
+    protected void resetParameters(NDManager m) {
+        Init.constant(weight, m, 1f);
+        Init.constant(bias, m, 0f);
+        Init.constant(runningMean, m, 0f);
+        Init.constant(runningVar, m, 1f);
+        Init.constant(numBatchesTracked, m, 0f);
+    }
+
+    @Override
+    public NDArray forward(NDArray x, Context ctx) {
+        if (x.getShape().dimension() != 4 || x.getShape().get(1) != features) {
+            throw new IllegalArgumentException(
+                    "layer '" + path() + "' expects input [N," + features + ",H,W] but got " + x.getShape());
+        }
+        if (ctx.training()) {
+            numBatchesTracked.value().addi(1);
+        }
+        NDArray y = ai.djl.nn.norm.BatchNorm.batchNorm(x, runningMean.value(), runningVar.value(), weight.value(),
+                bias.value(), 1, 1f - momentum, eps, ctx.training()).singletonOrThrow();
+        record(ctx, y);
+        return y;
+    }
+
+    void record(Context ctx, NDArray y) {
+        if (ctx.recorder() == null) {
+            return;
+        }
+        Shape s = y.getShape();
+        int n = (int) s.get(0);
+        long numel = s.size() / n;
+        ctx.recorder().record(new OpRecord(path(), "bn", s, 2L * features, new long[n], OpRecord.uniform(2 * numel, n)));
+    }
+
+    /** Per-channel scale γ/√(σ²+ε) and shift β − μ·scale of the eval-mode transform (used to fold into convs). */
+    NDArray[] evalAffine() {
+        NDArray scale = weight.value().div(runningVar.value().add(eps).sqrt());
+        NDArray shift = bias.value().sub(runningMean.value().mul(scale));
+        return new NDArray[] {scale, shift};
+    }
+
+    @Override
+    public String describe() {
+        return "BatchNorm2d(" + features + ")";
+    }
+}

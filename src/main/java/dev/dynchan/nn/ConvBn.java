@@ -1,0 +1,26 @@
+package dev.dynchan.nn;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Conv followed by BatchNorm. In training (or on the reference path) the two run as written; on the inference
+ * fast path the BN's eval-mode affine transform is folded into the conv weights once and cached on the conv,
+ * which removes one full pass over the activation per conv (about a fifth of ResNet-50's CPU time at batch 1).
+ */
+public final class ConvBn {
+    private ConvBn() { }
+
+    public static NDArray forward(Conv2d conv, BatchNorm2d bn, NDArray x, Context ctx) {
+        if (!ctx.fastPath()) {
+            if (ctx.training()) {
+                conv.invalidateCaches();
+            }
+            return bn.forward(conv.forward(x, ctx), ctx);
+        }
+        NDArray[] folded = conv.foldedWith(bn);
+        NDArray y = conv.apply(x, folded[0], folded[1]);
+        conv.record(ctx, x, y);
+        bn.record(ctx, y);
+        return y;
+    }
+}

@@ -1,0 +1,65 @@
+package dev.dynchan.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import dev.dynchan.profile.OpRecord;
+
+/**
+ * Parameter-free functional ops shared by every family. Each reports itself to the profiler with its
+ * ptflops-style count (activations: output numel; pooling: input numel), so no model has to count by hand.
+ */
+public final class Ops {
+    private Ops() { }
+
+    public static NDArray relu(NDArray x, Context ctx) {
+        NDArray y = ai.djl.nn.Activation.relu(x);
+        recordExtra(ctx, "relu", "act", y.getShape(), y.getShape().size());
+        return y;
+    }
+
+    public static NDArray gelu(NDArray x, Context ctx) {
+        NDArray y = ai.djl.nn.Activation.gelu(x);
+        recordExtra(ctx, "gelu", "act", y.getShape(), y.getShape().size());
+        return y;
+    }
+
+    public static NDArray maxPool2d(NDArray x, int kernel, int stride, int padding, Context ctx) {
+        NDArray y = ai.djl.nn.pooling.Pool.maxPool2d(x, new Shape(kernel, kernel), new Shape(stride, stride),
+                new Shape(padding, padding), false);
+        recordExtra(ctx, "maxpool", "pool", y.getShape(), x.getShape().size());
+        return y;
+    }
+
+    /** torch AvgPool2d defaults: ceil_mode false, count_include_pad true. */
+    public static NDArray avgPool2d(NDArray x, int kernel, int stride, int padding, Context ctx) {
+        NDArray y = ai.djl.nn.pooling.Pool.avgPool2d(x, new Shape(kernel, kernel), new Shape(stride, stride),
+                new Shape(padding, padding), false, true);
+        recordExtra(ctx, "avgpool", "pool", y.getShape(), x.getShape().size());
+        return y;
+    }
+
+    /** Global average pool keeping dims: [N,C,H,W] → [N,C,1,1] (sum over one flattened axis; no multi-axis mean). */
+    public static NDArray globalAvgPool(NDArray x, Context ctx) {
+        Shape s = x.getShape();
+        long hw = s.get(2) * s.get(3);
+        NDArray y = x.reshape(s.get(0), s.get(1), hw).mean(new int[] {2}, true).reshape(s.get(0), s.get(1), 1, 1);
+        recordExtra(ctx, "gap", "pool", y.getShape(), s.size());
+        return y;
+    }
+
+    /** Element-wise dropout (inverted scaling), a no-op outside training. */
+    public static NDArray dropout(NDArray x, float p, Context ctx) {
+        if (!ctx.training() || p <= 0f) {
+            return x;
+        }
+        return ai.djl.nn.norm.Dropout.dropout(x, p, true).singletonOrThrow();
+    }
+
+    private static void recordExtra(Context ctx, String name, String type, Shape out, long total) {
+        if (ctx.recorder() == null) {
+            return;
+        }
+        int n = (int) out.get(0);
+        ctx.recorder().record(new OpRecord(name, type, out, 0, new long[n], OpRecord.uniform(total / n, n)));
+    }
+}
