@@ -26,6 +26,8 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         Class<?> init = Engines.class; // static init sets offline mode before DJL loads
         CommandLine cl = new CommandLine(new Main());
+        cl.setOut(new java.io.PrintWriter(System.out, true));
+        cl.setErr(new java.io.PrintWriter(System.err, true));
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (isUserError(ex)) {
                 cmd.getErr().println("error: " + ex.getMessage());
