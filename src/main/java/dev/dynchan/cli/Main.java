@@ -41,7 +41,8 @@ public final class Main implements Runnable {
     /** Errors caused by the user's input: reported in one line without a stack trace. */
     static boolean isUserError(Throwable ex) {
         return ex instanceof IllegalArgumentException || ex instanceof dev.dynchan.io.WeightsException
-                || ex instanceof UserException || ex instanceof java.nio.file.NoSuchFileException;
+                || ex instanceof UserException || ex instanceof java.nio.file.NoSuchFileException
+                || ex instanceof dev.dynchan.data.DataException;
     }
 
     /** A user-facing error with a one-line message. */

@@ -13,7 +13,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = "Run a float32 NCHW .npy tensor through a model in eval mode and write the logits as .npy.")
+        description = {"Run inputs through a model in eval mode.",
+                "--input X.npy (float32 [N,C,H,W]) writes the logits to --output as float32 [N,classes] .npy;",
+                "--input an image file or a folder of images prints the top-5 classes per image",
+                "(resize shorter side to size/0.875, center crop, ImageNet normalisation unless --mean/--std)."})
 final class PredictCommand implements Runnable {
     @Option(names = "--model", required = true, description = "Model name")
     String model;
@@ -21,11 +24,23 @@ final class PredictCommand implements Runnable {
     @Option(names = "--weights", required = true, description = "Weights (.safetensors or .npz, reference keys)")
     Path weights;
 
-    @Option(names = "--input", required = true, description = "Input .npy, float32 [N,C,H,W]")
+    @Option(names = "--input", required = true, description = "Input .npy float32 [N,C,H,W], an image, or a folder of images")
     Path input;
 
-    @Option(names = "--output", description = "Output .npy for the logits, float32 [N,classes]")
+    @Option(names = "--output", description = "Output .npy for the logits, float32 [N,classes] (.npy input)")
     Path output;
+
+    @Option(names = "--labels", description = "Text file with one class name per line (image input)")
+    Path labels;
+
+    @Option(names = "--top", description = "Classes to print per image (default: 5)")
+    int top = 5;
+
+    @Option(names = "--mean", split = ",", description = "Normalisation mean per channel (default: ImageNet's)")
+    float[] mean;
+
+    @Option(names = "--std", split = ",", description = "Normalisation std per channel (default: ImageNet's)")
+    float[] std;
 
     @Mixin
     ModelArgs modelArgs = new ModelArgs();
@@ -39,12 +54,16 @@ final class PredictCommand implements Runnable {
         try (Network net = Network.create(model, modelArgs.options(), device, engine.seed);
              NDManager m = NDManager.newBaseManager(device)) {
             StateDicts.load(net.module(), weights);
+            if (!input.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".npy")) {
+                new ImagePredictor(net, modelArgs.size(), mean, std, labels, top).run(input, m);
+                return;
+            }
             NDArray x = Npy.read(input, m);
             checkInput(net, x);
-            NDArray logits = net.predict(x.toType(ai.djl.ndarray.types.DataType.FLOAT32, false));
             if (output == null) {
                 throw new Main.UserException("--output is required for .npy input");
             }
+            NDArray logits = net.predict(x.toType(ai.djl.ndarray.types.DataType.FLOAT32, false));
             Npy.write(output, logits.toDevice(ai.djl.Device.cpu(), false));
             System.out.printf("wrote %s %s%n", output, logits.getShape());
         } catch (IOException e) {

@@ -102,6 +102,47 @@ class CliTest {
     }
 
     @Test
+    void predictOnImageFolderPrintsTopFiveWithLabels() throws Exception {
+        Path weights = tmp.resolve("w.safetensors");
+        assertEquals(0, run("export", "--model", "resnet18", "--num-classes", "10", "--input-size", "32",
+                "--output", weights.toString()).code());
+        Path dir = Files.createDirectories(tmp.resolve("imgs"));
+        for (String name : new String[] {"a.png", "b.jpg"}) {
+            var img = new java.awt.image.BufferedImage(40, 30, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            for (int y = 0; y < 30; y++) for (int x = 0; x < 40; x++) img.setRGB(x, y, (x * 6) << 16 | (y * 8) << 8);
+            javax.imageio.ImageIO.write(img, name.endsWith("png") ? "png" : "jpg", dir.resolve(name).toFile());
+        }
+        Files.writeString(dir.resolve("notes.txt"), "ignored");
+        Path labels = tmp.resolve("labels.txt");
+        Files.writeString(labels, String.join("\n", "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"));
+        Run r = run("predict", "--model", "resnet18", "--num-classes", "10", "--input-size", "32", "--weights",
+                weights.toString(), "--input", dir.toString(), "--labels", labels.toString());
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(2, lines.length, r.out());
+        for (String line : lines) {
+            String[] parts = line.split("\t")[1].split("  ");
+            assertEquals(5, parts.length, line);
+            double prev = 1.0;
+            for (String part : parts) {
+                String[] kv = part.split(" ");
+                assertTrue(kv[0].matches("c[0-9]"), line);
+                double prob = Double.parseDouble(kv[1]);
+                assertTrue(prob <= prev + 1e-9, "sorted: " + line);
+                prev = prob;
+            }
+        }
+        Files.writeString(labels, "only\ntwo");
+        assertOneLineError(run("predict", "--model", "resnet18", "--num-classes", "10", "--input-size", "32",
+                "--weights", weights.toString(), "--input", dir.toString(), "--labels", labels.toString()),
+                "2 labels for a model with 10 classes");
+        Path broken = Files.createDirectories(tmp.resolve("broken")).resolve("x.png");
+        Files.writeString(broken, "not a png");
+        assertOneLineError(run("predict", "--model", "resnet18", "--num-classes", "10", "--input-size", "32",
+                "--weights", weights.toString(), "--input", broken.toString()), "x.png");
+    }
+
+    @Test
     void benchJsonReportsEveryModel() {
         Run r = run("bench", "--model", "resnet18", "--model", "resnet34", "--input-size", "32", "--iterations", "2",
                 "--warmup", "1", "--json", "--threads", "2");
