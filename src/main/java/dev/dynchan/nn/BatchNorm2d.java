@@ -59,6 +59,31 @@ public class BatchNorm2d extends Module {
         return y;
     }
 
+    /**
+     * Normalises the first C channels of a channel-prefix input (dynamic slicing) with the matching prefix of
+     * γ, β and the running statistics. The prefixes are views, so train-mode updates land in the shared buffers.
+     */
+    public NDArray forwardPrefix(NDArray x, Context ctx) {
+        long c = x.getShape().dimension() == 4 ? x.getShape().get(1) : -1;
+        if (c < 1 || c > features) {
+            throw new IllegalArgumentException("layer '" + path() + "' expects [N,C<=" + features + ",H,W] but got "
+                    + x.getShape());
+        }
+        if (c == features) {
+            return forward(x, ctx);
+        }
+        if (ctx.training()) {
+            numBatchesTracked.value().addi(1);
+        }
+        ai.djl.ndarray.index.NDIndex prefix = new ai.djl.ndarray.index.NDIndex(":{}", c);
+        NDManager m = x.getManager();
+        NDArray y = ai.djl.nn.norm.BatchNorm.batchNorm(x, runningMean.value().get(m, prefix),
+                runningVar.value().get(m, prefix), weight.value().get(m, prefix), bias.value().get(m, prefix), 1,
+                1f - momentum, eps, ctx.training()).singletonOrThrow();
+        record(ctx, y);
+        return y;
+    }
+
     void record(Context ctx, NDArray y) {
         if (ctx.recorder() == null) {
             return;
@@ -66,7 +91,7 @@ public class BatchNorm2d extends Module {
         Shape s = y.getShape();
         int n = (int) s.get(0);
         long numel = s.size() / n;
-        ctx.recorder().record(new OpRecord(path(), "bn", s, 2L * features, new long[n], OpRecord.uniform(2 * numel, n)));
+        ctx.recorder().record(new OpRecord(path(), "bn", s, 2L * s.get(1), new long[n], OpRecord.uniform(2 * numel, n)));
     }
 
     /** Per-channel scale γ/√(σ²+ε) and shift β − μ·scale of the eval-mode transform (used to fold into convs). */

@@ -49,24 +49,84 @@ public class Conv2d extends Module {
         return y;
     }
 
-    /** The convolution with given (possibly folded) weights; shape errors name this layer. */
-    NDArray apply(NDArray x, NDArray w, NDArray b) {
-        if (x.getShape().dimension() != 4 || x.getShape().get(1) != inChannels) {
-            throw new IllegalArgumentException(
-                    "layer '" + path() + "' expects input [N," + inChannels + ",H,W] but got " + x.getShape());
+    /**
+     * Dynamic slicing (DS-Net): runs the first {@code outPrefix} filters on however many leading input channels
+     * {@code x} has. The weight view is attached to {@code x}'s manager, so per-call slicing never accumulates in
+     * the model's manager. Depthwise convs keep one group per channel.
+     */
+    public NDArray forwardPrefix(NDArray x, int outPrefix, Context ctx) {
+        int cin = checkedChannels(x, true);
+        if (outPrefix < 1 || outPrefix > outChannels) {
+            throw new IllegalArgumentException("layer '" + path() + "': output prefix " + outPrefix
+                    + " outside 1.." + outChannels);
         }
-        return ai.djl.nn.convolutional.Conv2d.conv2d(x, w, b, new Shape(stride, stride), new Shape(padding, padding),
-                new Shape(1, 1), groups).singletonOrThrow();
+        boolean depthwise = groups == inChannels && groups == outChannels;
+        if (!depthwise && groups != 1) {
+            throw new IllegalArgumentException("layer '" + path() + "': channel slicing needs groups 1 or depthwise");
+        }
+        if (depthwise && outPrefix != cin) {
+            throw new IllegalArgumentException("layer '" + path() + "': depthwise prefix " + outPrefix
+                    + " must equal the input's " + cin + " channels");
+        }
+        NDManager m = x.getManager();
+        NDArray w = weight.value().get(m, depthwise ? new ai.djl.ndarray.index.NDIndex(":{}", outPrefix)
+                : new ai.djl.ndarray.index.NDIndex(":{}, :{}", outPrefix, cin));
+        NDArray b = bias == null ? null : bias.value().get(m, new ai.djl.ndarray.index.NDIndex(":{}", outPrefix));
+        NDArray y = conv(x, w, b, depthwise ? outPrefix : 1);
+        record(ctx, x, y);
+        return y;
     }
 
-    /** MACs: every output element costs (in/groups)·k² multiply-accumulates; the bias is not counted. */
+    /**
+     * Channel gating (FBS): computes only the filters listed in {@code outIndex} (int64 [k]); the output holds
+     * those k channels in the given order. Gathered weights live in {@code x}'s manager.
+     */
+    public NDArray forwardSubset(NDArray x, NDArray outIndex, Context ctx) {
+        checkedChannels(x, false);
+        if (groups != 1) {
+            throw new IllegalArgumentException("layer '" + path() + "': channel subsets need groups 1");
+        }
+        NDManager m = x.getManager();
+        NDArray w = weight.value().get(m, new ai.djl.ndarray.index.NDIndex("{}", outIndex));
+        NDArray b = bias == null ? null : bias.value().get(m, new ai.djl.ndarray.index.NDIndex("{}", outIndex));
+        NDArray y = conv(x, w, b, 1);
+        record(ctx, x, y);
+        return y;
+    }
+
+    /** The convolution with given (possibly folded) weights; shape errors name this layer. */
+    NDArray apply(NDArray x, NDArray w, NDArray b) {
+        checkedChannels(x, false);
+        return conv(x, w, b, groups);
+    }
+
+    private NDArray conv(NDArray x, NDArray w, NDArray b, int g) {
+        return ai.djl.nn.convolutional.Conv2d.conv2d(x, w, b, new Shape(stride, stride), new Shape(padding, padding),
+                new Shape(1, 1), g).singletonOrThrow();
+    }
+
+    private int checkedChannels(NDArray x, boolean prefixAllowed) {
+        Shape s = x.getShape();
+        long c = s.dimension() == 4 ? s.get(1) : -1;
+        if (c < 1 || c > inChannels || (!prefixAllowed && c != inChannels)) {
+            throw new IllegalArgumentException("layer '" + path() + "' expects input [N," + inChannels + ",H,W]"
+                    + (prefixAllowed ? " or a channel prefix of it" : "") + " but got " + s);
+        }
+        return (int) c;
+    }
+
+    /**
+     * MACs: every output element costs (input channels per group)·k² multiply-accumulates, counted from the
+     * channels that actually ran (prefix or subset); the bias is not counted.
+     */
     void record(Context ctx, NDArray x, NDArray y) {
         if (ctx.recorder() == null) {
             return;
         }
         Shape s = y.getShape();
-        long perSample = s.get(1) * s.get(2) * s.get(3) * (long) (inChannels / groups) * kernel * kernel;
-        long params = weight.shape().size() + (bias == null ? 0 : outChannels);
+        long cinPerGroup = groups == 1 ? x.getShape().get(1) : inChannels / groups;
+        long perSample = s.get(1) * s.get(2) * s.get(3) * cinPerGroup * kernel * kernel;
+        long params = s.get(1) * cinPerGroup * kernel * kernel + (bias == null ? 0 : s.get(1));
         int n = (int) s.get(0);
         // ptflops adds one op per output element for the bias; the MAC count (torchprofile) does not.
         long biasOps = bias == null ? 0 : s.size() / n;

@@ -21,7 +21,7 @@ import java.util.List;
 public record Profile(String model, Shape input, long params, long macs, long ptflops, long[] macsPerSample,
                       List<Row> layers) {
 
-    /** One counted op: layer path, type, output shape (batch 1), its parameters and MACs per image. */
+    /** One counted op: layer path, type, output shape (batch 1), its parameters and MACs per image (batch mean). */
     public record Row(String layer, String type, Shape output, long params, long macs) { }
 
     public static Profile of(Network net, int inputSize) {
@@ -38,17 +38,21 @@ public record Profile(String model, Shape input, long params, long macs, long pt
             net.module().forward(x, ctx);
         }
         long[] perSample = new long[batch];
-        long extra = 0;
+        long extraTotal = 0;
         List<Row> rows = new ArrayList<>();
         for (OpRecord r : records) {
             for (int i = 0; i < batch; i++) {
                 perSample[i] += r.macs()[i];
             }
-            extra += r.extra()[0];
-            if (r.params() > 0 || r.macs()[0] > 0) {
+            long rowMacs = 0;
+            for (int i = 0; i < batch; i++) {
+                extraTotal += r.extra()[i];
+                rowMacs += r.macs()[i];
+            }
+            if (r.params() > 0 || rowMacs > 0) {
                 long[] dims = r.outputShape().getShape().clone();
                 dims[0] = 1;
-                rows.add(new Row(r.layer(), r.type(), new Shape(dims), r.params(), r.macs()[0]));
+                rows.add(new Row(r.layer(), r.type(), new Shape(dims), r.params(), rowMacs / batch));
             }
         }
         long params = 0;
@@ -56,7 +60,8 @@ public record Profile(String model, Shape input, long params, long macs, long pt
         long total = 0;
         for (long v : perSample) total += v;
         long macs = total / batch;
-        return new Profile(net.name(), new Shape(1, in.get(1), inputSize, inputSize), params, macs, macs + extra,
+        return new Profile(net.name(), new Shape(1, in.get(1), inputSize, inputSize), params, macs,
+                macs + extraTotal / batch,
                 perSample, rows);
     }
 }

@@ -1,0 +1,100 @@
+package dev.dynchan.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import dev.dynchan.profile.OpRecord;
+import dev.dynchan.profile.OpRecorder;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Splits a batch into groups that take different paths (e.g. different widths chosen by a gate), runs each
+ * group as its own smaller batch, and merges the results back in the original sample order. Everything is built
+ * from differentiable index ops, so gradients reach every group; the profiler sees each group's ops attributed to
+ * the right samples of the full batch, so per-input MACs stay exact.
+ */
+public final class BatchRouting {
+    private BatchRouting() { }
+
+    /** The path a group takes: its sub-batch in, its output out (same batch size). */
+    @FunctionalInterface
+    public interface Path {
+        NDArray run(int group, NDArray subBatch, Context ctx);
+    }
+
+    /**
+     * @param groupOfSample group index of every sample (length N), each in [0, numGroups)
+     * @return the merged output, row i computed by the path of {@code groupOfSample[i]}
+     */
+    public static NDArray route(NDArray x, int[] groupOfSample, int numGroups, Path path, Context ctx) {
+        int n = (int) x.getShape().get(0);
+        if (groupOfSample.length != n) {
+            throw new IllegalArgumentException("routing: " + groupOfSample.length + " group ids for a batch of " + n);
+        }
+        List<int[]> members = members(groupOfSample, numGroups);
+        List<NDArray> outputs = new ArrayList<>();
+        long[] order = new long[n];
+        int pos = 0;
+        for (int g = 0; g < numGroups; g++) {
+            int[] ids = members.get(g);
+            if (ids.length == 0) {
+                continue;
+            }
+            NDArray sub = ids.length == n ? x : take(x, ids);
+            outputs.add(path.run(g, sub, ctx.recorder() == null ? ctx : ctx.withRecorder(remap(ctx.recorder(), ids, n))));
+            for (int id : ids) {
+                order[pos++] = id;
+            }
+        }
+        NDArray cat = outputs.size() == 1 ? outputs.get(0) : NDArrays.concat(new NDList(outputs), 0);
+        // cat row j holds sample order[j]; invert the permutation to restore the batch order.
+        long[] inverse = new long[n];
+        for (int j = 0; j < n; j++) {
+            inverse[(int) order[j]] = j;
+        }
+        boolean identity = true;
+        for (int i = 0; i < n && identity; i++) identity = inverse[i] == i;
+        return identity ? cat : cat.get(new NDIndex("{}", x.getManager().create(inverse)));
+    }
+
+    static List<int[]> members(int[] groupOfSample, int numGroups) {
+        int[] counts = new int[numGroups];
+        for (int g : groupOfSample) {
+            if (g < 0 || g >= numGroups) {
+                throw new IllegalArgumentException("routing: group id " + g + " outside 0.." + (numGroups - 1));
+            }
+            counts[g]++;
+        }
+        List<int[]> out = new ArrayList<>();
+        int[] fill = new int[numGroups];
+        for (int g = 0; g < numGroups; g++) out.add(new int[counts[g]]);
+        for (int i = 0; i < groupOfSample.length; i++) {
+            int g = groupOfSample[i];
+            out.get(g)[fill[g]++] = i;
+        }
+        return out;
+    }
+
+    /** Rows {@code ids} of {@code x} (a gather, differentiable), in {@code x}'s manager. */
+    public static NDArray take(NDArray x, int[] ids) {
+        long[] idx = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) idx[i] = ids[i];
+        return x.get(new NDIndex("{}", x.getManager().create(idx)));
+    }
+
+    /** Re-indexes a sub-batch's per-sample counts onto the full batch (other samples get 0). */
+    static OpRecorder remap(OpRecorder parent, int[] ids, int n) {
+        return r -> {
+            long[] macs = new long[n];
+            long[] extra = new long[n];
+            for (int i = 0; i < ids.length; i++) {
+                macs[ids[i]] = r.macs()[i];
+                extra[ids[i]] = r.extra()[i];
+            }
+            parent.record(new OpRecord(r.layer(), r.type(), r.outputShape(), r.params(), macs, extra));
+        };
+    }
+}
