@@ -28,8 +28,9 @@ final class BenchCommand implements Runnable {
     @Option(names = "--iterations", description = "Timed forwards per model (default: 30)")
     int iterations = 30;
 
-    @Option(names = "--warmup", description = "Untimed forwards per model first (default: 5)")
-    int warmup = 5;
+    @Option(names = "--warmup", description = "Untimed forwards per model first (default: 10; libtorch's allocator "
+            + "needs a few passes to reach steady state)")
+    int warmup = 10;
 
     @Option(names = "--reference-path", description = "Disable inference fast paths (BN folding, Java kernels)")
     boolean referencePath;
