@@ -14,8 +14,8 @@ import java.util.Map;
  * Where inference time goes, per top-level block and per op type, without instrumenting modules: every counted op
  * reports to the {@link OpRecorder} right after it ran (CPU ops are synchronous), so the wall time between two
  * consecutive records is the cost of the later op plus any uncounted ops just before it (residual adds, reshapes,
- * softmax go to the next counted op). Groups are the first two components of the layer path ({@code layer1.0},
- * {@code blocks.3}); functional ops (relu, maxpool) join the group of the last module seen.
+ * softmax go to the next counted op). Groups are the first two components of deeper layer paths ({@code layer1.0},
+ * {@code blocks.3}), else the first ({@code conv1}); functional ops (relu, maxpool) join the group of the last module seen.
  */
 public final class LayerTimes {
     private LayerTimes() { }
@@ -41,7 +41,10 @@ public final class LayerTimes {
                     if (timed) {
                         double ms = (now - last[0]) / 1e6;
                         byGroup.merge(group[0], ms, Double::sum);
-                        byType.merge(op.type(), ms, Double::sum);
+                        // functional ops carry their name instead of a path: "pool/maxpool", "act/relu"
+                        String type = op.layer().contains(".") || op.type().equals("conv") || op.type().equals("linear")
+                                ? op.type() : op.type() + "/" + op.layer();
+                        byType.merge(type, ms, Double::sum);
                     }
                     last[0] = System.nanoTime();
                 };
@@ -64,7 +67,7 @@ public final class LayerTimes {
 
     static String groupOf(String layer) {
         String[] parts = layer.split("\\.");
-        if (parts.length >= 2 && parts[1].chars().allMatch(Character::isDigit)) {
+        if (parts.length >= 3 && parts[1].chars().allMatch(Character::isDigit)) {
             return parts[0] + "." + parts[1];
         }
         return parts[0];
