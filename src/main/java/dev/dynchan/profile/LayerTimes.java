@@ -15,7 +15,7 @@ import java.util.Map;
  * reports to the {@link OpRecorder} right after it ran (CPU ops are synchronous), so the wall time between two
  * consecutive records is the cost of the later op plus any uncounted ops just before it (residual adds, reshapes,
  * softmax go to the next counted op). Groups are the first two components of deeper layer paths ({@code layer1.0},
- * {@code blocks.3}), else the first ({@code conv1}); functional ops (relu, maxpool) join the group of the last module seen.
+ * {@code blocks.3}), else the first ({@code conv1}); functional ops (type act/pool: relu, maxpool) join the group of the last module seen.
  */
 public final class LayerTimes {
     private LayerTimes() { }
@@ -35,15 +35,15 @@ public final class LayerTimes {
                 long[] last = new long[1];
                 OpRecorder rec = op -> {
                     long now = System.nanoTime();
-                    if (op.layer().contains(".") || op.type().equals("conv") || op.type().equals("linear")) {
+                    boolean functional = op.type().equals("act") || op.type().equals("pool");
+                    if (!functional) {
                         group[0] = groupOf(op.layer());
                     }
                     if (timed) {
                         double ms = (now - last[0]) / 1e6;
                         byGroup.merge(group[0], ms, Double::sum);
                         // functional ops carry their name instead of a path: "pool/maxpool", "act/relu"
-                        String type = op.layer().contains(".") || op.type().equals("conv") || op.type().equals("linear")
-                                ? op.type() : op.type() + "/" + op.layer();
+                        String type = functional ? op.type() + "/" + op.layer() : op.type();
                         byType.merge(type, ms, Double::sum);
                     }
                     last[0] = System.nanoTime();
