@@ -10,6 +10,7 @@ import dev.dynchan.nn.Init;
 import dev.dynchan.nn.LayerNorm;
 import dev.dynchan.nn.Linear;
 import dev.dynchan.nn.Module;
+import dev.dynchan.nn.Sequential;
 import dev.dynchan.nn.Tensor;
 import dev.dynchan.nn.TransformerBlock;
 
@@ -75,7 +76,7 @@ public class VitMax extends ImageClassifier {
         }
         posEmbed = parameter("pos_embed", new Shape(1, (long) c.grid() * c.grid(), c.embedDim())).noWeightDecay(true);
         patchEmbed = register("patch_embed", new PatchEmbed(c.inChannels(), c.embedDim(), c.patch()));
-        dev.dynchan.nn.Sequential seq = register("blocks", new dev.dynchan.nn.Sequential());
+        Sequential seq = register("blocks", new Sequential());
         for (int i = 0; i < c.depth(); i++) {
             float dpr = c.depth() > 1 ? c.dropPathRate() * i / (c.depth() - 1) : 0f;
             TransformerBlock b = c.maxMixers()

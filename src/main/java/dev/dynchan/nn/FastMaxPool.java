@@ -37,11 +37,14 @@ public final class FastMaxPool {
 
     private FastMaxPool() { }
 
-    /** Whether the fast kernel can run on {@code x} (CPU float32, supported geometry); otherwise use libtorch. */
+    /**
+     * Whether the fast kernel can run on {@code x}: CPU float32, supported geometry, and no autograd recording (the
+     * kernel has no backward, so inside a GradientCollector libtorch's differentiable op is used instead).
+     */
     public static boolean supports(NDArray x, int kernel, int stride, int padding) {
         return x.getDevice().getDeviceType().equals(Device.Type.CPU) && x.getDataType() == DataType.FLOAT32
                 && kernel >= 1 && stride >= 1 && padding >= 0 && 2 * padding <= kernel
-                && x.getManager() instanceof PtNDManager;
+                && x.getManager() instanceof PtNDManager && !JniUtils.isGradMode();
     }
 
     static int outSize(long in, int kernel, int stride, int padding) {

@@ -72,5 +72,9 @@ class FastMaxPoolTest {
         NDArray xt = m.randomNormal(new Shape(2, 15, 15, 16)).transpose(0, 3, 1, 2);
         assertArrayEquals(torchPool(xt, 3, 1, 1).toFloatArray(), FastMaxPool.nchw(xt, 3, 1, 1).toFloatArray(), 0f);
         assertTrue(FastMaxPool.supports(x, 3, 1, 1));
+        try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+            org.junit.jupiter.api.Assertions.assertFalse(FastMaxPool.supports(x, 3, 1, 1),
+                    "no Java kernel while autograd records (it has no backward)");
+        }
     }
 }
