@@ -35,6 +35,9 @@ final class BenchCommand implements Runnable {
     @Option(names = "--reference-path", description = "Disable inference fast paths (BN folding, Java kernels)")
     boolean referencePath;
 
+    @Option(names = "--layers", description = "Also print per-block and per-op-type wall time of the first model")
+    boolean layers;
+
     @Option(names = "--json", description = "Print JSON")
     boolean json;
 
@@ -63,6 +66,10 @@ final class BenchCommand implements Runnable {
                 bar.done();
             }
             print(results);
+            if (layers) {
+                dev.dynchan.profile.LayerTimes.print(dev.dynchan.profile.LayerTimes.measure(nets.get(0), batch,
+                        modelArgs.size(), warmup, iterations, ctx), nets.get(0).name(), System.out);
+            }
         } finally {
             nets.forEach(Network::close);
         }
