@@ -31,6 +31,7 @@ public final class ModelRegistry {
     private static ModelRegistry build() {
         ModelRegistry r = new ModelRegistry();
         ResNet.registerAll(r);
+        PiXResNet.registerAll(r);
         return r;
     }
 
