@@ -2,7 +2,6 @@ package dev.dynchan.nn;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -25,8 +24,8 @@ import ai.djl.ndarray.types.Shape;
  * inference fast path with CPU float32 tensors a single-pass Vector-API kernel ({@link PiXKernel}) computes only the
  * branch each group takes; any other device falls back to the composite, so the same model runs on CUDA libtorch.
  *
- * <p>Known deviations from the CUDA kernel, both only for non-finite inputs: a group whose values are all −∞ gives
- * p·(−∞) instead of p·(−FLT_MAX), and NaN propagates through the max branch instead of being skipped.
+ * <p>Non-finite inputs: like the CUDA kernel, the max skips NaN. A group whose values are all −∞ or NaN gives
+ * p·(−FLT_MAX) in the Java kernel (as the CUDA kernel) but p·x[first channel] in the composite.
  */
 public final class PiX {
     /** The threshold the reference uses everywhere. */
@@ -89,6 +88,30 @@ public final class PiX {
     }
 
     /**
+     * Index of the first maximum along axis 2 of (N, G, ζ, H, W), as the reference kernel scans: a running maximum
+     * starting at −FLT_MAX, replaced only on strict {@code >} (so ties keep the lowest index and NaN is skipped).
+     * Written as ζ element-wise steps because libtorch's argmax over a strided axis is ~25× slower than the op.
+     */
+    static NDArray firstArgMax(NDArray grouped, int zeta) {
+        NDManager m = grouped.getManager();
+        NDArray best = m.create(-Float.MAX_VALUE).toType(grouped.getDataType(), false); // broadcasts
+        NDArray index = m.create(0L);
+        for (int k = 0; k < zeta; k++) {
+            NDArray v = grouped.get(new ai.djl.ndarray.index.NDIndex(":, :, {}", k));
+            NDArray better = v.gt(best);
+            best = where(better, v, best);
+            index = where(better, m.create((long) k), index);
+        }
+        return index;
+    }
+
+    /** torch.where with broadcasting (DJL's NDArrays.where insists on equal shapes). */
+    private static NDArray where(NDArray cond, NDArray a, NDArray b) {
+        return ai.djl.pytorch.jni.JniUtils.where((ai.djl.pytorch.engine.PtNDArray) cond,
+                (ai.djl.pytorch.engine.PtNDArray) a, (ai.djl.pytorch.engine.PtNDArray) b);
+    }
+
+    /**
      * The differentiable composite (training path and reference for the kernel). Gradients: pick branch → p·g to
      * the first arg-max channel only, ∂p = Σ_hw max·g; mix branch → p·g/ζ to every channel, ∂p = Σ_hw g·sum/ζ.
      */
@@ -115,13 +138,11 @@ public final class PiX {
             forSum = x.concat(m.zeros(padShape, x.getDataType()), 1);
         }
         NDArray grouped = forMax.reshape(n, g, zeta, h, w);
-        // First arg-max per pixel (torch.argmax returns the first maximal index), then gather: the gradient goes to
-        // exactly that channel.
-        NDArray first = grouped.stopGradient().argMax(2).expandDims(2);
-        NDArray picked = grouped.gather(first, 2).squeeze(2);
+        NDArray first = firstArgMax(grouped.stopGradient(), zeta).expandDims(2);
+        NDArray picked = grouped.gather(first, 2).squeeze(2); // the gradient goes to exactly that channel
         NDArray mixed = forSum.reshape(n, g, zeta, h, w).sum(new int[] {2}).div(zeta);
-        NDArray useMax = p.stopGradient().lt(tau).broadcast(picked.getShape());
-        NDArray chosen = NDArrays.where(useMax, picked, mixed);
+        NDArray useMax = p.stopGradient().lt(tau);
+        NDArray chosen = where(useMax, picked, mixed);
         return chosen.mul(p);
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.nio.ByteBuffer;
@@ -33,6 +34,61 @@ final class PiXKernel {
         float[] pv = new float[n * g];
         p.toByteBuffer(true).order(NATIVE).asFloatBuffer().get(pv);
         return forward(x, pv, zeta, tau);
+    }
+
+    /**
+     * The whole squeezer in one call: p = sigmoid(W·GAP(x)) computed in Java (GAP with SIMD over each plane, then a
+     * matrix-vector product per sample reading W through a zero-copy view), then y = PiX(x, p). This replaces five
+     * small libtorch ops per block (reshape, mean, reshape, conv, sigmoid), each a parallel region.
+     *
+     * @param weight the conv_sqz weight (G, C, 1, 1), CPU float32
+     */
+    static NDArray squeeze(NDArray x, NDArray weight, int zeta, float tau) {
+        Shape s = x.getShape();
+        int n = (int) s.get(0);
+        int c = (int) s.get(1);
+        int hw = (int) (s.get(2) * s.get(3));
+        int g = PiX.groups(c, zeta);
+        ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
+        ByteBuffer wb = weight.toByteBuffer(true).order(NATIVE);
+        float[] mean = new float[n * c];
+        for (int i = 0; i < n * c; i++) {
+            mean[i] = planeSum(xb, i * hw * 4, hw) / hw;
+        }
+        float[] p = new float[n * g];
+        int bound = S.loopBound(c);
+        for (int o = 0; o < g; o++) {
+            int row = o * c * 4;
+            for (int ni = 0; ni < n; ni++) {
+                int base = ni * c;
+                FloatVector acc = FloatVector.zero(S);
+                int j = 0;
+                for (; j < bound; j += S.length()) {
+                    acc = FloatVector.fromByteBuffer(S, wb, row + 4 * j, NATIVE)
+                            .fma(FloatVector.fromArray(S, mean, base + j), acc);
+                }
+                float z = acc.reduceLanes(VectorOperators.ADD);
+                for (; j < c; j++) {
+                    z += wb.getFloat(row + 4 * j) * mean[base + j];
+                }
+                p[ni * g + o] = (float) (1.0 / (1.0 + Math.exp(-z)));
+            }
+        }
+        return forward(x, p, zeta, tau);
+    }
+
+    private static float planeSum(ByteBuffer x, int off, int hw) {
+        FloatVector acc = FloatVector.zero(S);
+        int j = 0;
+        int bound = S.loopBound(hw);
+        for (; j < bound; j += S.length()) {
+            acc = acc.add(FloatVector.fromByteBuffer(S, x, off + 4 * j, NATIVE));
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; j < hw; j++) {
+            sum += x.getFloat(off + 4 * j);
+        }
+        return sum;
     }
 
     /** Same with the probabilities given as a Java array [N·G]. */
@@ -75,24 +131,32 @@ final class PiXKernel {
         }
     }
 
-    /** Max over k channels (plane stride hw), then ×p. */
+    /**
+     * Max over k channels (plane stride hw), then ×p. As the reference kernel: the running max starts at −FLT_MAX and
+     * is replaced on strict {@code >}, so NaN is skipped and an all-(−∞) group gives −FLT_MAX.
+     */
     private static void pick(ByteBuffer x, int in, int k, ByteBuffer y, int out, int hw, float p) {
         int plane = 4 * hw;
         int j = 0;
         int bound = S.loopBound(hw);
+        FloatVector lowest = FloatVector.broadcast(S, -Float.MAX_VALUE);
         for (; j < bound; j += S.length()) {
             int o = in + 4 * j;
-            FloatVector m = FloatVector.fromByteBuffer(S, x, o, NATIVE);
-            for (int c = 1; c < k; c++) {
-                m = m.max(FloatVector.fromByteBuffer(S, x, o + c * plane, NATIVE));
+            FloatVector m = lowest;
+            for (int c = 0; c < k; c++) {
+                FloatVector v = FloatVector.fromByteBuffer(S, x, o + c * plane, NATIVE);
+                m = m.blend(v, v.compare(VectorOperators.GT, m));
             }
             m.mul(p).intoByteBuffer(y, out + 4 * j, NATIVE);
         }
         for (; j < hw; j++) {
             int o = in + 4 * j;
-            float m = x.getFloat(o);
-            for (int c = 1; c < k; c++) {
-                m = Math.max(m, x.getFloat(o + c * plane));
+            float m = -Float.MAX_VALUE;
+            for (int c = 0; c < k; c++) {
+                float v = x.getFloat(o + c * plane);
+                if (v > m) {
+                    m = v;
+                }
             }
             y.putFloat(out + 4 * j, m * p);
         }

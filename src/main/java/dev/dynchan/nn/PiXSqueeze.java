@@ -44,6 +44,11 @@ public class PiXSqueeze extends Conv2d {
 
     @Override
     public NDArray forward(NDArray x, Context ctx) {
+        if (ctx.fastPath() && ctx.recorder() == null && PiX.kernelApplies(x, weight.value())
+                && x.getShape().dimension() == 4 && x.getShape().get(1) == channels) {
+            // Inference on CPU: predictor and PiX fused in Java on the calling thread (tested against the composite).
+            return PiXKernel.squeeze(x, weight.value(), pix.zeta, pix.tau);
+        }
         return pix.forward(x, probabilities(x, ctx), ctx);
     }
 
