@@ -192,4 +192,28 @@ class PiXTest {
             }
         }
     }
+
+    @Test
+    void fusedSqueezerEqualsReferencePath() {
+        // GAP → conv_sqz → sigmoid → PiX fused in Java against the libtorch reference, ζ = 1, 2, 4 and batch 2.
+        for (int zeta : new int[] {1, 2, 4}) {
+            try (NDManager s = m.newSubManager()) {
+                PiXSqueeze sqz = new PiXSqueeze(24, zeta);
+                sqz.assignPaths("sqz");
+                Engine.getInstance().setRandomSeed(11 + zeta);
+                sqz.initialize(s);
+                NDArray x = s.randomNormal(new Shape(2, 24, 9, 7)).add(0.3f);
+                NDArray p = sqz.probabilities(x, Context.evalReference());
+                float[] ref = sqz.forward(x, Context.evalReference()).toFloatArray();
+                float[] fast = sqz.forward(x, Context.eval()).toFloatArray();
+                assertEquals(ref.length, fast.length);
+                for (float v : p.toFloatArray()) {
+                    assertTrue(Math.abs(v - 0.5f) > 1e-4f, "test needs p away from tau: " + v);
+                }
+                for (int i = 0; i < ref.length; i++) {
+                    assertEquals(ref[i], fast[i], 1e-5f * Math.max(1f, Math.abs(ref[i])), "zeta " + zeta + " at " + i);
+                }
+            }
+        }
+    }
 }
