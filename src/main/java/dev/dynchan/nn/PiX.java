@@ -90,7 +90,8 @@ public final class PiX {
     /**
      * Index of the first maximum along axis 2 of (N, G, ζ, H, W), as the reference kernel scans: a running maximum
      * starting at −FLT_MAX, replaced only on strict {@code >} (so ties keep the lowest index and NaN is skipped).
-     * Written as ζ element-wise steps because libtorch's argmax over a strided axis is ~25× slower than the op.
+     * Written as ζ element-wise steps because libtorch's argmax over a strided axis is ~25× slower than the op;
+     * CPU float32 tensors use the equivalent Java scan {@link PiXKernel#firstArgMax} instead.
      */
     static NDArray firstArgMax(NDArray grouped, int zeta) {
         NDManager m = grouped.getManager();
@@ -138,7 +139,8 @@ public final class PiX {
             forSum = x.concat(m.zeros(padShape, x.getDataType()), 1);
         }
         NDArray grouped = forMax.reshape(n, g, zeta, h, w);
-        NDArray first = firstArgMax(grouped.stopGradient(), zeta).expandDims(2);
+        NDArray first = (kernelApplies(x, p) ? PiXKernel.firstArgMax(x.stopGradient(), zeta)
+                : firstArgMax(grouped.stopGradient(), zeta)).expandDims(2);
         NDArray picked = grouped.gather(first, 2).squeeze(2); // the gradient goes to exactly that channel
         NDArray mixed = forSum.reshape(n, g, zeta, h, w).sum(new int[] {2}).div(zeta);
         NDArray useMax = p.stopGradient().lt(tau);

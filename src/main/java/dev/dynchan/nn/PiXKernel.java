@@ -77,6 +77,59 @@ final class PiXKernel {
         return forward(x, p, zeta, tau);
     }
 
+    /**
+     * Index (within its group) of the first maximum of every (n, group, pixel), scanning like the reference kernel
+     * (running max from −FLT_MAX, strict {@code >}): (N, G, H, W) int64. The routing decision of the differentiable
+     * composite on CPU, which carries no gradient itself; the gather that uses it does.
+     */
+    static NDArray firstArgMax(NDArray x, int zeta) {
+        Shape s = x.getShape();
+        int n = (int) s.get(0);
+        int c = (int) s.get(1);
+        int hw = (int) (s.get(2) * s.get(3));
+        int g = PiX.groups(c, zeta);
+        NDArray idx = x.getManager().create(new Shape(n, g, s.get(2), s.get(3)), DataType.FLOAT32);
+        ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
+        ByteBuffer ib = idx.toByteBuffer(true).order(NATIVE);
+        FloatVector lowest = FloatVector.broadcast(S, -Float.MAX_VALUE);
+        FloatVector zero = FloatVector.zero(S);
+        int plane = 4 * hw;
+        int bound = S.loopBound(hw);
+        for (int ni = 0; ni < n; ni++) {
+            for (int gi = 0; gi < g; gi++) {
+                int c0 = gi * zeta;
+                int k = Math.min(zeta, c - c0);
+                int in = (ni * c + c0) * plane;
+                int out = (ni * g + gi) * plane;
+                int j = 0;
+                for (; j < bound; j += S.length()) {
+                    FloatVector best = lowest;
+                    FloatVector arg = zero;
+                    for (int ch = 0; ch < k; ch++) {
+                        FloatVector v = FloatVector.fromByteBuffer(S, xb, in + ch * plane + 4 * j, NATIVE);
+                        jdk.incubator.vector.VectorMask<Float> better = v.compare(VectorOperators.GT, best);
+                        best = best.blend(v, better);
+                        arg = arg.blend(ch, better);
+                    }
+                    arg.intoByteBuffer(ib, out + 4 * j, NATIVE);
+                }
+                for (; j < hw; j++) {
+                    float best = -Float.MAX_VALUE;
+                    int arg = 0;
+                    for (int ch = 0; ch < k; ch++) {
+                        float v = xb.getFloat(in + ch * plane + 4 * j);
+                        if (v > best) {
+                            best = v;
+                            arg = ch;
+                        }
+                    }
+                    ib.putFloat(out + 4 * j, arg);
+                }
+            }
+        }
+        return idx.toType(DataType.INT64, false);
+    }
+
     private static float planeSum(ByteBuffer x, int off, int hw) {
         FloatVector acc = FloatVector.zero(S);
         int j = 0;

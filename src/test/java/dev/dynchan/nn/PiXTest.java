@@ -95,15 +95,17 @@ class PiXTest {
         // One group of ζ=4 at 3 pixels: (5,5,1,5), (2,7,7,0), (−1,−1,−1,−1); p=0.3 → pick.
         double[] x = {5, 2, -1, 5, 7, -1, 1, 7, -1, 5, 0, -1}; // channel-major: c0 pixels, c1 pixels, ...
         double[] g = {1, 2, 3};
-        double[][] r = run(x, new Shape(1, 4, 1, 3), new double[] {0.3}, new Shape(1, 1, 1, 1), g, 4,
-                DataType.FLOAT32);
-        assertArrayEquals(new double[] {1.5, 2.1, -0.3}, r[0], 1e-6);
-        double[] dx = new double[12];
-        dx[0] = 0.3 * 1;          // pixel 0: channel 0 first of three 5s
-        dx[3 + 1] = 0.3 * 2;      // pixel 1: channel 1 first of two 7s
-        dx[2] = 0.3 * 3;          // pixel 2: channel 0 of a constant group
-        assertArrayEquals(dx, r[1], 1e-6);
-        assertArrayEquals(new double[] {5 * 1 + 7 * 2 - 1 * 3}, r[2], 1e-5);
+        // float32 runs the Java first-arg-max scan, float64 the libtorch element-wise one: both must route alike.
+        for (DataType dt : new DataType[] {DataType.FLOAT32, DataType.FLOAT64}) {
+            double[][] r = run(x, new Shape(1, 4, 1, 3), new double[] {0.3}, new Shape(1, 1, 1, 1), g, 4, dt);
+            assertArrayEquals(new double[] {1.5, 2.1, -0.3}, r[0], 1e-6);
+            double[] dx = new double[12];
+            dx[0] = 0.3 * 1;          // pixel 0: channel 0 first of three 5s
+            dx[3 + 1] = 0.3 * 2;      // pixel 1: channel 1 first of two 7s
+            dx[2] = 0.3 * 3;          // pixel 2: channel 0 of a constant group
+            assertArrayEquals(dx, r[1], 1e-6);
+            assertArrayEquals(new double[] {5 * 1 + 7 * 2 - 1 * 3}, r[2], 1e-5);
+        }
     }
 
     @Test
