@@ -19,8 +19,12 @@ import java.util.Map;
         description = "Inference latency of one or more models, measured interleaved (A B A B ...) after warm-up; "
                 + "median/min/max ms, images/s and the ratio of each model's median to the first's.")
 final class BenchCommand implements Runnable {
-    @Option(names = "--model", required = true, description = "Model name; repeat to compare several")
+    @Option(names = "--model", description = "Model name; repeat to compare several")
     List<String> models;
+
+    @Option(names = "--op", description = "Single-op benchmark instead of models: 'pix' = PiX squeezer vs the 1x1 "
+            + "conv+BN+ReLU it replaces, [batch,256,56,56] -> 64 (zeta 4)")
+    String op;
 
     @Option(names = "--batch", description = "Batch size (default: 1)")
     int batch = 1;
@@ -53,6 +57,22 @@ final class BenchCommand implements Runnable {
             throw new IllegalArgumentException("--batch and --iterations must be >= 1, --warmup >= 0");
         }
         Device device = engine.start();
+        if ("pix".equals(op)) {
+            System.out.printf("op pix: [%d,256,56,56] -> 64, %d threads, %d iterations after %d warm-up%n", batch,
+                    Engines.threads(), iterations, warmup);
+            for (dev.dynchan.profile.OpBench.Result r
+                    : dev.dynchan.profile.OpBench.pixVsConv(batch, 256, 56, 4, warmup, iterations)) {
+                System.out.printf("%-52s median %8.3f ms  min %8.3f ms%n", r.variant(), r.medianMs(), r.minMs());
+            }
+            double[] sum = dev.dynchan.profile.OpBench.resnet50Squeezes(batch, warmup, iterations);
+            System.out.printf("sum over ResNet-50's 16 squeeze layers at 224: conv1x1+bn+relu %.3f ms, "
+                    + "PiX squeeze fused %.3f ms%n", sum[0], sum[1]);
+            return;
+        }
+        if (op != null || models == null || models.isEmpty()) {
+            throw new IllegalArgumentException(op != null ? "--op '" + op + "': the only op is 'pix'"
+                    : "give --model (repeatable) or --op pix");
+        }
         List<Network> nets = new ArrayList<>();
         try {
             for (String m : models) {

@@ -31,7 +31,10 @@ public final class ModelRegistry {
     private static ModelRegistry build() {
         ModelRegistry r = new ModelRegistry();
         ResNet.registerAll(r);
-        PfResNet.registerAll(r); VitMax.registerAll(r); PitMax.registerAll(r);
+        PiXResNet.registerAll(r);
+        PfResNet.registerAll(r);
+        VitMax.registerAll(r);
+        PitMax.registerAll(r);
         return r;
     }
 

@@ -1,0 +1,252 @@
+package dev.dynchan.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Inference-only CPU kernels for PiX: one pass over the input on the calling thread, SIMD (Vector API) over each
+ * H·W plane, reading libtorch tensors through zero-copy {@code toByteBuffer(true)} views and writing into an
+ * uninitialised libtorch tensor ({@code torch.empty}), so no buffer is copied or zero-filled.
+ *
+ * <p>For every (sample, group) only the branch that group takes is computed. The arithmetic follows the composite
+ * ({@link PiX#composite}) step for step — max then ×p; sum in channel order, ÷ζ, then ×p; ζ = 1 is x·p — so the
+ * results are bit-identical to it for finite inputs (tested).
+ */
+final class PiXKernel {
+    private PiXKernel() { }
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+
+    /** y = PiX(x, p) for CPU float32 tensors already checked by {@link PiX#check}. */
+    static NDArray forward(NDArray x, NDArray p, int zeta, float tau) {
+        Shape s = x.getShape();
+        int n = (int) s.get(0);
+        int c = (int) s.get(1);
+        int g = PiX.groups(c, zeta);
+        float[] pv = new float[n * g];
+        p.toByteBuffer(true).order(NATIVE).asFloatBuffer().get(pv);
+        return forward(x, pv, zeta, tau);
+    }
+
+    /**
+     * The whole squeezer in one call: p = sigmoid(W·GAP(x)) computed in Java (GAP with SIMD over each plane, then a
+     * matrix-vector product per sample reading W through a zero-copy view), then y = PiX(x, p). This replaces five
+     * small libtorch ops per block (reshape, mean, reshape, conv, sigmoid), each a parallel region.
+     *
+     * @param weight the conv_sqz weight (G, C, 1, 1), CPU float32
+     */
+    static NDArray squeeze(NDArray x, NDArray weight, int zeta, float tau) {
+        Shape s = x.getShape();
+        int n = (int) s.get(0);
+        int c = (int) s.get(1);
+        int hw = (int) (s.get(2) * s.get(3));
+        int g = PiX.groups(c, zeta);
+        ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
+        ByteBuffer wb = weight.toByteBuffer(true).order(NATIVE);
+        float[] mean = new float[n * c];
+        for (int i = 0; i < n * c; i++) {
+            mean[i] = planeSum(xb, i * hw * 4, hw) / hw;
+        }
+        float[] p = new float[n * g];
+        int bound = S.loopBound(c);
+        for (int o = 0; o < g; o++) {
+            int row = o * c * 4;
+            for (int ni = 0; ni < n; ni++) {
+                int base = ni * c;
+                FloatVector acc = FloatVector.zero(S);
+                int j = 0;
+                for (; j < bound; j += S.length()) {
+                    acc = FloatVector.fromByteBuffer(S, wb, row + 4 * j, NATIVE)
+                            .fma(FloatVector.fromArray(S, mean, base + j), acc);
+                }
+                float z = acc.reduceLanes(VectorOperators.ADD);
+                for (; j < c; j++) {
+                    z += wb.getFloat(row + 4 * j) * mean[base + j];
+                }
+                p[ni * g + o] = (float) (1.0 / (1.0 + Math.exp(-z)));
+            }
+        }
+        return forward(x, p, zeta, tau);
+    }
+
+    /**
+     * Index (within its group) of the first maximum of every (n, group, pixel), scanning like the reference kernel
+     * (running max from −FLT_MAX, strict {@code >}): (N, G, H, W) int64. The routing decision of the differentiable
+     * composite on CPU, which carries no gradient itself; the gather that uses it does.
+     */
+    static NDArray firstArgMax(NDArray x, int zeta) {
+        Shape s = x.getShape();
+        int n = (int) s.get(0);
+        int c = (int) s.get(1);
+        int hw = (int) (s.get(2) * s.get(3));
+        int g = PiX.groups(c, zeta);
+        NDArray idx = x.getManager().create(new Shape(n, g, s.get(2), s.get(3)), DataType.FLOAT32);
+        ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
+        ByteBuffer ib = idx.toByteBuffer(true).order(NATIVE);
+        FloatVector lowest = FloatVector.broadcast(S, -Float.MAX_VALUE);
+        FloatVector zero = FloatVector.zero(S);
+        int plane = 4 * hw;
+        int bound = S.loopBound(hw);
+        for (int ni = 0; ni < n; ni++) {
+            for (int gi = 0; gi < g; gi++) {
+                int c0 = gi * zeta;
+                int k = Math.min(zeta, c - c0);
+                int in = (ni * c + c0) * plane;
+                int out = (ni * g + gi) * plane;
+                int j = 0;
+                for (; j < bound; j += S.length()) {
+                    FloatVector best = lowest;
+                    FloatVector arg = zero;
+                    for (int ch = 0; ch < k; ch++) {
+                        FloatVector v = FloatVector.fromByteBuffer(S, xb, in + ch * plane + 4 * j, NATIVE);
+                        jdk.incubator.vector.VectorMask<Float> better = v.compare(VectorOperators.GT, best);
+                        best = best.blend(v, better);
+                        arg = arg.blend(ch, better);
+                    }
+                    arg.intoByteBuffer(ib, out + 4 * j, NATIVE);
+                }
+                for (; j < hw; j++) {
+                    float best = -Float.MAX_VALUE;
+                    int arg = 0;
+                    for (int ch = 0; ch < k; ch++) {
+                        float v = xb.getFloat(in + ch * plane + 4 * j);
+                        if (v > best) {
+                            best = v;
+                            arg = ch;
+                        }
+                    }
+                    ib.putFloat(out + 4 * j, arg);
+                }
+            }
+        }
+        return idx.toType(DataType.INT64, false);
+    }
+
+    /** Sum of one plane; four independent SIMD accumulators so the adds do not wait on each other. */
+    private static float planeSum(ByteBuffer x, int off, int hw) {
+        int l = S.length();
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int j = 0;
+        for (; j + 4 * l <= hw; j += 4 * l) {
+            int o = off + 4 * j;
+            a0 = a0.add(FloatVector.fromByteBuffer(S, x, o, NATIVE));
+            a1 = a1.add(FloatVector.fromByteBuffer(S, x, o + 4 * l, NATIVE));
+            a2 = a2.add(FloatVector.fromByteBuffer(S, x, o + 8 * l, NATIVE));
+            a3 = a3.add(FloatVector.fromByteBuffer(S, x, o + 12 * l, NATIVE));
+        }
+        for (; j + l <= hw; j += l) {
+            a0 = a0.add(FloatVector.fromByteBuffer(S, x, off + 4 * j, NATIVE));
+        }
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; j < hw; j++) {
+            sum += x.getFloat(off + 4 * j);
+        }
+        return sum;
+    }
+
+    /** Same with the probabilities given as a Java array [N·G]. */
+    static NDArray forward(NDArray x, float[] p, int zeta, float tau) {
+        Shape s = x.getShape();
+        int n = (int) s.get(0);
+        int c = (int) s.get(1);
+        int hw = (int) (s.get(2) * s.get(3));
+        int g = PiX.groups(c, zeta);
+        NDArray y = x.getManager().create(new Shape(n, g, s.get(2), s.get(3)), DataType.FLOAT32);
+        ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
+        ByteBuffer yb = y.toByteBuffer(true).order(NATIVE);
+        for (int ni = 0; ni < n; ni++) {
+            for (int gi = 0; gi < g; gi++) {
+                int c0 = gi * zeta;
+                int k = Math.min(zeta, c - c0);
+                long in = ((long) ni * c + c0) * hw * 4;
+                long out = ((long) ni * g + gi) * hw * 4;
+                float pg = p[ni * g + gi];
+                if (zeta == 1) {
+                    scale(xb, (int) in, yb, (int) out, hw, pg);
+                } else if (pg < tau) {
+                    pick(xb, (int) in, k, yb, (int) out, hw, pg);
+                } else {
+                    mix(xb, (int) in, k, yb, (int) out, hw, zeta, pg);
+                }
+            }
+        }
+        return y;
+    }
+
+    private static void scale(ByteBuffer x, int in, ByteBuffer y, int out, int hw, float p) {
+        int j = 0;
+        int bound = S.loopBound(hw);
+        for (; j < bound; j += S.length()) {
+            FloatVector.fromByteBuffer(S, x, in + 4 * j, NATIVE).mul(p).intoByteBuffer(y, out + 4 * j, NATIVE);
+        }
+        for (; j < hw; j++) {
+            y.putFloat(out + 4 * j, x.getFloat(in + 4 * j) * p);
+        }
+    }
+
+    /**
+     * Max over k channels (plane stride hw), then ×p. As the reference kernel: the running max starts at −FLT_MAX and
+     * is replaced on strict {@code >}, so NaN is skipped and an all-(−∞) group gives −FLT_MAX.
+     */
+    private static void pick(ByteBuffer x, int in, int k, ByteBuffer y, int out, int hw, float p) {
+        int plane = 4 * hw;
+        int j = 0;
+        int bound = S.loopBound(hw);
+        FloatVector lowest = FloatVector.broadcast(S, -Float.MAX_VALUE);
+        for (; j < bound; j += S.length()) {
+            int o = in + 4 * j;
+            FloatVector m = lowest;
+            for (int c = 0; c < k; c++) {
+                FloatVector v = FloatVector.fromByteBuffer(S, x, o + c * plane, NATIVE);
+                m = m.blend(v, v.compare(VectorOperators.GT, m));
+            }
+            m.mul(p).intoByteBuffer(y, out + 4 * j, NATIVE);
+        }
+        for (; j < hw; j++) {
+            int o = in + 4 * j;
+            float m = -Float.MAX_VALUE;
+            for (int c = 0; c < k; c++) {
+                float v = x.getFloat(o + c * plane);
+                if (v > m) {
+                    m = v;
+                }
+            }
+            y.putFloat(out + 4 * j, m * p);
+        }
+    }
+
+    /** Sum over k channels in channel order, ÷ζ (not ÷k), then ×p. */
+    private static void mix(ByteBuffer x, int in, int k, ByteBuffer y, int out, int hw, int zeta, float p) {
+        int plane = 4 * hw;
+        float z = zeta;
+        int j = 0;
+        int bound = S.loopBound(hw);
+        for (; j < bound; j += S.length()) {
+            int o = in + 4 * j;
+            FloatVector sum = FloatVector.fromByteBuffer(S, x, o, NATIVE);
+            for (int c = 1; c < k; c++) {
+                sum = sum.add(FloatVector.fromByteBuffer(S, x, o + c * plane, NATIVE));
+            }
+            sum.div(z).mul(p).intoByteBuffer(y, out + 4 * j, NATIVE);
+        }
+        for (; j < hw; j++) {
+            int o = in + 4 * j;
+            float sum = x.getFloat(o);
+            for (int c = 1; c < k; c++) {
+                sum += x.getFloat(o + c * plane);
+            }
+            y.putFloat(out + 4 * j, sum / z * p);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.dynchan.nn;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * A PiX channel squeezer with its own probability predictor (SYSTEMS.md §1.4–1.5): a drop-in replacement for a 1×1
+ * squeezing conv C → ⌈C/ζ⌉.
+ *
+ * <pre>
+ *   p = sigmoid(W · GAP(x))      W: (⌈C/ζ⌉, C, 1, 1), no bias — the reference's {@code conv_sqz}
+ *   y = PiX_{ζ,τ}(x, p)          x: (N, C, H, W) → y: (N, ⌈C/ζ⌉, H, W)
+ * </pre>
+ *
+ * <p>It is the 1×1 conv holding W (state_dict key {@code <name>.weight}, so a block registering it as
+ * {@code conv_sqz} has the reference keys), applied to the pooled 1×1 map; the profiler therefore counts C·⌈C/ζ⌉
+ * MACs per image for it and nothing for the PiX op itself. No BN or activation follows PiX.
+ */
+public class PiXSqueeze extends Conv2d {
+    public final int channels;
+    public final PiX pix;
+
+    public PiXSqueeze(int channels, int zeta, float tau) {
+        super(channels, PiX.groups(channels, checkZeta(zeta)), 1, 1, 0, false);
+        this.channels = channels;
+        this.pix = new PiX(zeta, tau);
+    }
+
+    public PiXSqueeze(int channels, int zeta) {
+        this(channels, zeta, PiX.DEFAULT_TAU);
+    }
+
+    private static int checkZeta(int zeta) {
+        if (zeta < 1) {
+            throw new IllegalArgumentException("PiXSqueeze: zeta must be >= 1, got " + zeta);
+        }
+        return zeta;
+    }
+
+    /** The per-(sample, group) probabilities p = sigmoid(conv(GAP(x))): (N, ⌈C/ζ⌉, 1, 1). */
+    public NDArray probabilities(NDArray x, Context ctx) {
+        NDArray pooled = Ops.globalAvgPool(x, ctx); // (N, C, 1, 1)
+        return ai.djl.nn.Activation.sigmoid(super.forward(pooled, ctx));
+    }
+
+    @Override
+    public NDArray forward(NDArray x, Context ctx) {
+        if (ctx.fastPath() && ctx.recorder() == null && PiX.kernelApplies(x, weight.value())
+                && x.getShape().dimension() == 4 && x.getShape().get(1) == channels) {
+            // Inference on CPU: predictor and PiX fused in Java on the calling thread (tested against the composite).
+            return PiXKernel.squeeze(x, weight.value(), pix.zeta, pix.tau);
+        }
+        return pix.forward(x, probabilities(x, ctx), ctx);
+    }
+
+    @Override
+    public String describe() {
+        return "PiXSqueeze(" + channels + " -> " + outChannels + ", zeta=" + pix.zeta + ", tau=" + pix.tau + ")";
+    }
+}
