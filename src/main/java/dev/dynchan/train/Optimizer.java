@@ -88,9 +88,12 @@ public abstract class Optimizer implements AutoCloseable {
             }
             NDList sq = new NDList(grads.size());
             for (NDArray g : grads) {
-                sq.add(g.square().sum());
+                sq.add(g.norm());
             }
             float[] norms2 = NDArrays.stack(sq).toFloatArray();
+            for (int j = 0; j < norms2.length; j++) {
+                norms2[j] *= norms2[j];
+            }
             double total = 0;
             List<Integer> active = new ArrayList<>();
             List<NDArray> activeGrads = new ArrayList<>();

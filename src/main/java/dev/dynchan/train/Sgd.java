@@ -28,7 +28,7 @@ public final class Sgd extends Optimizer {
     protected void update(int i, Param p, NDArray w, NDArray g, float lr, NDManager sm) {
         NDArray d = g;
         if (p.weightDecay() != 0f) {
-            d = g.add(own(w.mul(p.weightDecay()), sm));
+            d = g.addi(own(w.mul(p.weightDecay()), sm));
         }
         if (momentum != 0f) {
             if (buf[i] == null) {
@@ -37,7 +37,7 @@ public final class Sgd extends Optimizer {
             } else {
                 buf[i].muli(momentum).addi(d);
             }
-            d = nesterov ? d.add(own(buf[i].mul(momentum), sm)) : buf[i];
+            d = nesterov ? d.addi(own(buf[i].mul(momentum), sm)) : buf[i];
         }
         w.subi(d == buf[i] ? own(d.mul(lr), sm) : d.muli(lr));
     }

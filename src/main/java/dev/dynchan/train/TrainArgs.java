@@ -22,11 +22,11 @@ public final class TrainArgs implements Cloneable {
     public Integer numClasses;            // from the dataset when null
     public Integer inChans;               // from the dataset when null
     public Integer inputSize;             // dataset's native size when null
-    public Boolean smallStem;             // model default (on for <= 64 px) when null
+    public Boolean smallStem = false;     // standard 7x7/2 stem + max-pool by default (see notes/train.md); null = model default
     public float drop = 0f;
     public float dropPath = 0f;
     // optimisation
-    public int epochs = 4;
+    public int epochs = 3;
     public int batchSize = 128;
     public Float lr;                      // null: lr_base · batch·update_freq / lr_base_size (timm)
     public float lrBase = 0.1f;
@@ -39,7 +39,7 @@ public final class TrainArgs implements Cloneable {
     public int updateFreq = 1;
     // schedule
     public String sched = "cosine";
-    public float warmupEpochs = 1f;
+    public float warmupEpochs = 0.2f;
     public float warmupLr = 1e-5f;        // timm train.py default
     public float minLr = 0f;              // timm train.py default
     public float decayEpochs = 90f;       // timm train.py default
@@ -53,7 +53,9 @@ public final class TrainArgs implements Cloneable {
     public float mixupSwitchProb = 0.5f;
     public String aa = "";
     public float reprob = 0f;
-    public boolean hflip = false;         // off by default for the default grayscale data; timm default 0.5
+    public float hflip = 0.5f;            // timm default
+    public String scale = "1.0,1.0";      // RandomResizedCrop area range; 1,1 = no crop (timm: 0.08,1.0, set by every recipe)
+    public boolean noAug = false;         // timm --no-aug: no train augmentation at all
     public boolean bceLoss = false;
     public boolean modelEma = false;
     public float modelEmaDecay = 0.9998f;

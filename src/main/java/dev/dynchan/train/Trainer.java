@@ -94,6 +94,15 @@ public final class Trainer {
 
     public void setMacs(long macs) { this.macs = macs; }
 
+    private int stopAfter = Integer.MAX_VALUE;
+    private java.util.function.IntConsumer epochListener = e -> { };
+
+    /** Ends {@link #fit()} after this many completed epochs of the schedule (simulates an interrupted run). */
+    public void stopAfter(int completedEpochs) { this.stopAfter = completedEpochs; }
+
+    /** Called after each completed (and checkpointed) epoch with the number of completed epochs. */
+    public void onEpochEnd(java.util.function.IntConsumer l) { this.epochListener = l; }
+
     public Optimizer optimizer() { return optimizer; }
 
     public List<EpochLog> history() { return history; }
@@ -141,6 +150,10 @@ public final class Trainer {
             if (out != null) {
                 saveCheckpoint(epoch + 1, best);
             }
+            epochListener.accept(epoch + 1);
+            if (epoch + 1 >= stopAfter) {
+                break;
+            }
         }
         return summary();
     }
@@ -161,7 +174,16 @@ public final class Trainer {
         int lastAccumStart = nb - lastAccum;
         for (int b = 0; b < nb; b++) {
             if (!it.hasNext()) {
-                throw new IllegalStateException("data source ended after " + b + " of " + nb + " batches");
+                // fewer batches than announced (skipped bad images): finish with what is accumulated
+                if (b % args.updateFreq != 0) {
+                    lr = schedule.lr(updates);
+                    optimizer.step((float) lr);
+                    updates++;
+                    if (ema != null) {
+                        ema.update();
+                    }
+                }
+                break;
             }
             Batch batch = it.next();
             int accum = b >= lastAccumStart ? lastAccum : args.updateFreq;
@@ -347,6 +369,48 @@ public final class Trainer {
 
     private static double round(double v) { return Math.round(v * 1000.0) / 1000.0; }
 
-    /** Sum of all parameter values (tests). */
-    static Map<String, Tensor> params(Network n) { return n.module().namedParameters(); }
+    /** Timing of {@link #benchmark}. */
+    public record BenchResult(double medianMs, double minMs, double maxMs, double imagesPerSecond) { }
+
+    /**
+     * Times full training steps (forward in train mode, loss, backward, optimizer update with zeroing) on a fixed
+     * random batch: 3 untimed warm-up steps, then {@code steps} timed ones; images/s from the median step.
+     */
+    public static BenchResult benchmark(Network net, TrainArgs args, int size, int chans, int classes, int steps) {
+        Optimizer opt = Optimizer.create(args.opt, net.module().namedTensors(), args.weightDecay, args.momentum,
+                args.clipGrad, net.manager());
+        int n = args.batchSize;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(args.seed);
+        float[] x = new float[n * chans * size * size];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) labels[i] = r.nextInt(classes);
+        float[] t = Losses.smoothedOneHot(labels, classes, args.smoothing);
+        double[] ms = new double[steps];
+        Context ctx = Context.train();
+        try {
+            for (int s = -3; s < steps; s++) {
+                long t0 = System.nanoTime();
+                try (NDManager step = net.manager().newSubManager()) {
+                    NDArray xa = step.create(FloatBuffer.wrap(x), new Shape(n, chans, size, size));
+                    NDArray ta = step.create(FloatBuffer.wrap(t), new Shape(n, classes));
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray loss = Losses.loss(args.bceLoss, net.module().forward(xa, ctx), ta);
+                        gc.backward(loss);
+                        loss.getFloat();
+                    }
+                }
+                opt.step(0.01f);
+                if (s >= 0) {
+                    ms[s] = (System.nanoTime() - t0) / 1e6;
+                }
+            }
+        } finally {
+            opt.close();
+        }
+        double[] sorted = ms.clone();
+        java.util.Arrays.sort(sorted);
+        double med = sorted[steps / 2];
+        return new BenchResult(med, sorted[0], sorted[steps - 1], n * 1000.0 / med);
+    }
 }
