@@ -113,6 +113,14 @@ public final class ByteImage {
 
     @Override
     public String toString() {
-        return "ByteImage[" + width + "x" + height + "x" + channels + "]";
+        String shape = "ByteImage[" + width + "x" + height + "x" + channels;
+        if (pixels.length > 64) {
+            return shape + "]";
+        }
+        StringBuilder sb = new StringBuilder(shape).append(": ");
+        for (int i = 0; i < pixels.length; i++) {
+            sb.append(i == 0 ? "" : " ").append(pixels[i] & 0xFF); // small images print their values (test diffs)
+        }
+        return sb.append(']').toString();
     }
 }

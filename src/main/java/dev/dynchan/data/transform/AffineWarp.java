@@ -17,8 +17,9 @@ public final class AffineWarp {
     /** Rotates counter-clockwise by {@code degrees} about the image centre (PIL Image.rotate). */
     public static ByteImage rotate(ByteImage img, double degrees, Interpolation interp, int[] fill) {
         double angle = -Math.toRadians(degrees);
-        double cos = Math.cos(angle);
-        double sin = Math.sin(angle);
+        // PIL rounds to 15 decimals, which makes multiples of 90° exact (sin(π) is 1.2e-16, not 0).
+        double cos = round15(Math.cos(angle));
+        double sin = round15(Math.sin(angle));
         double cx = img.width() / 2.0;
         double cy = img.height() / 2.0;
         double a = cos;
@@ -112,6 +113,10 @@ public final class AffineWarp {
             }
         }
         return new ByteImage(w, h, ch, out);
+    }
+
+    private static double round15(double v) {
+        return Math.rint(v * 1e15) / 1e15;
     }
 
     private static int clampIndex(int i, int n) {

@@ -23,58 +23,69 @@ public final class Resampler {
         int c = src.channels();
         int inW = src.width();
         int inH = src.height();
-        // Horizontal pass: inH rows of outWidth pixels.
+        // Horizontal pass: inH rows of outWidth pixels, rounded to 8-bit values like PIL's intermediate.
         Coefficients cx = Coefficients.of(inW, outWidth, interp);
         byte[] in = src.pixels();
-        byte[] mid = new byte[inH * outWidth * c];
+        int midLen = outWidth * c;
+        float[] mid = new float[inH * midLen];
+        float[] row = new float[inW * c];
         for (int y = 0; y < inH; y++) {
             int rowIn = y * inW * c;
-            int rowOut = y * outWidth * c;
+            for (int i = 0; i < row.length; i++) {
+                row[i] = in[rowIn + i] & 0xFF;
+            }
+            int rowOut = y * midLen;
             for (int x = 0; x < outWidth; x++) {
-                int lo = cx.start[x];
+                int lo = cx.start[x] * c;
                 int n = cx.count[x];
                 int kOff = x * cx.stride;
                 for (int ch = 0; ch < c; ch++) {
-                    double s = 0;
-                    for (int k = 0; k < n; k++) {
-                        s += cx.weights[kOff + k] * (in[rowIn + (lo + k) * c + ch] & 0xFF);
+                    float s = 0;
+                    for (int k = 0, p = lo + ch; k < n; k++, p += c) {
+                        s += cx.weights[kOff + k] * row[p];
                     }
                     mid[rowOut + x * c + ch] = clip8(s);
                 }
             }
         }
-        // Vertical pass: outHeight rows.
+        // Vertical pass: each output row is a weighted sum of whole input rows (contiguous access).
         Coefficients cy = Coefficients.of(inH, outHeight, interp);
-        byte[] out = new byte[outHeight * outWidth * c];
-        int rowLen = outWidth * c;
+        byte[] out = new byte[outHeight * midLen];
+        float[] acc = new float[midLen];
         for (int y = 0; y < outHeight; y++) {
+            java.util.Arrays.fill(acc, 0f);
             int lo = cy.start[y];
             int n = cy.count[y];
             int kOff = y * cy.stride;
-            for (int i = 0; i < rowLen; i++) {
-                double s = 0;
-                for (int k = 0; k < n; k++) {
-                    s += cy.weights[kOff + k] * (mid[(lo + k) * rowLen + i] & 0xFF);
+            for (int k = 0; k < n; k++) {
+                float wk = cy.weights[kOff + k];
+                int base = (lo + k) * midLen;
+                for (int i = 0; i < midLen; i++) {
+                    acc[i] += wk * mid[base + i];
                 }
-                out[y * rowLen + i] = clip8(s);
+            }
+            int o = y * midLen;
+            for (int i = 0; i < midLen; i++) {
+                out[o + i] = (byte) clip8(acc[i]);
             }
         }
         return new ByteImage(outWidth, outHeight, c, out);
     }
 
-    private static byte clip8(double v) {
-        long r = Math.round(v);
-        return (byte) (r < 0 ? 0 : r > 255 ? 255 : r);
+    /** Round half up and clip to 0..255 (PIL's fixed-point rounding). */
+    private static int clip8(float v) {
+        int r = (int) Math.floor(v + 0.5f);
+        return r < 0 ? 0 : Math.min(r, 255);
     }
 
     /** Per-output-pixel filter taps along one axis (PIL's precompute_coeffs). */
     private static final class Coefficients {
         final int[] start;
         final int[] count;
-        final double[] weights;
+        final float[] weights;
         final int stride;
 
-        private Coefficients(int[] start, int[] count, double[] weights, int stride) {
+        private Coefficients(int[] start, int[] count, float[] weights, int stride) {
             this.start = start;
             this.count = count;
             this.weights = weights;
@@ -88,21 +99,19 @@ public final class Resampler {
             int stride = (int) Math.ceil(support) * 2 + 1;
             int[] start = new int[outSize];
             int[] count = new int[outSize];
-            double[] w = new double[outSize * stride];
+            float[] w = new float[outSize * stride];
+            double[] k = new double[stride];
             for (int x = 0; x < outSize; x++) {
                 double center = (x + 0.5) * scale;
                 int lo = Math.max(0, (int) (center - support + 0.5));
                 int hi = Math.min(inSize, (int) (center + support + 0.5));
                 double sum = 0;
                 for (int i = lo; i < hi; i++) {
-                    double k = interp.weight((i - center + 0.5) / filterScale);
-                    w[x * stride + i - lo] = k;
-                    sum += k;
+                    k[i - lo] = interp.weight((i - center + 0.5) / filterScale);
+                    sum += k[i - lo];
                 }
-                if (sum != 0) {
-                    for (int i = lo; i < hi; i++) {
-                        w[x * stride + i - lo] /= sum;
-                    }
+                for (int i = lo; i < hi; i++) {
+                    w[x * stride + i - lo] = (float) (sum != 0 ? k[i - lo] / sum : k[i - lo]);
                 }
                 start[x] = lo;
                 count[x] = hi - lo;
