@@ -46,8 +46,8 @@ final class EvalCommand implements Runnable {
         a.maxTrainSamples = 1;
         DataSources.Splits d = DataSources.open(a);
         ModelOptions mo = new ModelOptions(modelArgs.numClasses != null ? modelArgs.numClasses : d.val().numClasses(),
-                modelArgs.inChans != null ? modelArgs.inChans : d.val().channels(), d.inputSize(), modelArgs.smallStem,
-                null, null);
+                modelArgs.inChans != null ? modelArgs.inChans : d.val().channels(), d.inputSize(),
+                modelArgs.smallStem != null ? modelArgs.smallStem : a.smallStem, null, null); // train's default stem
         try (Network net = Network.create(model, mo, dev, 0); var tr = d.train(); var val = d.val()) {
             StateDicts.load(net.module(), weights);
             Evaluation.Result r = Evaluation.run(net.module(), val, net.manager());

@@ -51,12 +51,19 @@ public final class AdamW extends Optimizer {
     @Override
     protected Map<String, NDArray[]> slots() { return Map.of("exp_avg", expAvg, "exp_avg_sq", expAvgSq); }
 
+    private NDManager stepArrays;
+
+    /** Adds the per-parameter step counts as int64 arrays (kept until the next call, so saving does not leak). */
     @Override
     public Map<String, NDArray> stateDict() {
         Map<String, NDArray> out = super.stateDict();
+        if (stepArrays != null) {
+            stepArrays.close();
+        }
+        stepArrays = stateManager.newSubManager();
         for (int i = 0; i < params.size(); i++) {
             if (paramSteps[i] > 0) {
-                out.put("step." + params.get(i).name(), stateManager.create(new long[] {paramSteps[i]}));
+                out.put("step." + params.get(i).name(), stepArrays.create(new long[] {paramSteps[i]}));
             }
         }
         return out;

@@ -26,7 +26,7 @@ public final class Recipes {
                 "smoothing", 0.0, "hflip", 0.5, "no-aug", false, "scale", "0.08,1.0", "small-stem", null));
         // DeiT: AdamW, lr 5e-4 scaled by batch/512 (timm lr_base, linear).
         TABLE.put("deit", ordered(
-                "opt", "adamw", "lr-base", 5e-4, "lr-base-size", 512, "lr-base-scale", "linear", "weight-decay", 0.05,
+                "opt", "adamw", "lr", null, "lr-base", 5e-4, "lr-base-size", 512, "lr-base-scale", "linear", "weight-decay", 0.05,
                 "sched", "cosine", "epochs", 300, "warmup-epochs", 5, "aa", "rand-m9-mstd0.5-inc1", "mixup", 0.8,
                 "cutmix", 1.0, "smoothing", 0.1, "reprob", 0.25, "drop-path", 0.1, "hflip", 0.5, "no-aug", false, "scale", "0.08,1.0", "small-stem", null));
     }

@@ -26,9 +26,9 @@ public final class TrainArgs implements Cloneable {
     public float drop = 0f;
     public float dropPath = 0f;
     // optimisation
-    public int epochs = 3;
-    public int batchSize = 128;
-    public Float lr;                      // null: lr_base · batch·update_freq / lr_base_size (timm)
+    public int epochs = 6;
+    public int batchSize = 64;
+    public Float lr = 0.1f;               // null: lr_base · batch·update_freq / lr_base_size (timm); recipes set it
     public float lrBase = 0.1f;
     public int lrBaseSize = 256;
     public String lrBaseScale = "";       // linear | sqrt | "" = timm's auto (sqrt for ada*/lamb, else linear)

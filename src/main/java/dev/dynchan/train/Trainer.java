@@ -258,7 +258,6 @@ public final class Trainer {
             // 1. the resume state: one atomic file with everything.
             SafeTensors.write(out.resolve(STATE_FILE), all, Map.of("format", "dynchan-train-state-1"));
         }
-        optimizer.stateDict().values().forEach(a -> { }); // arrays stay owned by the optimizer
         Map<String, String> md = Map.of("model", net.name(), "epoch", Integer.toString(completedEpochs));
         // 2. user-facing weights under the reference keys.
         StateDicts.save(net.module(), out.resolve("last.safetensors"), md);
