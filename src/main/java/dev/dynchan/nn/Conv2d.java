@@ -141,14 +141,14 @@ public class Conv2d extends Module {
     synchronized NDArray[] foldedWith(BatchNorm2d bn) {
         if (folded == null || foldedBn != bn) {
             invalidateCaches();
-            NDArray[] affine = bn.evalAffine();
-            NDArray w = weight.value().mul(affine[0].reshape(outChannels, 1, 1, 1));
-            NDArray b = bias == null ? affine[1] : bias.value().mul(affine[0]).add(affine[1]);
-            if (b != affine[1]) {
-                affine[1].close();
+            // the scope frees every intermediate (they attach to the weights' manager and would otherwise leak)
+            try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+                NDArray[] affine = bn.evalAffine();
+                NDArray w = weight.value().mul(affine[0].reshape(outChannels, 1, 1, 1));
+                NDArray b = bias == null ? affine[1] : bias.value().mul(affine[0]).add(affine[1]);
+                ai.djl.ndarray.NDScope.unregister(w, b);
+                folded = new NDArray[] {w, b};
             }
-            affine[0].close();
-            folded = new NDArray[] {w, b};
             foldedBn = bn;
         }
         return folded;

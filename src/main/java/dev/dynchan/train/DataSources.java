@@ -1,0 +1,187 @@
+package dev.dynchan.train;
+
+import dev.dynchan.data.DataLoader;
+import dev.dynchan.data.DatasetSplits;
+import dev.dynchan.data.Datasets;
+import dev.dynchan.data.ImageDataset;
+import dev.dynchan.data.LoaderConfig;
+import dev.dynchan.data.Sample;
+import dev.dynchan.data.transform.HorizontalFlip;
+import dev.dynchan.data.transform.ImageTransform;
+import dev.dynchan.data.transform.Interpolation;
+import dev.dynchan.data.transform.Mixup;
+import dev.dynchan.data.transform.MixupConfig;
+import dev.dynchan.data.transform.Pipeline;
+import dev.dynchan.data.transform.RandomErasing;
+import dev.dynchan.data.transform.ToTensorNormalize;
+import dev.dynchan.data.transform.TransformConfig;
+import dev.dynchan.data.transform.Transforms;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Adapts the data package (datasets, timm-style transforms, mixup, multi-threaded {@link DataLoader}) to the
+ * trainer's {@link BatchSource}. Train pipeline: {@code --no-aug}: none (native size) or resize + centre crop;
+ * otherwise RandomResizedCrop(scale) → flip(hflip) → RandAugment(aa) → normalise → random erasing(reprob), then
+ * batch mixup/cutmix with label smoothing folded into the soft targets. Eval: timm's resize + centre crop at 0.875
+ * (identity when the dataset is already at the input size, e.g. 28 px Fashion-MNIST).
+ */
+public final class DataSources {
+    private DataSources() { }
+
+    public record Splits(BatchSource train, BatchSource val, DatasetSplits splits, int inputSize) { }
+
+    public static Splits open(TrainArgs a) {
+        DatasetSplits s = Datasets.open(a.data);
+        int native0 = nativeSize(s.val());
+        int size = a.inputSize != null ? a.inputSize : (native0 > 0 ? native0 : 224);
+        ImageDataset trainSet = subset(s.train(), a.maxTrainSamples);
+        ImageDataset valSet = subset(s.val(), a.maxValSamples);
+        TransformConfig cfg = TransformConfig.defaults(size, s.mean(), s.std());
+        double[] scale = parsePair(a.scale, "--scale");
+        cfg = new TransformConfig(size, Interpolation.BICUBIC, scale[0], scale[1], 3.0 / 4.0, 4.0 / 3.0, a.hflip,
+                a.aa == null || a.aa.isBlank() ? null : a.aa, a.reprob, RandomErasing.Mode.PIXEL, 1,
+                TransformConfig.DEFAULT_CROP_PCT, s.mean(), s.std(), false);
+        Pipeline eval = native0 == size ? identity(cfg, 0) : Transforms.eval(cfg);
+        Pipeline train;
+        if (a.noAug) {
+            train = native0 == size ? identity(cfg, 0) : Transforms.eval(cfg);
+        } else if (scale[0] == 1.0 && scale[1] == 1.0) {
+            train = noCrop(cfg, native0 == size ? null : Transforms.eval(cfg));
+        } else {
+            train = Transforms.train(cfg);
+        }
+        Mixup mixup = null;
+        if (!a.noAug && (a.mixup > 0 || a.cutmix > 0)) {
+            mixup = new Mixup(new MixupConfig(a.mixup, a.cutmix, a.mixupProb, a.mixupSwitchProb, a.smoothing,
+                    trainSet.numClasses(), true));
+        }
+        LoaderConfig tl = LoaderConfig.train(a.batchSize, a.seed, a.workers).withSkipBadImages(a.skipBadImages);
+        LoaderConfig vl = LoaderConfig.eval(Math.max(a.batchSize, 64), a.workers).withSkipBadImages(a.skipBadImages);
+        String name = s.name();
+        return new Splits(new LoaderSource(name, new DataLoader(trainSet, train, tl, mixup), trainSet, size),
+                new LoaderSource(name, new DataLoader(valSet, eval, vl, null), valSet, size), s, size);
+    }
+
+    /** Normalise only (optionally flip): for data already at the input size. */
+    static Pipeline identity(TransformConfig cfg, double hflip) {
+        List<ImageTransform> steps = new ArrayList<>();
+        if (hflip > 0) {
+            steps.add(new HorizontalFlip(hflip));
+        }
+        return new Pipeline(steps, new ToTensorNormalize(cfg.mean(), cfg.std()), List.of());
+    }
+
+    /** --scale 1,1: no RandomResizedCrop (resize + centre crop unless native size), then flip, RandAugment, erasing. */
+    static Pipeline noCrop(TransformConfig cfg, Pipeline resize) {
+        List<ImageTransform> steps = new ArrayList<>(resize == null ? List.of() : resize.imageSteps());
+        if (cfg.hflip() > 0) {
+            steps.add(new HorizontalFlip(cfg.hflip()));
+        }
+        if (cfg.autoAugment() != null) {
+            steps.add(dev.dynchan.data.transform.RandAugment.parse(cfg.autoAugment(),
+                    dev.dynchan.data.transform.AugmentParams.forMean(cfg.mean(), cfg.interpolation())));
+        }
+        List<dev.dynchan.data.transform.TensorTransform> tensor = new ArrayList<>();
+        if (cfg.reprob() > 0) {
+            tensor.add(new RandomErasing(cfg.reprob(), cfg.remode(), cfg.recount()));
+        }
+        return new Pipeline(steps, new ToTensorNormalize(cfg.mean(), cfg.std()), tensor);
+    }
+
+    static double[] parsePair(String s, String flag) {
+        String[] p = s.trim().split("[,\\s]+");
+        try {
+            if (p.length == 2) {
+                double lo = Double.parseDouble(p[0]);
+                double hi = Double.parseDouble(p[1]);
+                if (lo > 0 && lo <= hi && hi <= 1) {
+                    return new double[] {lo, hi};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new IllegalArgumentException(flag + " '" + s + "': expected two numbers 0 < min <= max <= 1, e.g. 0.08,1.0");
+    }
+
+    /** Side of the first validation image if the split has one fixed size (IDX data), else -1. */
+    static int nativeSize(ImageDataset d) {
+        if (d.size() == 0) {
+            return -1;
+        }
+        if (!(d instanceof dev.dynchan.data.IdxDataset)) {
+            return -1;
+        }
+        Sample s = d.get(0);
+        return s.image().width() == s.image().height() ? s.image().width() : -1;
+    }
+
+    /** Every k-th sample so that a subset keeps the class balance of an ordered dataset. */
+    static ImageDataset subset(ImageDataset d, int max) {
+        if (max <= 0 || max >= d.size()) {
+            return d;
+        }
+        int n = d.size();
+        return new ImageDataset() {
+            int map(int i) { return (int) ((long) i * n / max); }
+            @Override public int size() { return max; }
+            @Override public List<String> classNames() { return d.classNames(); }
+            @Override public int channels() { return d.channels(); }
+            @Override public int label(int index) { return d.label(map(index)); }
+            @Override public Sample get(int index) { return d.get(map(index)); }
+            @Override public String description() { return d.description() + " (subset of " + max + ")"; }
+        };
+    }
+
+    /** A DataLoader seen as a BatchSource. */
+    static final class LoaderSource implements BatchSource {
+        private final String name;
+        private final DataLoader loader;
+        private final ImageDataset dataset;
+        private final int size;
+
+        LoaderSource(String name, DataLoader loader, ImageDataset dataset, int size) {
+            this.name = name;
+            this.loader = loader;
+            this.dataset = dataset;
+            this.size = size;
+        }
+
+        @Override public int batches() { return loader.numBatches(); }
+
+        @Override public long samples() {
+            return loader.config().dropLast() ? (long) loader.numBatches() * loader.config().batchSize() : dataset.size();
+        }
+
+        @Override public int numClasses() { return dataset.numClasses(); }
+
+        @Override public int channels() { return dataset.channels(); }
+
+        @Override public int imageSize() { return size; }
+
+        @Override public List<String> classNames() { return dataset.classNames(); }
+
+        @Override public String name() { return name; }
+
+        public long skipped() { return loader.skippedImages(); }
+
+        @Override
+        public Iterator<Batch> epoch(int epoch) {
+            DataLoader.BatchIterator it = loader.iterator(epoch, 0);
+            return new Iterator<>() {
+                @Override public boolean hasNext() { return it.hasNext(); }
+
+                @Override public Batch next() {
+                    dev.dynchan.data.Batch b = it.next();
+                    return new Batch(b.data(), b.size(), b.channels(), b.height(), b.width(), b.labels(),
+                            b.softTargets());
+                }
+            };
+        }
+
+        @Override public void close() { loader.close(); }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.dynchan.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.dynchan.nn.Context;
+import dev.dynchan.nn.Module;
+
+import java.nio.FloatBuffer;
+import java.util.Iterator;
+
+/** Top-1/top-5 accuracy (percent) and mean cross-entropy (no smoothing, like timm's validate) over a split. */
+public final class Evaluation {
+    public record Result(double top1, double top5, double loss, long samples) { }
+
+    private Evaluation() { }
+
+    public static Result run(Module model, BatchSource source, NDManager parent) {
+        model.invalidateAllCaches();
+        long n = 0;
+        long c1 = 0;
+        long c5 = 0;
+        double lossSum = 0;
+        Iterator<Batch> it = source.epoch(0);
+        while (it.hasNext()) {
+            Batch b = it.next();
+            float[] logits;
+            int classes;
+            try (NDManager m = parent.newSubManager()) {
+                NDArray x = m.create(FloatBuffer.wrap(b.images()), new Shape(b.n(), b.channels(), b.height(), b.width()));
+                NDArray y = model.forward(x, Context.eval());
+                classes = (int) y.getShape().get(1);
+                logits = y.toFloatArray();
+            }
+            for (int i = 0; i < b.n(); i++) {
+                int label = b.labels()[i];
+                int off = i * classes;
+                float target = logits[off + label];
+                int higher = 0;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int c = 0; c < classes; c++) {
+                    float v = logits[off + c];
+                    if (v > target || (v == target && c < label)) higher++;
+                    if (v > max) max = v;
+                }
+                double se = 0;
+                for (int c = 0; c < classes; c++) se += Math.exp(logits[off + c] - max);
+                lossSum += Math.log(se) + max - target;
+                if (higher < 1) c1++;
+                if (higher < 5) c5++;
+            }
+            n += b.n();
+        }
+        model.invalidateAllCaches();
+        return new Result(100.0 * c1 / Math.max(n, 1), 100.0 * c5 / Math.max(n, 1), lossSum / Math.max(n, 1), n);
+    }
+}

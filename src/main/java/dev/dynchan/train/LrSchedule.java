@@ -1,0 +1,63 @@
+package dev.dynchan.train;
+
+import java.util.Locale;
+
+/**
+ * Learning rate per optimizer update, following timm's schedulers stepped on updates
+ * ({@code sched_on_updates}: t = optimizer updates done so far, lengths in updates = epochs × updates per epoch).
+ *
+ * <ul>
+ *   <li>warm-up (t &lt; warmup_t): {@code warmup_lr + t·(lr − warmup_lr)/warmup_t};</li>
+ *   <li>cosine ({@code CosineLRScheduler}, warmup_prefix off, one cycle):
+ *       {@code min_lr + ½(lr − min_lr)(1 + cos(π·t/t_initial))} for t &lt; t_initial, then {@code min_lr}
+ *       (the cool-down epochs run at min_lr);</li>
+ *   <li>step ({@code StepLRScheduler}): {@code lr · decay_rate^⌊t/decay_t⌋}.</li>
+ * </ul>
+ * Like timm (warmup_prefix false) the cosine/step curve is evaluated at the absolute t, so right after warm-up the
+ * rate is the curve's value at warmup_t, not the peak.
+ */
+public final class LrSchedule {
+    private final String kind;
+    private final double baseLr;
+    private final double warmupLr;
+    private final long warmupT;
+    private final long tInitial;
+    private final double minLr;
+    private final long decayT;
+    private final double decayRate;
+
+    public LrSchedule(String kind, double baseLr, double warmupLr, long warmupT, long tInitial, double minLr,
+                      long decayT, double decayRate) {
+        this.kind = kind.toLowerCase(Locale.ROOT);
+        if (!this.kind.equals("cosine") && !this.kind.equals("step") && !this.kind.equals("const")) {
+            throw new IllegalArgumentException("--sched '" + kind + "': expected cosine, step or const");
+        }
+        this.baseLr = baseLr;
+        this.warmupLr = warmupLr;
+        this.warmupT = warmupT;
+        this.tInitial = Math.max(1, tInitial);
+        this.minLr = minLr;
+        this.decayT = Math.max(1, decayT);
+        this.decayRate = decayRate;
+    }
+
+    /** Schedule in epochs converted to updates. */
+    public static LrSchedule ofEpochs(String kind, double lr, double warmupLr, double warmupEpochs, int epochs,
+                                      double minLr, double decayEpochs, double decayRate, long updatesPerEpoch) {
+        return new LrSchedule(kind, lr, warmupLr, Math.round(warmupEpochs * updatesPerEpoch),
+                (long) epochs * updatesPerEpoch, minLr, Math.round(decayEpochs * updatesPerEpoch), decayRate);
+    }
+
+    /** Learning rate for the update that follows {@code t} completed updates. */
+    public double lr(long t) {
+        if (t < warmupT) {
+            return warmupLr + t * (baseLr - warmupLr) / warmupT;
+        }
+        return switch (kind) {
+            case "cosine" -> t < tInitial ? minLr + 0.5 * (baseLr - minLr) * (1 + Math.cos(Math.PI * t / tInitial))
+                    : minLr;
+            case "step" -> baseLr * Math.pow(decayRate, t / decayT);
+            default -> baseLr;
+        };
+    }
+}

@@ -1,0 +1,210 @@
+package dev.dynchan.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.dynchan.nn.Tensor;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Base of our optimizers (SGD, AdamW, LAMB), written on NDArray in-place ops because DJL's built-ins update every
+ * parameter and decay BN/bias tensors.
+ *
+ * <p>Per step: read each parameter's gradient; compute every squared gradient norm on the device and fetch them in
+ * one transfer; parameters whose gradient is absent ({@code JniUtils.getGradient} returns null: never reached by a
+ * backward) or exactly zero (after {@code zeroGrad} DJL keeps a defined all-zero gradient, so a parameter not used by
+ * this step's forward shows up as zeros) are left untouched, like PyTorch skips {@code grad is None}; optional
+ * global-norm clipping (torch {@code clip_grad_norm_}: coefficient max/(norm+1e-6) capped at 1) of the participating
+ * gradients; the subclass update; then every gradient is zeroed ({@code JniUtils.zeroGrad}). Weight decay is 0 for
+ * {@link Tensor#noWeightDecay()} parameters (1-D, biases, position embeddings: timm's rule).
+ *
+ * <p>Temporaries of a step live in a sub-manager closed at the end of the step; state arrays live in
+ * {@link #stateManager}. Because DJL attaches results to the first operand's manager, every expression whose first
+ * operand is a weight or a state array is moved into the step manager with {@link #own}.
+ */
+public abstract class Optimizer implements AutoCloseable {
+    /** One optimised parameter and its decay. */
+    public record Param(String name, Tensor tensor, float weightDecay) { }
+
+    /** What a step did: gradient norm before clipping, and how many parameters were updated. */
+    public record StepInfo(float gradNorm, int updated, int skipped) { }
+
+    protected final List<Param> params = new ArrayList<>();
+    protected final NDManager stateManager;
+    private final float clipGrad;
+    /** Optimizer steps taken so far (timm's group['step'] for LAMB). */
+    protected long steps;
+
+    protected Optimizer(Map<String, Tensor> named, float weightDecay, float clipGrad, NDManager parent) {
+        named.forEach((k, t) -> {
+            if (t.isParameter()) {
+                params.add(new Param(k, t, t.noWeightDecay() ? 0f : weightDecay));
+            }
+        });
+        this.clipGrad = clipGrad;
+        this.stateManager = parent.newSubManager();
+    }
+
+    /** Builds {@code sgd|momentum|nesterov|adamw|lamb} with timm's defaults for the unset values. */
+    public static Optimizer create(String name, Map<String, Tensor> params, float weightDecay, float momentum,
+                                   float clipGrad, NDManager manager) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "sgd", "nesterov" -> new Sgd(params, weightDecay, momentum, true, clipGrad, manager);
+            case "momentum" -> new Sgd(params, weightDecay, momentum, false, clipGrad, manager);
+            case "adamw" -> new AdamW(params, weightDecay, 0.9f, 0.999f, 1e-8f, clipGrad, manager);
+            case "lamb" -> new Lamb(params, weightDecay, 0.9f, 0.999f, 1e-6f, 1.0f, clipGrad, manager);
+            default -> throw new IllegalArgumentException("--opt '" + name + "': expected sgd, momentum, adamw or lamb");
+        };
+    }
+
+    public List<Param> params() { return params; }
+
+    public long steps() { return steps; }
+
+    /** Applies one update with learning rate {@code lr}, then zeroes every gradient. */
+    public StepInfo step(float lr) {
+        try (NDManager sm = stateManager.newSubManager()) {
+            List<Integer> idx = new ArrayList<>();
+            List<NDArray> grads = new ArrayList<>();
+            for (int i = 0; i < params.size(); i++) {
+                PtNDArray w = (PtNDArray) params.get(i).tensor().value();
+                PtNDArray g = JniUtils.getGradient(w);
+                if (g != null) {
+                    g.attach(sm);
+                    idx.add(i);
+                    grads.add(g);
+                }
+            }
+            if (grads.isEmpty()) {
+                return new StepInfo(0f, 0, params.size());
+            }
+            NDList sq = new NDList(grads.size());
+            for (NDArray g : grads) {
+                sq.add(g.norm());
+            }
+            float[] norms2 = NDArrays.stack(sq).toFloatArray();
+            for (int j = 0; j < norms2.length; j++) {
+                norms2[j] *= norms2[j];
+            }
+            double total = 0;
+            List<Integer> active = new ArrayList<>();
+            List<NDArray> activeGrads = new ArrayList<>();
+            for (int j = 0; j < norms2.length; j++) {
+                if (norms2[j] != 0f) {
+                    active.add(idx.get(j));
+                    activeGrads.add(grads.get(j));
+                    total += norms2[j];
+                }
+            }
+            float norm = (float) Math.sqrt(total);
+            float scale = 1f;
+            if (clipGrad > 0 && Float.isFinite(norm)) {
+                scale = (float) Math.min(1.0, clipGrad / (norm + 1e-6));
+                if (scale < 1f) {
+                    for (NDArray g : activeGrads) {
+                        g.muli(scale);
+                    }
+                }
+            }
+            steps++;
+            beginStep(norm * scale, sm);
+            for (int j = 0; j < active.size(); j++) {
+                int i = active.get(j);
+                Param p = params.get(i);
+                update(i, p, p.tensor().value(), activeGrads.get(j), lr, sm);
+            }
+            for (Param p : params) {
+                zeroGrad(p.tensor().value());
+            }
+            return new StepInfo(norm, active.size(), params.size() - active.size());
+        }
+    }
+
+    static void zeroGrad(NDArray w) {
+        PtNDArray g = JniUtils.getGradient((PtNDArray) w);
+        if (g != null) {
+            g.close();
+            JniUtils.zeroGrad((PtNDArray) w);
+        }
+    }
+
+    /** Zeroes every parameter's gradient (e.g. after a skipped step). */
+    public void zeroGrads() {
+        for (Param p : params) {
+            zeroGrad(p.tensor().value());
+        }
+    }
+
+    /** Called once per step before the per-parameter updates with the (clipped) global gradient norm. */
+    protected void beginStep(float clippedGlobalNorm, NDManager sm) { }
+
+    /** Updates parameter {@code i} in place; {@code g} (the gradient, possibly clipped) belongs to {@code sm}. */
+    protected abstract void update(int i, Param p, NDArray w, NDArray g, float lr, NDManager sm);
+
+    /** Moves a temporary whose first operand was a weight or state array into the step manager. */
+    protected static NDArray own(NDArray a, NDManager sm) {
+        a.attach(sm);
+        return a;
+    }
+
+    // ---- state (for resume) ----
+
+    /** Named state slots of the subclass, e.g. {@code exp_avg}; index = parameter index. */
+    protected abstract Map<String, NDArray[]> slots();
+
+    /** Optimizer state as arrays keyed {@code <slot>.<param name>}, plus {@link #steps()} kept by the caller. */
+    public Map<String, NDArray> stateDict() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        slots().forEach((slot, arr) -> {
+            for (int i = 0; i < params.size(); i++) {
+                if (arr[i] != null) {
+                    out.put(slot + "." + params.get(i).name(), arr[i]);
+                }
+            }
+        });
+        return out;
+    }
+
+    /** Restores state written by {@link #stateDict()}; arrays are copied into this optimizer's manager. */
+    public void loadStateDict(Map<String, NDArray> state, long stepCount) {
+        slots().forEach((slot, arr) -> {
+            for (int i = 0; i < params.size(); i++) {
+                NDArray a = state.get(slot + "." + params.get(i).name());
+                if (arr[i] != null) {
+                    arr[i].close();
+                    arr[i] = null;
+                }
+                if (a != null) {
+                    if (!a.getShape().equals(params.get(i).tensor().shape())) {
+                        throw new IllegalArgumentException("optimizer state " + slot + "." + params.get(i).name()
+                                + " has shape " + a.getShape() + ", parameter " + params.get(i).tensor().shape());
+                    }
+                    NDArray c = stateManager.create(a.toFloatArray(), a.getShape());
+                    arr[i] = c;
+                }
+            }
+        });
+        this.steps = stepCount;
+        restoreExtra(state);
+    }
+
+    /** Per-parameter counters etc. that subclasses keep outside array slots. */
+    protected void restoreExtra(Map<String, NDArray> state) { }
+
+    protected NDArray newState(NDArray like) {
+        return stateManager.zeros(like.getShape(), like.getDataType());
+    }
+
+    @Override
+    public void close() {
+        stateManager.close();
+    }
+}
