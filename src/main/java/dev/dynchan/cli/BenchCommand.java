@@ -45,6 +45,10 @@ final class BenchCommand implements Runnable {
     @Option(names = "--json", description = "Print JSON")
     boolean json;
 
+    @Option(names = "--jmh", description = "Run the models through JMH instead (one forked JVM per model, "
+            + "sample-time mode with percentiles; --iterations/--warmup count 1-second JMH iterations)")
+    boolean jmh;
+
     @Mixin
     ModelArgs modelArgs = new ModelArgs();
 
@@ -55,6 +59,10 @@ final class BenchCommand implements Runnable {
     public void run() {
         if (batch < 1 || iterations < 1 || warmup < 0) {
             throw new IllegalArgumentException("--batch and --iterations must be >= 1, --warmup >= 0");
+        }
+        if (jmh) {
+            runJmh();
+            return;
         }
         Device device = engine.start();
         if ("pix".equals(op)) {
@@ -127,6 +135,33 @@ final class BenchCommand implements Runnable {
         for (LatencyBench.Result r : results) {
             System.out.printf("%-22s %10.2f %10.2f %10.2f %12.1f %9.2fx%n", r.model(), r.medianMs(), r.minMs(),
                     r.maxMs(), r.imagesPerSecond(), base / r.medianMs());
+        }
+    }
+
+    private void runJmh() {
+        if (models == null || models.isEmpty()) {
+            throw new IllegalArgumentException("--jmh needs at least one --model");
+        }
+        models.forEach(m -> dev.dynchan.models.ModelRegistry.defaultRegistry().entry(m));
+        var opts = new org.openjdk.jmh.runner.options.OptionsBuilder()
+                .include(dev.dynchan.profile.jmh.InferenceBenchmark.class.getName() + ".forward")
+                .param("model", models.toArray(new String[0]))
+                .param("batch", Integer.toString(batch))
+                .param("inputSize", Integer.toString(modelArgs.size()))
+                .param("threads", Integer.toString(engine.threads > 0 ? engine.threads
+                        : Runtime.getRuntime().availableProcessors()))
+                .param("referencePath", Boolean.toString(referencePath))
+                .mode(org.openjdk.jmh.annotations.Mode.SampleTime)
+                .timeUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+                .warmupIterations(Math.max(1, warmup / 5))
+                .measurementIterations(Math.max(1, iterations / 5))
+                .forks(1)
+                .jvmArgsAppend("--add-modules=jdk.incubator.vector", "-Dai.djl.offline=true", "-Xss4m")
+                .build();
+        try {
+            new org.openjdk.jmh.runner.Runner(opts).run();
+        } catch (org.openjdk.jmh.runner.RunnerException e) {
+            throw new Main.UserException("JMH failed: " + e.getMessage());
         }
     }
 

@@ -17,6 +17,30 @@ public final class Ops {
         return y;
     }
 
+    /**
+     * ReLU of a tensor the caller owns and will not read again (e.g. a fresh conv output): on the inference fast
+     * path it is overwritten in place instead of allocating a result.
+     */
+    public static NDArray reluOwned(NDArray x, Context ctx) {
+        if (!ctx.fastPath() || !FastActivation.supports(x)) {
+            return relu(x, ctx);
+        }
+        FastActivation.reluInPlace(x);
+        recordExtra(ctx, "relu", "act", x.getShape(), x.getShape().size());
+        return x;
+    }
+
+    /** ReLU(out + identity) for a residual block, fused and in place on {@code out} on the inference fast path. */
+    public static NDArray addRelu(NDArray out, NDArray identity, Context ctx) {
+        if (!ctx.fastPath() || !FastActivation.supports(out) || !out.getShape().equals(identity.getShape())
+                || identity.getDataType() != out.getDataType()) {
+            return relu(out.add(identity), ctx);
+        }
+        FastActivation.addReluInPlace(out, identity);
+        recordExtra(ctx, "relu", "act", out.getShape(), out.getShape().size());
+        return out;
+    }
+
     public static NDArray gelu(NDArray x, Context ctx) {
         NDArray y = ai.djl.nn.Activation.gelu(x);
         recordExtra(ctx, "gelu", "act", y.getShape(), y.getShape().size());

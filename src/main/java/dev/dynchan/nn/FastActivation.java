@@ -1,0 +1,66 @@
+package dev.dynchan.nn;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * In-place ReLU and fused residual add + ReLU for the inference fast path. libtorch (through DJL) has no in-place
+ * ReLU, so each activation allocated and filled a fresh tensor — about a tenth of ResNet-50's CPU time at batch 1.
+ * These kernels overwrite a tensor the caller owns through its zero-copy buffer, on the calling thread.
+ */
+public final class FastActivation {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+
+    private FastActivation() { }
+
+    /** CPU float32 libtorch tensors outside autograd recording (the kernels have no backward). */
+    public static boolean supports(NDArray x) {
+        return x.getDevice().getDeviceType().equals(Device.Type.CPU) && x.getDataType() == DataType.FLOAT32
+                && x.getManager() instanceof PtNDManager && !JniUtils.isGradMode();
+    }
+
+    /** x ← max(x, 0); returns x. */
+    public static NDArray reluInPlace(NDArray x) {
+        ByteBuffer b = x.toByteBuffer(true).order(NATIVE);
+        int n = (int) x.getShape().size();
+        FloatVector zero = FloatVector.zero(S);
+        int bound = S.loopBound(n);
+        int step = S.length();
+        int i = 0;
+        for (; i < bound; i += step) {
+            FloatVector.fromByteBuffer(S, b, 4 * i, NATIVE).max(zero).intoByteBuffer(b, 4 * i, NATIVE);
+        }
+        for (; i < n; i++) {
+            b.putFloat(4 * i, Math.max(b.getFloat(4 * i), 0f));
+        }
+        return x;
+    }
+
+    /** out ← max(out + identity, 0) for same-shape tensors; returns out. */
+    public static NDArray addReluInPlace(NDArray out, NDArray identity) {
+        ByteBuffer o = out.toByteBuffer(true).order(NATIVE);
+        ByteBuffer r = identity.toByteBuffer(true).order(NATIVE);
+        int n = (int) out.getShape().size();
+        FloatVector zero = FloatVector.zero(S);
+        int bound = S.loopBound(n);
+        int step = S.length();
+        int i = 0;
+        for (; i < bound; i += step) {
+            FloatVector.fromByteBuffer(S, o, 4 * i, NATIVE).add(FloatVector.fromByteBuffer(S, r, 4 * i, NATIVE))
+                    .max(zero).intoByteBuffer(o, 4 * i, NATIVE);
+        }
+        for (; i < n; i++) {
+            o.putFloat(4 * i, Math.max(o.getFloat(4 * i) + r.getFloat(4 * i), 0f));
+        }
+        return out;
+    }
+}
