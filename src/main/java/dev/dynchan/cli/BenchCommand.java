@@ -154,7 +154,9 @@ final class BenchCommand implements Runnable {
                 .mode(org.openjdk.jmh.annotations.Mode.SampleTime)
                 .timeUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
                 .warmupIterations(Math.max(1, warmup / 5))
+                .warmupTime(org.openjdk.jmh.runner.options.TimeValue.seconds(1))
                 .measurementIterations(Math.max(1, iterations / 5))
+                .measurementTime(org.openjdk.jmh.runner.options.TimeValue.seconds(1))
                 .forks(1)
                 .jvmArgsAppend("--add-modules=jdk.incubator.vector", "-Dai.djl.offline=true", "-Xss4m")
                 .build();
