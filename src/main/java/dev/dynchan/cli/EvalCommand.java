@@ -28,14 +28,6 @@ final class EvalCommand implements Runnable {
 
     @Override
     public void run() {
-        try {
-            run0();
-        } catch (dev.dynchan.data.DataException e) {
-            throw new Main.UserException(e.getMessage());
-        }
-    }
-
-    private void run0() {
         Device dev = engine.start();
         TrainArgs a = new TrainArgs();
         a.data = data;

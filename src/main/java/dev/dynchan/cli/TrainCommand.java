@@ -116,14 +116,6 @@ public final class TrainCommand implements Runnable {
 
     @Override
     public void run() {
-        try {
-            run0();
-        } catch (dev.dynchan.data.DataException e) {
-            throw new Main.UserException(e.getMessage());
-        }
-    }
-
-    private void run0() {
         TrainArgs a = resolve();
         Engines.start(a.threads);
         Device dev = Engines.device(a.device);

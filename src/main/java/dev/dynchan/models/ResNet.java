@@ -146,8 +146,7 @@ public class ResNet extends ImageClassifier {
 
     @Override
     public NDArray forwardHead(NDArray features, Context ctx) {
-        NDArray pooled = Ops.globalAvgPool(features, ctx);
-        return fc.forward(pooled.reshape(pooled.getShape().get(0), -1), ctx);
+        return fc.forward(Ops.globalAvgPoolFlat(features, ctx), ctx);
     }
 
     @Override

@@ -1,10 +1,6 @@
 package dev.dynchan.nn;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -21,12 +17,6 @@ public final class FastActivation {
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     private FastActivation() { }
-
-    /** CPU float32 libtorch tensors outside autograd recording (the kernels have no backward). */
-    public static boolean supports(NDArray x) {
-        return x.getDevice().getDeviceType().equals(Device.Type.CPU) && x.getDataType() == DataType.FLOAT32
-                && x.getManager() instanceof PtNDManager && !JniUtils.isGradMode();
-    }
 
     /** x ← max(x, 0); returns x. */
     public static NDArray reluInPlace(NDArray x) {

@@ -1,12 +1,7 @@
 package dev.dynchan.nn;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -42,9 +37,7 @@ public final class FastMaxPool {
      * kernel has no backward, so inside a GradientCollector libtorch's differentiable op is used instead).
      */
     public static boolean supports(NDArray x, int kernel, int stride, int padding) {
-        return x.getDevice().getDeviceType().equals(Device.Type.CPU) && x.getDataType() == DataType.FLOAT32
-                && kernel >= 1 && stride >= 1 && padding >= 0 && 2 * padding <= kernel
-                && x.getManager() instanceof PtNDManager && !JniUtils.isGradMode();
+        return kernel >= 1 && stride >= 1 && padding >= 0 && 2 * padding <= kernel && JavaKernels.canReplace(x);
     }
 
     static int outSize(long in, int kernel, int stride, int padding) {
@@ -61,7 +54,7 @@ public final class FastMaxPool {
         int w = (int) s.get(3);
         int oh = outSize(h, kernel, stride, padding);
         int ow = outSize(w, kernel, stride, padding);
-        NDArray y = empty(x, new Shape(s.get(0), s.get(1), oh, ow));
+        NDArray y = JavaKernels.empty(x, new Shape(s.get(0), s.get(1), oh, ow));
         run(contiguous(x), y.toByteBuffer(true), (int) (s.get(0) * s.get(1)), h, w, 1, kernel, stride, padding);
         return y;
     }
@@ -77,14 +70,9 @@ public final class FastMaxPool {
         int c = (int) s.get(3);
         int oh = outSize(h, kernel, stride, padding);
         int ow = outSize(w, kernel, stride, padding);
-        NDArray y = empty(x, new Shape(s.get(0), oh, ow, c));
+        NDArray y = JavaKernels.empty(x, new Shape(s.get(0), oh, ow, c));
         run(contiguous(x), y.toByteBuffer(true), (int) s.get(0), h, w, c, kernel, stride, padding);
         return y;
-    }
-
-    private static NDArray empty(NDArray like, Shape shape) {
-        return JniUtils.createEmptyNdArray((PtNDManager) like.getManager(), shape, DataType.FLOAT32,
-                like.getDevice(), SparseFormat.DENSE);
     }
 
     /** A zero-copy view when {@code x} is contiguous (libtorch copies otherwise). */

@@ -22,7 +22,7 @@ public final class Ops {
      * path it is overwritten in place instead of allocating a result.
      */
     public static NDArray reluOwned(NDArray x, Context ctx) {
-        if (!ctx.fastPath() || !FastActivation.supports(x)) {
+        if (!ctx.fastPath() || !JavaKernels.canReplace(x)) {
             return relu(x, ctx);
         }
         FastActivation.reluInPlace(x);
@@ -32,7 +32,7 @@ public final class Ops {
 
     /** ReLU(out + identity) for a residual block, fused and in place on {@code out} on the inference fast path. */
     public static NDArray addRelu(NDArray out, NDArray identity, Context ctx) {
-        if (!ctx.fastPath() || !FastActivation.supports(out) || !out.getShape().equals(identity.getShape())
+        if (!ctx.fastPath() || !JavaKernels.canReplace(out, identity) || !out.getShape().equals(identity.getShape())
                 || identity.getDataType() != out.getDataType()) {
             return relu(out.add(identity), ctx);
         }
@@ -72,6 +72,11 @@ public final class Ops {
         NDArray y = x.reshape(s.get(0), s.get(1), hw).mean(new int[] {2}, true).reshape(s.get(0), s.get(1), 1, 1);
         recordExtra(ctx, "gap", "pool", y.getShape(), s.size());
         return y;
+    }
+
+    /** Global average pool flattened to [N, C], the input of a linear classifier. */
+    public static NDArray globalAvgPoolFlat(NDArray x, Context ctx) {
+        return globalAvgPool(x, ctx).reshape(x.getShape().get(0), x.getShape().get(1));
     }
 
     /** Element-wise dropout (inverted scaling), a no-op outside training. */

@@ -1,9 +1,7 @@
 package dev.dynchan.nn;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -63,11 +61,9 @@ public final class PiX {
         return composite(x, p, zeta, tau);
     }
 
-    /** Whether the Java kernel can run on these tensors (CPU, float32; non-contiguous inputs are made contiguous). */
+    /** Whether the Java kernel can replace the composite on these tensors (see {@link JavaKernels}). */
     static boolean kernelApplies(NDArray x, NDArray p) {
-        return x.getDevice().equals(Device.cpu()) && p.getDevice().equals(Device.cpu())
-                && x.getDataType() == DataType.FLOAT32 && p.getDataType() == DataType.FLOAT32
-                && x.size() < Integer.MAX_VALUE / 4; // the kernel addresses bytes with int offsets
+        return JavaKernels.canReplace(x, p);
     }
 
     /** Validates x (N,C,H,W) and p (N,⌈C/ζ⌉,1,1); the message names both shapes. */
@@ -139,7 +135,7 @@ public final class PiX {
             forSum = x.concat(m.zeros(padShape, x.getDataType()), 1);
         }
         NDArray grouped = forMax.reshape(n, g, zeta, h, w);
-        NDArray first = (kernelApplies(x, p) ? PiXKernel.firstArgMax(x.stopGradient(), zeta)
+        NDArray first = (JavaKernels.canRead(x) ? PiXKernel.firstArgMax(x.stopGradient(), zeta)
                 : firstArgMax(grouped.stopGradient(), zeta)).expandDims(2);
         NDArray picked = grouped.gather(first, 2).squeeze(2); // the gradient goes to exactly that channel
         NDArray mixed = forSum.reshape(n, g, zeta, h, w).sum(new int[] {2}).div(zeta);

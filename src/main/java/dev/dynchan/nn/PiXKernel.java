@@ -88,7 +88,7 @@ final class PiXKernel {
         int c = (int) s.get(1);
         int hw = (int) (s.get(2) * s.get(3));
         int g = PiX.groups(c, zeta);
-        NDArray idx = x.getManager().create(new Shape(n, g, s.get(2), s.get(3)), DataType.FLOAT32);
+        NDArray idx = JavaKernels.empty(x, new Shape(n, g, s.get(2), s.get(3)));
         ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
         ByteBuffer ib = idx.toByteBuffer(true).order(NATIVE);
         FloatVector lowest = FloatVector.broadcast(S, -Float.MAX_VALUE);
@@ -162,7 +162,7 @@ final class PiXKernel {
         int c = (int) s.get(1);
         int hw = (int) (s.get(2) * s.get(3));
         int g = PiX.groups(c, zeta);
-        NDArray y = x.getManager().create(new Shape(n, g, s.get(2), s.get(3)), DataType.FLOAT32);
+        NDArray y = JavaKernels.empty(x, new Shape(n, g, s.get(2), s.get(3)));
         ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
         ByteBuffer yb = y.toByteBuffer(true).order(NATIVE);
         for (int ni = 0; ni < n; ni++) {
