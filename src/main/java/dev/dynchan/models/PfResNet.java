@@ -52,7 +52,7 @@ public class PfResNet extends ImageClassifier {
         @Override
         public NDArray forward(NDArray x, Context ctx) {
             NDArray y = ConvBn.forward(conv, bn, x, ctx);
-            return relu ? Ops.relu(y, ctx) : y;
+            return relu ? Ops.reluOwned(y, ctx) : y;
         }
     }
 
@@ -98,7 +98,7 @@ public class PfResNet extends ImageClassifier {
             y = convBlock != null ? convBlock.forward(y, ctx) : Ops.maxPool2d(y, 3, stride, 1, ctx);
             y = expansionBlock.forward(y, ctx);
             NDArray identity = downsample == null ? x : downsample.forward(x, ctx);
-            return Ops.relu(y.add(identity), ctx);
+            return Ops.addRelu(y, identity, ctx);
         }
     }
 

@@ -78,10 +78,10 @@ public class PiXResNet extends ImageClassifier {
         @Override
         public NDArray forward(NDArray x, Context ctx) {
             NDArray y = convSqz.forward(x, ctx);                      // PiX: (N, C_in/ζ, H, W), no BN/ReLU
-            y = Ops.relu(ConvBn.forward(convCe, bnCe, y, ctx), ctx);  // stride here
+            y = Ops.reluOwned(ConvBn.forward(convCe, bnCe, y, ctx), ctx);  // stride here
             y = ConvBn.forward(convExp, bnExp, y, ctx);
             NDArray shortcut = convProj == null ? x : ConvBn.forward(convProj, bnProj, x, ctx);
-            return Ops.relu(y.add(shortcut), ctx);
+            return Ops.addRelu(y, shortcut, ctx);
         }
     }
 
@@ -144,7 +144,7 @@ public class PiXResNet extends ImageClassifier {
 
     @Override
     public NDArray forwardFeatures(NDArray x, Context ctx) {
-        NDArray y = Ops.relu(ConvBn.forward(convStem, bnStem, x, ctx), ctx);
+        NDArray y = Ops.reluOwned(ConvBn.forward(convStem, bnStem, x, ctx), ctx);
         if (!config.smallStem()) {
             y = Ops.maxPool2d(y, 3, 2, 1, ctx);
         }

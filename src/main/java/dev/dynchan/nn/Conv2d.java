@@ -100,6 +100,40 @@ public class Conv2d extends Module {
         return conv(x, w, b, groups);
     }
 
+    /**
+     * Inference with folded weights. A 1×1 conv (groups 1, no padding) runs as one matrix product
+     * W[out, in] · X[N, in, H·W] plus the bias: libtorch 2.7.1's CPU convolution is 1.2–2.7× slower than its
+     * own matrix product on these shapes (BENCHMARKS.md §1). A stride is applied by subsampling first, which is
+     * what a strided 1×1 conv computes. Batched products over small maps (N > 1, H·W < 100) lose to the conv,
+     * so those, every k×k conv and non-CPU tensors (cuDNN) keep the convolution.
+     */
+    NDArray applyFolded(NDArray x, Folded f) {
+        checkedChannels(x, false);
+        Shape s = x.getShape();
+        long n = s.get(0);
+        long ho = (s.get(2) - 1) / stride + 1;
+        long wo = (s.get(3) - 1) / stride + 1;
+        boolean matrixProduct = kernel == 1 && groups == 1 && padding == 0
+                && x.getDevice().getDeviceType().equals(ai.djl.Device.Type.CPU) && (n == 1 || ho * wo >= 100);
+        if (!matrixProduct) {
+            return conv(x, f.weight(), f.bias(), groups);
+        }
+        NDArray in = stride == 1 ? x : x.get(new ai.djl.ndarray.index.NDIndex(":, :, ::{}, ::{}", stride, stride));
+        NDArray columns = in.reshape(n, inChannels, ho * wo);
+        NDArray product = f.weightMatrix().matMul(columns);
+        // the product belongs to the weight's manager (first operand): hand it to the caller's
+        product.attach(x.getManager());
+        product.addi(f.biasColumn());
+        NDArray y = product.reshape(n, outChannels, ho, wo);
+        // drop the temporary handles now (views keep their storage alive) instead of at the end of the forward
+        columns.close();
+        product.close();
+        if (in != x) {
+            in.close();
+        }
+        return y;
+    }
+
     private NDArray conv(NDArray x, NDArray w, NDArray b, int g) {
         return ai.djl.nn.convolutional.Conv2d.conv2d(x, w, b, new Shape(stride, stride), new Shape(padding, padding),
                 new Shape(1, 1), g).singletonOrThrow();
@@ -135,10 +169,24 @@ public class Conv2d extends Module {
     }
 
     private BatchNorm2d foldedBn;
-    private NDArray[] folded;
+    private Folded folded;
+
+    /**
+     * This conv with a BatchNorm's eval transform folded in: weight [out, in/g, k, k] and bias [out], plus the same
+     * weight as a matrix [out, in·k²] and the bias as a column [out, 1] for the matrix-product route of
+     * {@link ConvBn}.
+     */
+    record Folded(NDArray weight, NDArray bias, NDArray weightMatrix, NDArray biasColumn) {
+        void close() {
+            weight.close();
+            bias.close();
+            weightMatrix.close();
+            biasColumn.close();
+        }
+    }
 
     /** Weights and bias with {@code bn}'s eval transform folded in; computed once, dropped by invalidateCaches. */
-    synchronized NDArray[] foldedWith(BatchNorm2d bn) {
+    synchronized Folded foldedWith(BatchNorm2d bn) {
         if (folded == null || foldedBn != bn) {
             invalidateCaches();
             // the scope frees every intermediate (they attach to the weights' manager and would otherwise leak)
@@ -146,8 +194,10 @@ public class Conv2d extends Module {
                 NDArray[] affine = bn.evalAffine();
                 NDArray w = weight.value().mul(affine[0].reshape(outChannels, 1, 1, 1));
                 NDArray b = bias == null ? affine[1] : bias.value().mul(affine[0]).add(affine[1]);
-                ai.djl.ndarray.NDScope.unregister(w, b);
-                folded = new NDArray[] {w, b};
+                NDArray wm = w.reshape(outChannels, (long) inChannels / groups * kernel * kernel);
+                NDArray bc = b.reshape(outChannels, 1);
+                ai.djl.ndarray.NDScope.unregister(w, b, wm, bc);
+                folded = new Folded(w, b, wm, bc);
             }
             foldedBn = bn;
         }
@@ -157,8 +207,7 @@ public class Conv2d extends Module {
     @Override
     public void invalidateCaches() {
         if (folded != null) {
-            folded[0].close();
-            folded[1].close();
+            folded.close();
             folded = null;
             foldedBn = null;
         }

@@ -17,8 +17,7 @@ public final class ConvBn {
             }
             return bn.forward(conv.forward(x, ctx), ctx);
         }
-        NDArray[] folded = conv.foldedWith(bn);
-        NDArray y = conv.apply(x, folded[0], folded[1]);
+        NDArray y = conv.applyFolded(x, conv.foldedWith(bn));
         conv.record(ctx, x, y);
         bn.record(ctx, y);
         return y;

@@ -70,7 +70,7 @@ public final class OpBench {
             NDArray x = m.randomNormal(new Shape(batch, channels, size, size));
             NDArray p = m.randomUniform(0f, 1f, new Shape(batch, PiX.groups(channels, zeta), 1, 1));
             Context eval = Context.eval();
-            variants.put("conv1x1+bn+relu (folded)", in -> Ops.relu(ConvBn.forward(conv, bn, in, eval), eval));
+            variants.put("conv1x1+bn+relu (folded)", in -> Ops.reluOwned(ConvBn.forward(conv, bn, in, eval), eval));
             variants.put("pix kernel (p given)", in -> sqz.pix.forward(in, p, eval));
             variants.put("pix squeeze fused (GAP+conv_sqz+sigmoid+PiX, Java)", in -> sqz.forward(in, eval));
             variants.put("pix squeeze reference (composite)", in -> sqz.forward(in, Context.evalReference()));

@@ -1,0 +1,98 @@
+package dev.dynchan.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.dynchan.TestSupport;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Conv + eval-mode BN on the inference fast path (BN folded into the conv; 1×1 convs as a matrix product, strided
+ * ones by subsampling) against a direct double-precision loop over the definition, for every route: batch 1 and
+ * batch 3, maps above and below the product's size threshold, strides 1 and 2, 1×1 and 3×3 kernels.
+ */
+class ConvBnTest {
+    @BeforeAll
+    static void start() { TestSupport.engine(); }
+
+    @Test
+    void foldedFastPathEqualsDefinitionOnEveryRoute() {
+        int[][] cases = { // batch, in, out, kernel, stride, size
+            {1, 5, 7, 1, 1, 6}, {3, 5, 7, 1, 1, 12}, {3, 5, 7, 1, 1, 6}, {1, 6, 4, 1, 2, 9}, {3, 6, 4, 1, 2, 21},
+            {2, 3, 5, 3, 1, 7}, {1, 3, 5, 3, 2, 8},
+        };
+        for (int[] c : cases) {
+            check(c[0], c[1], c[2], c[3], c[4], c[5]);
+        }
+    }
+
+    private static void check(int n, int cin, int cout, int k, int stride, int size) {
+        Random r = new Random(31L * cin + k + stride + size);
+        Conv2d conv = new Conv2d(cin, cout, k, stride, k / 2, false);
+        BatchNorm2d bn = new BatchNorm2d(cout);
+        try (NDManager m = NDManager.newBaseManager()) {
+            conv.initialize(m);
+            bn.initialize(m);
+            float[] gamma = random(r, cout, 0.5f, 1.5f);
+            float[] beta = random(r, cout, -1f, 1f);
+            float[] mean = random(r, cout, -1f, 1f);
+            float[] var = random(r, cout, 0.2f, 2f);
+            bn.weight.set(m.create(gamma));
+            bn.bias.set(m.create(beta));
+            bn.runningMean.set(m.create(mean));
+            bn.runningVar.set(m.create(var));
+            float[] w = conv.weight.value().toFloatArray();
+            float[] xv = random(r, n * cin * size * size, -2f, 2f);
+            NDArray x = m.create(xv, new Shape(n, cin, size, size));
+
+            int out = (size + 2 * (k / 2) - k) / stride + 1;
+            float[] expected = new float[n * cout * out * out];
+            for (int b = 0; b < n; b++) {
+                for (int o = 0; o < cout; o++) {
+                    for (int oy = 0; oy < out; oy++) {
+                        for (int ox = 0; ox < out; ox++) {
+                            double acc = 0;
+                            for (int ci = 0; ci < cin; ci++) {
+                                for (int ky = 0; ky < k; ky++) {
+                                    for (int kx = 0; kx < k; kx++) {
+                                        int iy = oy * stride - k / 2 + ky;
+                                        int ix = ox * stride - k / 2 + kx;
+                                        if (iy >= 0 && iy < size && ix >= 0 && ix < size) {
+                                            acc += (double) w[((o * cin + ci) * k + ky) * k + kx]
+                                                    * xv[((b * cin + ci) * size + iy) * size + ix];
+                                        }
+                                    }
+                                }
+                            }
+                            double y = (acc - mean[o]) / Math.sqrt(var[o] + 1e-5) * gamma[o] + beta[o];
+                            expected[((b * cout + o) * out + oy) * out + ox] = (float) y;
+                        }
+                    }
+                }
+            }
+            String label = "n" + n + " " + cin + "->" + cout + " k" + k + " s" + stride + " " + size + "px";
+            NDArray fast = ConvBn.forward(conv, bn, x, Context.eval());
+            assertEquals(new Shape(n, cout, out, out), fast.getShape(), label);
+            assertArrayEquals(expected, fast.toFloatArray(), 1e-4f, label + " fast path");
+            NDArray reference = ConvBn.forward(conv, bn, x, Context.evalReference());
+            assertArrayEquals(expected, reference.toFloatArray(), 1e-4f, label + " reference path");
+            // the fast path's output is the caller's to overwrite (in-place ReLU) without touching the input
+            Ops.reluOwned(fast, Context.eval());
+            assertArrayEquals(xv, x.toFloatArray(), 0f, label + " input untouched");
+        }
+    }
+
+    private static float[] random(Random r, int n, float lo, float hi) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = lo + (hi - lo) * r.nextFloat();
+        }
+        return v;
+    }
+}
