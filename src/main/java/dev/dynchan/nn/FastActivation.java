@@ -18,21 +18,27 @@ public final class FastActivation {
 
     private FastActivation() { }
 
+    /** Elements per thread below which splitting the pass costs more than it saves. */
+    private static final int MIN_PER_THREAD = 1 << 16;
+
     /** x ← max(x, 0); returns x. */
     public static NDArray reluInPlace(NDArray x) {
         ByteBuffer b = x.toByteBuffer(true).order(NATIVE);
         int n = (int) x.getShape().size();
+        KernelThreads.parallelFor(n, MIN_PER_THREAD, (from, to) -> relu(b, from, to));
+        return x;
+    }
+
+    private static void relu(ByteBuffer b, int from, int to) {
         FloatVector zero = FloatVector.zero(S);
-        int bound = S.loopBound(n);
         int step = S.length();
-        int i = 0;
-        for (; i < bound; i += step) {
+        int i = from;
+        for (; i + step <= to; i += step) {
             FloatVector.fromByteBuffer(S, b, 4 * i, NATIVE).max(zero).intoByteBuffer(b, 4 * i, NATIVE);
         }
-        for (; i < n; i++) {
+        for (; i < to; i++) {
             b.putFloat(4 * i, Math.max(b.getFloat(4 * i), 0f));
         }
-        return x;
     }
 
     /** out ← max(out + identity, 0) for same-shape tensors; returns out. */
@@ -40,17 +46,20 @@ public final class FastActivation {
         ByteBuffer o = out.toByteBuffer(true).order(NATIVE);
         ByteBuffer r = identity.toByteBuffer(true).order(NATIVE);
         int n = (int) out.getShape().size();
+        KernelThreads.parallelFor(n, MIN_PER_THREAD, (from, to) -> addRelu(o, r, from, to));
+        return out;
+    }
+
+    private static void addRelu(ByteBuffer o, ByteBuffer r, int from, int to) {
         FloatVector zero = FloatVector.zero(S);
-        int bound = S.loopBound(n);
         int step = S.length();
-        int i = 0;
-        for (; i < bound; i += step) {
+        int i = from;
+        for (; i + step <= to; i += step) {
             FloatVector.fromByteBuffer(S, o, 4 * i, NATIVE).add(FloatVector.fromByteBuffer(S, r, 4 * i, NATIVE))
                     .max(zero).intoByteBuffer(o, 4 * i, NATIVE);
         }
-        for (; i < n; i++) {
+        for (; i < to; i++) {
             o.putFloat(4 * i, Math.max(o.getFloat(4 * i) + r.getFloat(4 * i), 0f));
         }
-        return out;
     }
 }

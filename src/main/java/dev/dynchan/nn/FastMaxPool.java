@@ -92,20 +92,23 @@ public final class FastMaxPool {
         int ow = outSize(w, k, s, p);
         int inLen = h * w * c;
         int outLen = oh * ow * c;
-        float[] a = new float[inLen];
-        float[] o = new float[outLen];
-        boolean flat = c == 1 && k == 3 && s == 1 && p == 1;
-        float[] v = flat ? new float[inLen] : null;
-        Rows rows = flat ? null : new Rows(w, c, k, p);
-        for (int pl = 0; pl < planes; pl++) {
-            ifb.get(pl * inLen, a, 0, inLen);
-            if (flat) {
-                plane3x3(a, v, o, h, w);
-            } else {
-                rows.plane(a, o, h, oh, ow, s);
+        // planes are independent: each thread pools its share with its own scratch arrays
+        KernelThreads.parallelFor(planes, Math.max(1, (1 << 15) / inLen), (from, to) -> {
+            float[] a = new float[inLen];
+            float[] o = new float[outLen];
+            boolean flat = c == 1 && k == 3 && s == 1 && p == 1;
+            float[] v = flat ? new float[inLen] : null;
+            Rows rows = flat ? null : new Rows(w, c, k, p);
+            for (int pl = from; pl < to; pl++) {
+                ifb.get(pl * inLen, a, 0, inLen);
+                if (flat) {
+                    plane3x3(a, v, o, h, w);
+                } else {
+                    rows.plane(a, o, h, oh, ow, s);
+                }
+                ofb.put(pl * outLen, o, 0, outLen);
             }
-            ofb.put(pl * outLen, o, 0, outLen);
-        }
+        });
     }
 
     /**

@@ -24,6 +24,8 @@ final class PiXKernel {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    /** Input elements per thread below which a kernel runs on the calling thread alone. */
+    private static final int MIN_PER_THREAD = 1 << 15;
 
     /** y = PiX(x, p) for CPU float32 tensors already checked by {@link PiX#check}. */
     static NDArray forward(NDArray x, NDArray p, int zeta, float tau) {
@@ -52,9 +54,11 @@ final class PiXKernel {
         ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
         ByteBuffer wb = weight.toByteBuffer(true).order(NATIVE);
         float[] mean = new float[n * c];
-        for (int i = 0; i < n * c; i++) {
-            mean[i] = planeSum(xb, i * hw * 4, hw) / hw;
-        }
+        KernelThreads.parallelFor(n * c, Math.max(1, MIN_PER_THREAD / hw), (from, to) -> {
+            for (int i = from; i < to; i++) {
+                mean[i] = planeSum(xb, i * hw * 4, hw) / hw;
+            }
+        });
         float[] p = new float[n * g];
         int bound = S.loopBound(c);
         for (int o = 0; o < g; o++) {
@@ -165,13 +169,16 @@ final class PiXKernel {
         NDArray y = JavaKernels.empty(x, new Shape(n, g, s.get(2), s.get(3)));
         ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
         ByteBuffer yb = y.toByteBuffer(true).order(NATIVE);
-        for (int ni = 0; ni < n; ni++) {
-            for (int gi = 0; gi < g; gi++) {
+        // every (sample, group) output plane is independent
+        KernelThreads.parallelFor(n * g, Math.max(1, MIN_PER_THREAD / (zeta * hw)), (from, to) -> {
+            for (int item = from; item < to; item++) {
+                int ni = item / g;
+                int gi = item % g;
                 int c0 = gi * zeta;
                 int k = Math.min(zeta, c - c0);
                 long in = ((long) ni * c + c0) * hw * 4;
                 long out = ((long) ni * g + gi) * hw * 4;
-                float pg = p[ni * g + gi];
+                float pg = p[item];
                 if (zeta == 1) {
                     scale(xb, (int) in, yb, (int) out, hw, pg);
                 } else if (pg < tau) {
@@ -180,7 +187,7 @@ final class PiXKernel {
                     mix(xb, (int) in, k, yb, (int) out, hw, zeta, pg);
                 }
             }
-        }
+        });
         return y;
     }
 

@@ -45,4 +45,26 @@ class FastActivationTest {
             assertArrayEquals(expected, a.toFloatArray(), 0f);
         }
     }
+
+    @Test
+    void largeTensorsSplitOverThreadsStillCoverEveryElement() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // 3·211·211 = 133,563 elements: two shares of the 65,536-element minimum plus an odd tail
+            NDArray a = m.randomNormal(new Shape(1, 3, 211, 211));
+            NDArray b = m.randomNormal(new Shape(1, 3, 211, 211));
+            float[] av = a.toFloatArray();
+            float[] bv = b.toFloatArray();
+            float[] relu = new float[av.length];
+            float[] addRelu = new float[av.length];
+            for (int i = 0; i < av.length; i++) {
+                relu[i] = Math.max(av[i], 0f);
+                addRelu[i] = Math.max(av[i] + bv[i], 0f);
+            }
+            NDArray c = a.duplicate();
+            Ops.reluOwned(c, Context.eval());
+            assertArrayEquals(relu, c.toFloatArray(), 0f);
+            Ops.addRelu(a, b, Context.eval());
+            assertArrayEquals(addRelu, a.toFloatArray(), 0f);
+        }
+    }
 }

@@ -196,6 +196,26 @@ class PiXTest {
     }
 
     @Test
+    void kernelAndFusedSqueezerSplitOverThreadsEqualTheReference() {
+        // [2, 64, 48, 48], ζ = 4: 32 output planes of 4·2304 inputs each, enough for the kernels to use 2 threads
+        try (NDManager s = m.newSubManager()) {
+            PiXSqueeze sqz = new PiXSqueeze(64, 4);
+            sqz.assignPaths("sqz");
+            Engine.getInstance().setRandomSeed(5);
+            sqz.initialize(s);
+            NDArray x = s.randomNormal(new Shape(2, 64, 48, 48));
+            NDArray p = s.randomUniform(0f, 1f, new Shape(2, 16, 1, 1));
+            float[] ref = PiX.composite(x, p, 4, 0.5f).toFloatArray();
+            assertArrayEquals(ref, new PiX(4).forward(x, p, Context.eval()).toFloatArray(), "kernel, p given");
+            float[] fusedRef = sqz.forward(x, Context.evalReference()).toFloatArray();
+            float[] fused = sqz.forward(x, Context.eval()).toFloatArray();
+            for (int i = 0; i < fusedRef.length; i++) {
+                assertEquals(fusedRef[i], fused[i], 1e-5f * Math.max(1f, Math.abs(fusedRef[i])), "fused at " + i);
+            }
+        }
+    }
+
+    @Test
     void fusedSqueezerEqualsReferencePath() {
         // GAP → conv_sqz → sigmoid → PiX fused in Java against the libtorch reference, ζ = 1, 2, 4 and batch 2.
         for (int zeta : new int[] {1, 2, 4}) {
