@@ -23,7 +23,8 @@ final class BenchCommand implements Runnable {
     List<String> models;
 
     @Option(names = "--op", description = "Single-op benchmark instead of models: 'pix' = PiX squeezer vs the 1x1 "
-            + "conv+BN+ReLU it replaces, [batch,256,56,56] -> 64 (zeta 4)")
+            + "conv+BN+ReLU it replaces, [batch,256,56,56] -> 64 (zeta 4); 'conv1x1' = libtorch conv2d vs the fast "
+            + "path's matrix-product route on every 1x1 conv shape of ResNet-50")
     String op;
 
     @Option(names = "--batch", description = "Batch size (default: 1)")
@@ -77,9 +78,26 @@ final class BenchCommand implements Runnable {
                     + "PiX squeeze fused %.3f ms%n", sum[0], sum[1]);
             return;
         }
+        if ("conv1x1".equals(op)) {
+            System.out.printf("op conv1x1: ResNet-50's 1x1 convs (BN folded), batch %d, %d threads, %d iterations "
+                    + "after %d warm-up%n", batch, Engines.threads(), iterations, warmup);
+            System.out.printf("%-28s %5s %14s %14s %8s%n", "shape", "count", "conv2d ms", "matmul ms", "ratio");
+            double[] sum = new double[2];
+            for (int[] sh : dev.dynchan.profile.OpBench.RESNET50_1X1) {
+                var r = dev.dynchan.profile.OpBench.conv1x1(batch, sh, warmup, iterations);
+                sum[0] += sh[4] * r.get(0).medianMs();
+                sum[1] += sh[4] * r.get(1).medianMs();
+                System.out.printf("%-28s %5d %14.3f %14.3f %7.2fx%n", String.format("%d->%d @%d s%d", sh[0], sh[1],
+                        sh[2], sh[3]), sh[4], r.get(0).medianMs(), r.get(1).medianMs(),
+                        r.get(0).medianMs() / r.get(1).medianMs());
+            }
+            System.out.printf("sum over ResNet-50's 36 1x1 convs: conv2d %.3f ms, matrix product %.3f ms (%.2fx)%n",
+                    sum[0], sum[1], sum[0] / sum[1]);
+            return;
+        }
         if (op != null || models == null || models.isEmpty()) {
-            throw new IllegalArgumentException(op != null ? "--op '" + op + "': the only op is 'pix'"
-                    : "give --model (repeatable) or --op pix");
+            throw new IllegalArgumentException(op != null ? "--op '" + op + "': choose 'pix' or 'conv1x1'"
+                    : "give --model (repeatable) or --op pix|conv1x1");
         }
         List<Network> nets = new ArrayList<>();
         try {

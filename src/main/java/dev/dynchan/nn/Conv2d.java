@@ -102,8 +102,9 @@ public class Conv2d extends Module {
 
     /**
      * Inference with folded weights. A 1×1 conv (groups 1, no padding) runs as one matrix product
-     * W[out, in] · X[N, in, H·W] plus the bias: libtorch 2.7.1's CPU convolution is 1.2–2.7× slower than its
-     * own matrix product on these shapes (BENCHMARKS.md §1). A stride is applied by subsampling first, which is
+     * W[out, in] · X[N, in, H·W] plus the bias: libtorch 2.7.1's CPU convolution reorders input, weight and output
+     * on every call and is 1.29× slower in sum over ResNet-50's 1×1 shapes ({@code bench --op conv1x1},
+     * BENCHMARKS.md §1). A stride is applied by subsampling first, which is
      * what a strided 1×1 conv computes. Batched products over small maps (N > 1, H·W < 100) lose to the conv,
      * so those, every k×k conv and non-CPU tensors (cuDNN) keep the convolution.
      */

@@ -74,26 +74,74 @@ public final class OpBench {
             variants.put("pix kernel (p given)", in -> sqz.pix.forward(in, p, eval));
             variants.put("pix squeeze fused (GAP+conv_sqz+sigmoid+PiX, Java)", in -> sqz.forward(in, eval));
             variants.put("pix squeeze reference (composite)", in -> sqz.forward(in, Context.evalReference()));
-            List<Function<NDArray, NDArray>> fns = new ArrayList<>(variants.values());
-            fns.forEach(f -> times.add(new double[iterations]));
-            for (int it = -warmup; it < iterations; it++) {
-                for (int v = 0; v < fns.size(); v++) {
-                    try (NDManager call = m.newSubManager()) {
-                        x.tempAttach(call);
-                        long t0 = System.nanoTime();
-                        NDArray y = fns.get(v).apply(x);
-                        y.toByteBuffer(true);
-                        double ms = (System.nanoTime() - t0) / 1e6;
-                        if (it >= 0) {
-                            times.get(v)[it] = ms;
-                        }
+            times.addAll(timeInterleaved(m, x, new ArrayList<>(variants.values()), warmup, iterations));
+            conv.invalidateCaches();
+        }
+        return results(new ArrayList<>(variants.keySet()), times);
+    }
+
+    /**
+     * ResNet-50's 1×1 convs (BN folded, bias included) at batch {@code batch}: libtorch's convolution against the
+     * fast path's route ({@code ConvBn} on {@code Context.eval()}: one matrix product, strided ones subsampled
+     * first). One line per distinct shape: {C_in, C_out, H, stride, count in ResNet-50}.
+     */
+    public static final int[][] RESNET50_1X1 = {{64, 64, 56, 1, 1}, {256, 64, 56, 1, 2}, {64, 256, 56, 1, 4},
+        {256, 128, 56, 1, 1}, {512, 128, 28, 1, 3}, {128, 512, 28, 1, 4}, {256, 512, 56, 2, 1},
+        {512, 256, 28, 1, 1}, {1024, 256, 14, 1, 5}, {256, 1024, 14, 1, 6}, {512, 1024, 28, 2, 1},
+        {1024, 512, 14, 1, 1}, {2048, 512, 7, 1, 2}, {512, 2048, 7, 1, 3}, {1024, 2048, 14, 2, 1}};
+
+    /** Results for one row of {@link #RESNET50_1X1}: index 0 = libtorch conv, 1 = the fast path's route. */
+    public static List<Result> conv1x1(int batch, int[] shape, int warmup, int iterations) {
+        int cin = shape[0];
+        int cout = shape[1];
+        int size = shape[2];
+        int stride = shape[3];
+        Conv2d conv = new Conv2d(cin, cout, 1, stride, 0, false);
+        BatchNorm2d bn = new BatchNorm2d(cout);
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            Engine.getInstance().setRandomSeed(0);
+            for (Module mod : List.of(conv, bn)) {
+                mod.assignPaths(mod.getClass().getSimpleName());
+                mod.initialize(m);
+            }
+            NDArray x = m.randomNormal(new Shape(batch, cin, size, size));
+            NDArray bias = m.randomNormal(new Shape(cout));
+            Context eval = Context.eval();
+            Shape s = new Shape(stride, stride);
+            List<Function<NDArray, NDArray>> fns = List.of(
+                in -> ai.djl.nn.convolutional.Conv2d.conv2d(in, conv.weight.value(), bias, s, new Shape(0, 0),
+                        new Shape(1, 1), 1).singletonOrThrow(),
+                in -> ConvBn.forward(conv, bn, in, eval));
+            List<double[]> times = timeInterleaved(m, x, fns, warmup, iterations);
+            conv.invalidateCaches();
+            return results(List.of("libtorch conv2d", "matrix-product route"), times);
+        }
+    }
+
+    /** Runs the variants A B A B … on {@code x}, each call in its own sub-manager; per-call milliseconds. */
+    private static List<double[]> timeInterleaved(NDManager m, NDArray x, List<Function<NDArray, NDArray>> fns,
+                                                  int warmup, int iterations) {
+        List<double[]> times = new ArrayList<>();
+        fns.forEach(f -> times.add(new double[iterations]));
+        for (int it = -warmup; it < iterations; it++) {
+            for (int v = 0; v < fns.size(); v++) {
+                try (NDManager call = m.newSubManager()) {
+                    x.tempAttach(call);
+                    long t0 = System.nanoTime();
+                    NDArray y = fns.get(v).apply(x);
+                    y.toByteBuffer(true);
+                    double ms = (System.nanoTime() - t0) / 1e6;
+                    if (it >= 0) {
+                        times.get(v)[it] = ms;
                     }
                 }
             }
-            conv.invalidateCaches();
         }
+        return times;
+    }
+
+    private static List<Result> results(List<String> names, List<double[]> times) {
         List<Result> out = new ArrayList<>();
-        List<String> names = new ArrayList<>(variants.keySet());
         for (int v = 0; v < names.size(); v++) {
             double[] t = times.get(v).clone();
             Arrays.sort(t);
