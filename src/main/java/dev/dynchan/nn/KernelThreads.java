@@ -10,7 +10,7 @@ import java.util.concurrent.Future;
 /**
  * Runs a Java kernel's independent work items (planes, channel groups, element ranges) on as many threads as
  * libtorch's intra-op pool has ({@code --threads}), the calling thread taking the first share. Kernels run between
- * libtorch ops, so the two never compete for the cores; a single-threaded kernel next to two-threaded libtorch ops
+ * libtorch ops, so the two do not compute at the same time; a single-threaded kernel next to two-threaded libtorch ops
  * left half the machine idle.
  */
 final class KernelThreads {
