@@ -16,8 +16,7 @@ public class ReluK {
       NDArray x=m.randomNormal(new Shape(1,64,56,56)); int n=(int)x.size();
       ByteBuffer bb=x.toByteBuffer(true).order(NATIVE);
       System.out.println("512 "+bench(()->relu(bb,n,FloatVector.SPECIES_512),2000,20000));
-      System.out.println("256 "+bench(()->relu(bb,n,FloatVector.SPECIES_256),2000,20000));
-      System.out.println("128 "+bench(()->relu(bb,n,FloatVector.SPECIES_128),2000,20000));
+      // only one species through relu(): a second one makes the call site polymorphic and un-intrinsified
       FloatBuffer fb=bb.asFloatBuffer();
       System.out.println("scalar fb "+bench(()->reluScalar(fb,n),2000,20000));
       float[] arr=new float[n];
