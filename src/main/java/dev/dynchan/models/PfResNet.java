@@ -51,8 +51,7 @@ public class PfResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            NDArray y = ConvBn.forward(conv, bn, x, ctx);
-            return relu ? Ops.reluOwned(y, ctx) : y;
+            return relu ? ConvBn.forwardRelu(conv, bn, x, ctx) : ConvBn.forward(conv, bn, x, ctx);
         }
     }
 

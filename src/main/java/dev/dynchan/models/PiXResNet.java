@@ -78,7 +78,7 @@ public class PiXResNet extends ImageClassifier {
         @Override
         public NDArray forward(NDArray x, Context ctx) {
             NDArray y = convSqz.forward(x, ctx);                      // PiX: (N, C_in/ζ, H, W), no BN/ReLU
-            y = Ops.reluOwned(ConvBn.forward(convCe, bnCe, y, ctx), ctx);  // stride here
+            y = ConvBn.forwardRelu(convCe, bnCe, y, ctx);  // stride here
             y = ConvBn.forward(convExp, bnExp, y, ctx);
             NDArray shortcut = convProj == null ? x : ConvBn.forward(convProj, bnProj, x, ctx);
             return Ops.addRelu(y, shortcut, ctx);
@@ -144,7 +144,7 @@ public class PiXResNet extends ImageClassifier {
 
     @Override
     public NDArray forwardFeatures(NDArray x, Context ctx) {
-        NDArray y = Ops.reluOwned(ConvBn.forward(convStem, bnStem, x, ctx), ctx);
+        NDArray y = ConvBn.forwardRelu(convStem, bnStem, x, ctx);
         if (!config.smallStem()) {
             y = Ops.maxPool2d(y, 3, 2, 1, ctx);
         }

@@ -52,7 +52,7 @@ public class ResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            NDArray out = Ops.reluOwned(ConvBn.forward(conv1, bn1, x, ctx), ctx);
+            NDArray out = ConvBn.forwardRelu(conv1, bn1, x, ctx);
             out = ConvBn.forward(conv2, bn2, out, ctx);
             NDArray identity = downsample == null ? x : downsample.forward(x, ctx);
             return Ops.addRelu(out, identity, ctx);
@@ -84,8 +84,8 @@ public class ResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            NDArray out = Ops.reluOwned(ConvBn.forward(conv1, bn1, x, ctx), ctx);
-            out = Ops.reluOwned(ConvBn.forward(conv2, bn2, out, ctx), ctx);
+            NDArray out = ConvBn.forwardRelu(conv1, bn1, x, ctx);
+            out = ConvBn.forwardRelu(conv2, bn2, out, ctx);
             out = ConvBn.forward(conv3, bn3, out, ctx);
             NDArray identity = downsample == null ? x : downsample.forward(x, ctx);
             return Ops.addRelu(out, identity, ctx);
@@ -134,7 +134,7 @@ public class ResNet extends ImageClassifier {
 
     @Override
     public NDArray forwardFeatures(NDArray x, Context ctx) {
-        NDArray y = Ops.reluOwned(ConvBn.forward(conv1, bn1, x, ctx), ctx);
+        NDArray y = ConvBn.forwardRelu(conv1, bn1, x, ctx);
         if (!config.smallStem()) {
             y = Ops.maxPool2d(y, 3, 2, 1, ctx);
         }

@@ -13,8 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Conv + eval-mode BN on the inference fast path (BN folded into the conv; 1×1 convs as a matrix product, strided
- * ones by subsampling) against a direct double-precision loop over the definition, for every route: batch 1 and
+ * Conv + eval-mode BN (and + ReLU) on the inference fast path (BN folded into the conv; 1×1 convs as a matrix
+ * product, strided ones by subsampling; k×k convs through the Java kernel) against a direct double-precision loop over the definition, for every route: batch 1 and
  * batch 3, maps above and below the product's size threshold, strides 1 and 2, 1×1 and 3×3 kernels.
  */
 class ConvBnTest {
@@ -25,7 +25,7 @@ class ConvBnTest {
     void foldedFastPathEqualsDefinitionOnEveryRoute() {
         int[][] cases = { // batch, in, out, kernel, stride, size
             {1, 5, 7, 1, 1, 6}, {3, 5, 7, 1, 1, 12}, {3, 5, 7, 1, 1, 6}, {1, 6, 4, 1, 2, 9}, {3, 6, 4, 1, 2, 21},
-            {2, 3, 5, 3, 1, 7}, {1, 3, 5, 3, 2, 8},
+            {2, 3, 5, 3, 1, 7}, {1, 3, 5, 3, 2, 8}, {1, 8, 40, 3, 1, 14},
         };
         for (int[] c : cases) {
             check(c[0], c[1], c[2], c[3], c[4], c[5]);
@@ -82,6 +82,14 @@ class ConvBnTest {
             assertArrayEquals(expected, fast.toFloatArray(), 1e-4f, label + " fast path");
             NDArray reference = ConvBn.forward(conv, bn, x, Context.evalReference());
             assertArrayEquals(expected, reference.toFloatArray(), 1e-4f, label + " reference path");
+            float[] expectedRelu = expected.clone();
+            for (int i = 0; i < expectedRelu.length; i++) {
+                expectedRelu[i] = Math.max(expectedRelu[i], 0f);
+            }
+            assertArrayEquals(expectedRelu, ConvBn.forwardRelu(conv, bn, x, Context.eval()).toFloatArray(), 1e-4f,
+                    label + " fast path + relu");
+            assertArrayEquals(expectedRelu, ConvBn.forwardRelu(conv, bn, x, Context.evalReference()).toFloatArray(),
+                    1e-4f, label + " reference path + relu");
             // the fast path's output is the caller's to overwrite (in-place ReLU) without touching the input
             Ops.reluOwned(fast, Context.eval());
             assertArrayEquals(xv, x.toFloatArray(), 0f, label + " input untouched");
