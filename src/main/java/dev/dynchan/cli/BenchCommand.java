@@ -24,8 +24,7 @@ final class BenchCommand implements Runnable {
 
     @Option(names = "--op", description = "Single-op benchmark instead of models: 'pix' = PiX squeezer vs the 1x1 "
             + "conv+BN+ReLU it replaces, [batch,256,56,56] -> 64 (zeta 4); 'conv1x1' = libtorch conv2d vs the fast "
-            + "path's matrix-product route on every 1x1 conv shape of ResNet-50; 'convkxk' = libtorch conv2d+ReLU vs "
-            + "the Java conv kernel on ResNet-50's 3x3 and stem shapes")
+            + "path's matrix-product route on every 1x1 conv shape of ResNet-50")
     String op;
 
     @Option(names = "--batch", description = "Batch size (default: 1)")
@@ -82,43 +81,23 @@ final class BenchCommand implements Runnable {
         if ("conv1x1".equals(op)) {
             System.out.printf("op conv1x1: ResNet-50's 1x1 convs (BN folded), batch %d, %d threads, %d iterations "
                     + "after %d warm-up%n", batch, Engines.threads(), iterations, warmup);
-            System.out.printf("%-28s %5s %12s %12s %12s %8s %8s%n", "shape", "count", "conv2d ms", "matmul ms",
-                    "java ms", "matmul", "java");
-            double[] sum = new double[3];
+            System.out.printf("%-28s %5s %14s %14s %8s%n", "shape", "count", "conv2d ms", "matmul ms", "ratio");
+            double[] sum = new double[2];
             for (int[] sh : dev.dynchan.profile.OpBench.RESNET50_1X1) {
                 var r = dev.dynchan.profile.OpBench.conv1x1(batch, sh, warmup, iterations);
-                for (int v = 0; v < 3; v++) {
-                    sum[v] += sh[4] * r.get(v).medianMs();
-                }
-                System.out.printf("%-28s %5d %12.3f %12.3f %12.3f %7.2fx %7.2fx%n", String.format("%d->%d @%d s%d",
-                        sh[0], sh[1], sh[2], sh[3]), sh[4], r.get(0).medianMs(), r.get(1).medianMs(),
-                        r.get(2).medianMs(), r.get(0).medianMs() / r.get(1).medianMs(),
-                        r.get(0).medianMs() / r.get(2).medianMs());
+                sum[0] += sh[4] * r.get(0).medianMs();
+                sum[1] += sh[4] * r.get(1).medianMs();
+                System.out.printf("%-28s %5d %14.3f %14.3f %7.2fx%n", String.format("%d->%d @%d s%d", sh[0], sh[1],
+                        sh[2], sh[3]), sh[4], r.get(0).medianMs(), r.get(1).medianMs(),
+                        r.get(0).medianMs() / r.get(1).medianMs());
             }
-            System.out.printf("sum over ResNet-50's 36 1x1 convs: conv2d %.3f ms, matrix product %.3f ms (%.2fx), "
-                    + "java kernel %.3f ms (%.2fx)%n", sum[0], sum[1], sum[0] / sum[1], sum[2], sum[0] / sum[2]);
-            return;
-        }
-        if ("convkxk".equals(op)) {
-            System.out.printf("op convkxk: ResNet-50's kxk convs (bias, ReLU), batch %d, %d threads, %d iterations "
-                    + "after %d warm-up%n", batch, Engines.threads(), iterations, warmup);
-            System.out.printf("%-28s %5s %12s %12s %12s%n", "shape", "count", "conv2d ms", "java ms", "winograd ms");
-            double[] sum = new double[2];
-            for (int[] sh : dev.dynchan.profile.OpBench.RESNET50_KXK) {
-                var r = dev.dynchan.profile.OpBench.convKxK(batch, sh, warmup, iterations);
-                sum[0] += sh[5] * r.get(0).medianMs();
-                sum[1] += sh[5] * r.get(1).medianMs();
-                System.out.printf("%-28s %5d %12.3f %12.3f %12.3f%n", String.format("%dx%d %d->%d @%d s%d", sh[2],
-                        sh[2], sh[0], sh[1], sh[3], sh[4]), sh[5], r.get(0).medianMs(), r.get(1).medianMs(),
-                        r.get(2).medianMs());
-            }
-            System.out.printf("sum over ResNet-50's 17 kxk convs: conv2d %.3f ms, java kernel %.3f ms (%.2fx)%n",
+            System.out.printf("sum over ResNet-50's 36 1x1 convs: conv2d %.3f ms, matrix product %.3f ms (%.2fx)%n",
                     sum[0], sum[1], sum[0] / sum[1]);
             return;
         }
         if (op != null || models == null || models.isEmpty()) {
-            throw new IllegalArgumentException(op != null ? "--op '" + op + "': choose 'pix', 'conv1x1' or 'convkxk'"
-                    : "give --model (repeatable) or --op pix|conv1x1|convkxk");
+            throw new IllegalArgumentException(op != null ? "--op '" + op + "': choose 'pix' or 'conv1x1'"
+                    : "give --model (repeatable) or --op pix|conv1x1");
         }
         List<Network> nets = new ArrayList<>();
         try {

@@ -135,29 +135,9 @@ public class Conv2d extends Module {
         return y;
     }
 
-    /**
-     * Whether the inference fast path runs this conv through the Java kernel: a k×k conv (groups 1) with packed
-     * weights on a CPU float32 input outside autograd. Measured per ResNet-50 shape against libtorch's conv
-     * ({@code bench --op convkxk}, BENCHMARKS.md §1).
-     */
-    boolean usesFastConv(NDArray x, Folded f) {
-        return false && f.packed() != null && FastConv.supports(x);
-    }
-
-    /** Whether the inference fast path runs this conv by Winograd F(2×2, 3×3) ({@link WinogradConv}). */
-    boolean usesWinograd(NDArray x, Folded f) {
-        return false && f.winogradWeight() != null && JavaKernels.canReplace(x) && x.getShape().dimension() == 4;
-    }
-
     private NDArray conv(NDArray x, NDArray w, NDArray b, int g) {
         return ai.djl.nn.convolutional.Conv2d.conv2d(x, w, b, new Shape(stride, stride), new Shape(padding, padding),
                 new Shape(1, 1), g).singletonOrThrow();
-    }
-
-    /** {@code x} after the full-input shape check (errors name this layer). */
-    NDArray checkedInput(NDArray x) {
-        checkedChannels(x, false);
-        return x;
     }
 
     private int checkedChannels(NDArray x, boolean prefixAllowed) {
@@ -195,14 +175,10 @@ public class Conv2d extends Module {
     /**
      * This conv with a BatchNorm's eval transform folded in: weight [out, in/g, k, k] and bias [out], plus the same
      * weight as a matrix [out, in·k²] and the bias as a column [out, 1] for the matrix-product route of
-     * {@link ConvBn}, and for k×k convs (groups 1) on the CPU the panels of the Java kernel ({@link FastConv}).
+     * {@link ConvBn}.
      */
-    record Folded(NDArray weight, NDArray bias, NDArray weightMatrix, NDArray biasColumn, FastConv.Packed packed,
-                  NDArray winogradWeight, float[] biasValues) {
+    record Folded(NDArray weight, NDArray bias, NDArray weightMatrix, NDArray biasColumn) {
         void close() {
-            if (winogradWeight != null) {
-                winogradWeight.close();
-            }
             weight.close();
             bias.close();
             weightMatrix.close();
@@ -222,15 +198,7 @@ public class Conv2d extends Module {
                 NDArray wm = w.reshape(outChannels, (long) inChannels / groups * kernel * kernel);
                 NDArray bc = b.reshape(outChannels, 1);
                 ai.djl.ndarray.NDScope.unregister(w, b, wm, bc);
-                FastConv.Packed packed = kernel > 1 && groups == 1 && JavaKernels.canRead(w, b)
-                        ? FastConv.pack(w.toFloatArray(), b.toFloatArray(), outChannels, inChannels, kernel) : null;
-                boolean winograd = WinogradConv.fits(kernel, stride, padding, groups) && JavaKernels.canRead(w, b);
-                NDArray u = winograd ? WinogradConv.transformWeight(w.toFloatArray(), outChannels, inChannels,
-                        weight.value().getManager()) : null;
-                if (u != null) {
-                    ai.djl.ndarray.NDScope.unregister(u);
-                }
-                folded = new Folded(w, b, wm, bc, packed, u, b.toFloatArray());
+                folded = new Folded(w, b, wm, bc);
             }
             foldedBn = bn;
         }

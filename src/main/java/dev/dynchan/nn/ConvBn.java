@@ -14,10 +14,7 @@ public final class ConvBn {
         return run(conv, bn, x, ctx, false);
     }
 
-    /**
-     * ReLU(BN(conv(x))). On the fast path the ReLU is in place on the fresh conv output, or fused into the Java
-     * conv kernel's store when that kernel runs the conv.
-     */
+    /** ReLU(BN(conv(x))); on the fast path the ReLU runs in place on the fresh conv output. */
     public static NDArray forwardRelu(Conv2d conv, BatchNorm2d bn, NDArray x, Context ctx) {
         return run(conv, bn, x, ctx, true);
     }
@@ -30,19 +27,7 @@ public final class ConvBn {
             NDArray y = bn.forward(conv.forward(x, ctx), ctx);
             return relu ? Ops.relu(y, ctx) : y;
         }
-        Conv2d.Folded f = conv.foldedWith(bn);
-        boolean winograd = conv.usesWinograd(x, f);
-        if (winograd || conv.usesFastConv(x, f)) {
-            NDArray y = winograd ? WinogradConv.apply(conv.checkedInput(x), f.winogradWeight(), f.biasValues(), relu)
-                    : FastConv.apply(conv.checkedInput(x), f.packed(), conv.stride, conv.padding, relu);
-            conv.record(ctx, x, y);
-            bn.record(ctx, y);
-            if (relu) {
-                Ops.recordExtra(ctx, "relu", "act", y.getShape(), y.getShape().size());
-            }
-            return y;
-        }
-        NDArray y = conv.applyFolded(x, f);
+        NDArray y = conv.applyFolded(x, conv.foldedWith(bn));
         conv.record(ctx, x, y);
         bn.record(ctx, y);
         return relu ? Ops.reluOwned(y, ctx) : y;

@@ -87,7 +87,7 @@ public final class Ops {
         return ai.djl.nn.norm.Dropout.dropout(x, p, true).singletonOrThrow();
     }
 
-    static void recordExtra(Context ctx, String name, String type, Shape out, long total) {
+    private static void recordExtra(Context ctx, String name, String type, Shape out, long total) {
         if (ctx.recorder() == null) {
             return;
         }

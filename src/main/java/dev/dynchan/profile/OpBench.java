@@ -9,8 +9,6 @@ import dev.dynchan.nn.BatchNorm2d;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Conv2d;
 import dev.dynchan.nn.ConvBn;
-import dev.dynchan.nn.FastConv;
-import dev.dynchan.nn.WinogradConv;
 import dev.dynchan.nn.Module;
 import dev.dynchan.nn.Ops;
 import dev.dynchan.nn.PiX;
@@ -92,10 +90,7 @@ public final class OpBench {
         {512, 256, 28, 1, 1}, {1024, 256, 14, 1, 5}, {256, 1024, 14, 1, 6}, {512, 1024, 28, 2, 1},
         {1024, 512, 14, 1, 1}, {2048, 512, 7, 1, 2}, {512, 2048, 7, 1, 3}, {1024, 2048, 14, 2, 1}};
 
-    /**
-     * Results for one row of {@link #RESNET50_1X1}: index 0 = libtorch conv, 1 = the fast path's route, 2 = the Java
-     * conv kernel ({@link FastConv} with k = 1).
-     */
+    /** Results for one row of {@link #RESNET50_1X1}: index 0 = libtorch conv, 1 = the fast path's route. */
     public static List<Result> conv1x1(int batch, int[] shape, int warmup, int iterations) {
         int cin = shape[0];
         int cout = shape[1];
@@ -113,57 +108,13 @@ public final class OpBench {
             NDArray bias = m.randomNormal(new Shape(cout));
             Context eval = Context.eval();
             Shape s = new Shape(stride, stride);
-            FastConv.Packed packed = FastConv.pack(conv.weight.value().toFloatArray(), bias.toFloatArray(), cout, cin, 1);
             List<Function<NDArray, NDArray>> fns = List.of(
                 in -> ai.djl.nn.convolutional.Conv2d.conv2d(in, conv.weight.value(), bias, s, new Shape(0, 0),
                         new Shape(1, 1), 1).singletonOrThrow(),
-                in -> ConvBn.forward(conv, bn, in, eval),
-                in -> FastConv.apply(in, packed, stride, 0, false));
+                in -> ConvBn.forward(conv, bn, in, eval));
             List<double[]> times = timeInterleaved(m, x, fns, warmup, iterations);
             conv.invalidateCaches();
-            return results(List.of("libtorch conv2d", "matrix-product route", "java kernel"), times);
-        }
-    }
-
-    /**
-     * ResNet-50's k×k convs: {C_in, C_out, k, H_in, stride, count in ResNet-50} — the stem, then each stage's 3×3
-     * (the first of stages 2–4 strided).
-     */
-    public static final int[][] RESNET50_KXK = {{3, 64, 7, 224, 2, 1}, {64, 64, 3, 56, 1, 3},
-        {128, 128, 3, 56, 2, 1}, {128, 128, 3, 28, 1, 3}, {256, 256, 3, 28, 2, 1}, {256, 256, 3, 14, 1, 5},
-        {512, 512, 3, 14, 2, 1}, {512, 512, 3, 7, 1, 2}};
-
-    /**
-     * Results for one row of {@link #RESNET50_KXK} (BN folded, bias included, then ReLU as in a bottleneck):
-     * index 0 = libtorch conv2d + in-place ReLU, 1 = the Java kernel with the ReLU fused ({@link FastConv}).
-     */
-    public static List<Result> convKxK(int batch, int[] shape, int warmup, int iterations) {
-        int cin = shape[0];
-        int cout = shape[1];
-        int k = shape[2];
-        int size = shape[3];
-        int stride = shape[4];
-        Conv2d conv = new Conv2d(cin, cout, k, stride, k / 2, false);
-        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
-            Engine.getInstance().setRandomSeed(0);
-            conv.assignPaths("conv");
-            conv.initialize(m);
-            NDArray x = m.randomNormal(new Shape(batch, cin, size, size));
-            NDArray bias = m.randomNormal(new Shape(cout));
-            FastConv.Packed packed = FastConv.pack(conv.weight.value().toFloatArray(), bias.toFloatArray(), cout, cin, k);
-            Context eval = Context.eval();
-            Shape s = new Shape(stride, stride);
-            Shape pad = new Shape(k / 2, k / 2);
-            boolean winograd = k == 3 && stride == 1;
-            NDArray u = winograd ? WinogradConv.transformWeight(conv.weight.value().toFloatArray(), cout, cin, m) : null;
-            float[] b = bias.toFloatArray();
-            List<Function<NDArray, NDArray>> fns = List.of(
-                in -> Ops.reluOwned(ai.djl.nn.convolutional.Conv2d.conv2d(in, conv.weight.value(), bias, s, pad,
-                        new Shape(1, 1), 1).singletonOrThrow(), eval),
-                in -> FastConv.apply(in, packed, stride, k / 2, true),
-                in -> winograd ? WinogradConv.apply(in, u, b, true) : in.duplicate());
-            return results(List.of("libtorch conv2d + relu", "java kernel", "winograd"), timeInterleaved(m, x, fns,
-                    warmup, iterations));
+            return results(List.of("libtorch conv2d", "matrix-product route"), times);
         }
     }
 
