@@ -129,10 +129,8 @@ public class PfResNet extends ImageClassifier {
 
     @Override
     public NDArray forwardFeatures(NDArray x, Context ctx) {
-        NDArray y = conv1.forward(x, ctx);
-        if (!config.smallStem()) {
-            y = Ops.maxPool2d(y, 3, 2, 1, ctx);
-        }
+        NDArray y = config.smallStem() ? conv1.forward(x, ctx)
+                : Ops.reluMaxPool2d(ConvBn.forward(conv1.conv, conv1.bn, x, ctx), 3, 2, 1, ctx);
         for (Sequential stage : stages) {
             y = stage.forward(y, ctx);
         }

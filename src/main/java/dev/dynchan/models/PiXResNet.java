@@ -144,10 +144,8 @@ public class PiXResNet extends ImageClassifier {
 
     @Override
     public NDArray forwardFeatures(NDArray x, Context ctx) {
-        NDArray y = ConvBn.forwardRelu(convStem, bnStem, x, ctx);
-        if (!config.smallStem()) {
-            y = Ops.maxPool2d(y, 3, 2, 1, ctx);
-        }
+        NDArray y = config.smallStem() ? ConvBn.forwardRelu(convStem, bnStem, x, ctx)
+                : Ops.reluMaxPool2d(ConvBn.forward(convStem, bnStem, x, ctx), 3, 2, 1, ctx);
         for (Stage stage : stages) {
             y = stage.forward(y, ctx);
         }

@@ -134,10 +134,8 @@ public class ResNet extends ImageClassifier {
 
     @Override
     public NDArray forwardFeatures(NDArray x, Context ctx) {
-        NDArray y = ConvBn.forwardRelu(conv1, bn1, x, ctx);
-        if (!config.smallStem()) {
-            y = Ops.maxPool2d(y, 3, 2, 1, ctx);
-        }
+        NDArray y = config.smallStem() ? ConvBn.forwardRelu(conv1, bn1, x, ctx)
+                : Ops.reluMaxPool2d(ConvBn.forward(conv1, bn1, x, ctx), 3, 2, 1, ctx);
         for (Sequential stage : stages) {
             y = stage.forward(y, ctx);
         }

@@ -77,4 +77,19 @@ class FastMaxPoolTest {
                     "no Java kernel while autograd records (it has no backward)");
         }
     }
+    @Test
+    void stemReluThenPoolEqualsPoolThenReluBitForBit() {
+        // shifted so that many 3x3 windows are entirely negative (ReLU gives 0 there in either order)
+        NDArray x = m.randomNormal(new Shape(2, 8, 17, 16)).subi(1f);
+        float[] expected = torchPool(ai.djl.nn.Activation.relu(x), 3, 2, 1).toFloatArray();
+        NDArray fast = Ops.reluMaxPool2d(x.duplicate(), 3, 2, 1, Context.eval());
+        NDArray ref = Ops.reluMaxPool2d(x.duplicate(), 3, 2, 1, Context.evalReference());
+        assertArrayEquals(expected, fast.toFloatArray(), 0f);
+        assertArrayEquals(expected, ref.toFloatArray(), 0f);
+        int zeros = 0;
+        for (float v : expected) {
+            zeros += v == 0f ? 1 : 0;
+        }
+        assertTrue(zeros > 0 && zeros < expected.length, "the case must contain clamped and positive windows");
+    }
 }
