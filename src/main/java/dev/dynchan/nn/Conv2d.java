@@ -2,6 +2,8 @@ package dev.dynchan.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.ndarray.types.Shape;
 import dev.dynchan.profile.OpRecord;
 
@@ -69,9 +71,9 @@ public class Conv2d extends Module {
                     + " must equal the input's " + cin + " channels");
         }
         NDManager m = x.getManager();
-        NDArray w = weight.value().get(m, depthwise ? new ai.djl.ndarray.index.NDIndex(":{}", outPrefix)
-                : new ai.djl.ndarray.index.NDIndex(":{}, :{}", outPrefix, cin));
-        NDArray b = bias == null ? null : bias.value().get(m, new ai.djl.ndarray.index.NDIndex(":{}", outPrefix));
+        NDArray w = weight.value().get(m, depthwise ? new NDIndex(":{}", outPrefix)
+                : new NDIndex(":{}, :{}", outPrefix, cin));
+        NDArray b = bias == null ? null : bias.value().get(m, new NDIndex(":{}", outPrefix));
         NDArray y = conv(x, w, b, depthwise ? outPrefix : 1);
         record(ctx, x, y);
         return y;
@@ -87,8 +89,8 @@ public class Conv2d extends Module {
             throw new IllegalArgumentException("layer '" + path() + "': channel subsets need groups 1");
         }
         NDManager m = x.getManager();
-        NDArray w = weight.value().get(m, new ai.djl.ndarray.index.NDIndex("{}", outIndex));
-        NDArray b = bias == null ? null : bias.value().get(m, new ai.djl.ndarray.index.NDIndex("{}", outIndex));
+        NDArray w = weight.value().get(m, new NDIndex("{}", outIndex));
+        NDArray b = bias == null ? null : bias.value().get(m, new NDIndex("{}", outIndex));
         NDArray y = conv(x, w, b, 1);
         record(ctx, x, y);
         return y;
@@ -119,7 +121,7 @@ public class Conv2d extends Module {
         if (!matrixProduct) {
             return conv(x, f.weight(), f.bias(), groups);
         }
-        NDArray in = stride == 1 ? x : x.get(new ai.djl.ndarray.index.NDIndex(":, :, ::{}, ::{}", stride, stride));
+        NDArray in = stride == 1 ? x : x.get(new NDIndex(":, :, ::{}, ::{}", stride, stride));
         NDArray columns = in.reshape(n, inChannels, ho * wo);
         NDArray product = f.weightMatrix().matMul(columns);
         // the product belongs to the weight's manager (first operand): hand it to the caller's
@@ -136,6 +138,15 @@ public class Conv2d extends Module {
     }
 
     private NDArray conv(NDArray x, NDArray w, NDArray b, int g) {
+        if (kernel == 1 && stride > 1 && padding == 0 && JniUtils.isGradMode()) {
+            // While recording for backward, a strided 1×1 conv runs as subsample + stride-1 conv (the same
+            // numbers): libtorch 2.7.1's oneDNN picks a brgemm "bwd_strided" kernel for the input gradient of a
+            // strided 1×1 conv whose blocking heuristic divides by zero (SIGFPE, the JVM dies) on CPUs that report
+            // no cache topology, e.g. AMD EPYC guests (1024→2048 at every map size, 512→1024 at 4×4; notes/train.md).
+            NDArray sub = x.get(new NDIndex(":, :, ::{}, ::{}", stride, stride));
+            return ai.djl.nn.convolutional.Conv2d.conv2d(sub, w, b, new Shape(1, 1), new Shape(0, 0),
+                    new Shape(1, 1), g).singletonOrThrow();
+        }
         return ai.djl.nn.convolutional.Conv2d.conv2d(x, w, b, new Shape(stride, stride), new Shape(padding, padding),
                 new Shape(1, 1), g).singletonOrThrow();
     }
