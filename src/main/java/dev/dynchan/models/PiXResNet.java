@@ -79,9 +79,8 @@ public class PiXResNet extends ImageClassifier {
         public NDArray forward(NDArray x, Context ctx) {
             NDArray y = convSqz.forward(x, ctx);                      // PiX: (N, C_in/ζ, H, W), no BN/ReLU
             y = ConvBn.forwardRelu(convCe, bnCe, y, ctx);  // stride here
-            y = ConvBn.forward(convExp, bnExp, y, ctx);
-            NDArray shortcut = convProj == null ? x : ConvBn.forward(convProj, bnProj, x, ctx);
-            return Ops.addRelu(y, shortcut, ctx);
+            return ConvBn.forwardAddRelu(convExp, bnExp, y,
+                    () -> convProj == null ? x : ConvBn.forward(convProj, bnProj, x, ctx), ctx);
         }
     }
 

@@ -53,9 +53,8 @@ public class ResNet extends ImageClassifier {
         @Override
         public NDArray forward(NDArray x, Context ctx) {
             NDArray out = ConvBn.forwardRelu(conv1, bn1, x, ctx);
-            out = ConvBn.forward(conv2, bn2, out, ctx);
-            NDArray identity = downsample == null ? x : downsample.forward(x, ctx);
-            return Ops.addRelu(out, identity, ctx);
+            return ConvBn.forwardAddRelu(conv2, bn2, out, () -> downsample == null ? x : downsample.forward(x, ctx),
+                    ctx);
         }
     }
 
@@ -86,9 +85,8 @@ public class ResNet extends ImageClassifier {
         public NDArray forward(NDArray x, Context ctx) {
             NDArray out = ConvBn.forwardRelu(conv1, bn1, x, ctx);
             out = ConvBn.forwardRelu(conv2, bn2, out, ctx);
-            out = ConvBn.forward(conv3, bn3, out, ctx);
-            NDArray identity = downsample == null ? x : downsample.forward(x, ctx);
-            return Ops.addRelu(out, identity, ctx);
+            return ConvBn.forwardAddRelu(conv3, bn3, out, () -> downsample == null ? x : downsample.forward(x, ctx),
+                    ctx);
         }
     }
 

@@ -188,13 +188,66 @@ public class Conv2d extends Module {
      * weight as a matrix [out, in·k²] and the bias as a column [out, 1] for the matrix-product route of
      * {@link ConvBn}.
      */
-    record Folded(NDArray weight, NDArray bias, NDArray weightMatrix, NDArray biasColumn) {
+    record Folded(NDArray weight, NDArray bias, NDArray weightMatrix, NDArray biasColumn,
+                  java.util.Map<Shape, OneDnnConv.Packed> packed) {
         void close() {
             weight.close();
             bias.close();
             weightMatrix.close();
             biasColumn.close();
+            packed.values().forEach(OneDnnConv.Packed::close);
+            packed.clear();
         }
+    }
+
+    /**
+     * The folded weights packed for oneDNN for {@code x}'s shape (packed on first use, one entry per input shape),
+     * or null where that route does not apply: training or autograd recording, non-CPU, helper unavailable, 1×1
+     * kernels (their matrix-product route is already reorder-free, and libtorch 2.7.1's oneDNN picks 1×1 "brgemm"
+     * kernels for prepacked weights that gave wrong sums or died with SIGFPE on a CPU without cache topology), 1×1
+     * output maps (the packed conv writes channels-last, and an [N, C, 1, 1] result keeps those strides through
+     * {@code contiguous()}: the next libtorch conv then takes oneDNN's channels-last 1×1 kernel, which dies the same
+     * way), or a shape whose packed result did not match {@code conv2d} on its first input.
+     */
+    OneDnnConv.Packed packed(Folded f, NDArray x) {
+        checkedChannels(x, false);
+        Shape out = outputShape(x.getShape());
+        if (kernel == 1 || out.get(2) * out.get(3) == 1 || !OneDnnConv.applies(x)) {
+            return null;
+        }
+        OneDnnConv.Packed p = f.packed().computeIfAbsent(x.getShape(), s -> packVerified(f, x));
+        return p == OneDnnConv.Packed.REJECTED ? null : p;
+    }
+
+    /**
+     * Packs for {@code x}'s shape and checks the packed conv against libtorch's conv2d on {@code x} itself once,
+     * because the kernel oneDNN picks depends on the CPU it finds (a wrong one must not go unnoticed).
+     */
+    private OneDnnConv.Packed packVerified(Folded f, NDArray x) {
+        OneDnnConv.Packed p = OneDnnConv.pack(f.weight(), f.bias(), stride, padding, groups, x.getShape());
+        try (NDManager scratch = x.getManager().newSubManager()) {
+            NDArray in = x.duplicate();
+            in.attach(scratch);
+            NDArray packedOut = p.apply(in, false);
+            NDArray reference = conv(in, f.weight(), f.bias(), groups);
+            packedOut.attach(scratch);
+            reference.attach(scratch);
+            float scale = reference.abs().max().getFloat();
+            float diff = packedOut.sub(reference).abs().max().getFloat();
+            if (!(diff <= 1e-4f * Math.max(scale, 1f))) {
+                p.close();
+                System.err.printf("dynchan: oneDNN prepacked conv of '%s' for input %s differs from conv2d by %.3g"
+                        + " (scale %.3g) on this CPU; that layer keeps conv2d%n", path(), x.getShape(), diff, scale);
+                return OneDnnConv.Packed.REJECTED;
+            }
+        }
+        return p;
+    }
+
+    /** Output shape for an input of shape {@code s}. */
+    Shape outputShape(Shape s) {
+        return new Shape(s.get(0), outChannels, (s.get(2) + 2L * padding - kernel) / stride + 1,
+                (s.get(3) + 2L * padding - kernel) / stride + 1);
     }
 
     /** Weights and bias with {@code bn}'s eval transform folded in; computed once, dropped by invalidateCaches. */
@@ -209,7 +262,7 @@ public class Conv2d extends Module {
                 NDArray wm = w.reshape(outChannels, (long) inChannels / groups * kernel * kernel);
                 NDArray bc = b.reshape(outChannels, 1);
                 ai.djl.ndarray.NDScope.unregister(w, b, wm, bc);
-                folded = new Folded(w, b, wm, bc);
+                folded = new Folded(w, b, wm, bc, new java.util.concurrent.ConcurrentHashMap<>());
             }
             foldedBn = bn;
         }

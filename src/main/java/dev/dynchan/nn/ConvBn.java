@@ -2,6 +2,8 @@ package dev.dynchan.nn;
 
 import ai.djl.ndarray.NDArray;
 
+import java.util.function.Supplier;
+
 /**
  * Conv followed by BatchNorm. In training (or on the reference path) the two run as written; on the inference
  * fast path the BN's eval-mode affine transform is folded into the conv weights once and cached on the conv,
@@ -27,9 +29,43 @@ public final class ConvBn {
             NDArray y = bn.forward(conv.forward(x, ctx), ctx);
             return relu ? Ops.relu(y, ctx) : y;
         }
-        NDArray y = conv.applyFolded(x, conv.foldedWith(bn));
+        Conv2d.Folded f = conv.foldedWith(bn);
+        OneDnnConv.Packed packed = conv.packed(f, x);
+        NDArray y = packed != null ? packed.apply(x, relu) : conv.applyFolded(x, f);
         conv.record(ctx, x, y);
         bn.record(ctx, y);
-        return relu ? Ops.reluOwned(y, ctx) : y;
+        if (!relu) {
+            return y;
+        }
+        if (packed != null) { // fused into the conv
+            Ops.recordExtra(ctx, "relu", "act", y.getShape(), y.getShape().size());
+            return y;
+        }
+        return Ops.reluOwned(y, ctx);
+    }
+
+    /**
+     * ReLU(BN(conv(x)) + identity), a residual block's last conv. The shortcut is evaluated after the conv on the
+     * reference path (torchvision's order, which the profiler's layer table follows) and before it on the fast path,
+     * where with prepacked weights the add and the ReLU are post-ops of the convolution (no extra pass).
+     */
+    public static NDArray forwardAddRelu(Conv2d conv, BatchNorm2d bn, NDArray x, Supplier<NDArray> shortcut,
+                                         Context ctx) {
+        if (!ctx.fastPath()) {
+            NDArray y = forward(conv, bn, x, ctx);
+            return Ops.addRelu(y, shortcut.get(), ctx);
+        }
+        NDArray identity = shortcut.get();
+        Conv2d.Folded f = conv.foldedWith(bn);
+        OneDnnConv.Packed packed = conv.packed(f, x);
+        if (packed != null && OneDnnConv.applies(identity)
+                && conv.outputShape(x.getShape()).equals(identity.getShape())) {
+            NDArray y = packed.applyAddRelu(x, identity);
+            conv.record(ctx, x, y);
+            bn.record(ctx, y);
+            Ops.recordExtra(ctx, "relu", "act", y.getShape(), y.getShape().size());
+            return y;
+        }
+        return Ops.addRelu(forward(conv, bn, x, ctx), identity, ctx);
     }
 }

@@ -103,7 +103,7 @@ public final class Ops {
         return ai.djl.nn.norm.Dropout.dropout(x, p, true).singletonOrThrow();
     }
 
-    private static void recordExtra(Context ctx, String name, String type, Shape out, long total) {
+    static void recordExtra(Context ctx, String name, String type, Shape out, long total) {
         if (ctx.recorder() == null) {
             return;
         }

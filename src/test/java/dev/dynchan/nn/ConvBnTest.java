@@ -90,6 +90,18 @@ class ConvBnTest {
                     label + " fast path + relu");
             assertArrayEquals(expectedRelu, ConvBn.forwardRelu(conv, bn, x, Context.evalReference()).toFloatArray(),
                     1e-4f, label + " reference path + relu");
+            // a residual block's last conv: ReLU(BN(conv(x)) + identity), add and ReLU fused on the fast path
+            float[] idv = random(r, expected.length, -2f, 2f);
+            NDArray identity = m.create(idv, new Shape(n, cout, out, out));
+            float[] expectedAdd = new float[expected.length];
+            for (int i = 0; i < expectedAdd.length; i++) {
+                expectedAdd[i] = Math.max(expected[i] + idv[i], 0f);
+            }
+            assertArrayEquals(expectedAdd, ConvBn.forwardAddRelu(conv, bn, x, () -> identity, Context.eval())
+                    .toFloatArray(), 1e-4f, label + " fast path + identity + relu");
+            assertArrayEquals(expectedAdd, ConvBn.forwardAddRelu(conv, bn, x, () -> identity,
+                    Context.evalReference()).toFloatArray(), 1e-4f, label + " reference path + identity + relu");
+            assertArrayEquals(idv, identity.toFloatArray(), 0f, label + " identity untouched");
             // the fast path's output is the caller's to overwrite (in-place ReLU) without touching the input
             Ops.reluOwned(fast, Context.eval());
             assertArrayEquals(xv, x.toFloatArray(), 0f, label + " input untouched");
