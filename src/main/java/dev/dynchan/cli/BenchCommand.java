@@ -23,8 +23,8 @@ final class BenchCommand implements Runnable {
     List<String> models;
 
     @Option(names = "--op", description = "Single-op benchmark instead of models: 'pix' = PiX squeezer vs the 1x1 "
-            + "conv+BN+ReLU it replaces, [batch,256,56,56] -> 64 (zeta 4); 'conv1x1' = libtorch conv2d vs the fast "
-            + "path's matrix-product route on every 1x1 conv shape of ResNet-50")
+            + "conv+BN+ReLU it replaces, [batch,256,56,56] -> 64 (zeta 4); 'conv1x1' = the two routes the fast path "
+            + "picks from per shape (libtorch conv2d, matrix product) on every 1x1 conv shape of ResNet-50")
     String op;
 
     @Option(names = "--batch", description = "Batch size (default: 1)")

@@ -102,25 +102,74 @@ public class Conv2d extends Module {
         return conv(x, w, b, groups);
     }
 
+    /** The two ways the inference fast path can run a 1×1 conv (groups 1, no padding, CPU). */
+    public enum PointwiseRoute { CONV2D, MATRIX_PRODUCT }
+
     /**
-     * Inference with folded weights. A 1×1 conv (groups 1, no padding) runs as one matrix product
-     * W[out, in] · X[N, in, H·W] plus the bias: libtorch 2.7.1's CPU convolution reorders input, weight and output
-     * on every call and is 1.29× slower in sum over ResNet-50's 1×1 shapes ({@code bench --op conv1x1},
-     * BENCHMARKS.md §1). A stride is applied by subsampling first, which is
-     * what a strided 1×1 conv computes. Batched products over small maps (N > 1, H·W < 100) lose to the conv,
-     * so those, every k×k conv and non-CPU tensors (cuDNN) keep the convolution.
+     * Inference with folded weights. A 1×1 conv (groups 1, no padding, CPU) is either libtorch's conv2d or one
+     * matrix product W[out, in] · X[N, in, H·W] plus the bias (a stride applied by subsampling first, which is what
+     * a strided 1×1 conv computes). Which is faster depends on the machine: the product was 1.29× faster summed over
+     * ResNet-50's 1×1 shapes on one (conv2d's per-call reorders), conv2d 1.3× faster on another (BENCHMARKS.md §1).
+     * So, like {@code cudnn.benchmark}, each conv times both on its first calls per input shape and keeps the
+     * faster one. k×k convs and non-CPU tensors keep the convolution.
      */
     NDArray applyFolded(NDArray x, Folded f) {
         checkedChannels(x, false);
+        if (!(kernel == 1 && groups == 1 && padding == 0
+                && x.getDevice().getDeviceType().equals(ai.djl.Device.Type.CPU))) {
+            return conv(x, f.weight(), f.bias(), groups);
+        }
+        RouteTrial trial = f.routes().computeIfAbsent(x.getShape(), s -> new RouteTrial());
+        PointwiseRoute chosen = trial.chosen;
+        if (chosen != null) {
+            return applyPointwise(chosen, x, f);
+        }
+        PointwiseRoute r = trial.next();
+        long t0 = System.nanoTime();
+        NDArray y = applyPointwise(r, x, f);
+        trial.record(r, System.nanoTime() - t0);
+        return y;
+    }
+
+    /**
+     * Timing of the two 1×1 routes for one input shape: calls alternate between them; each route's first call is
+     * not counted (primitive creation, first-touch allocation); after {@link #CALLS} calls the route with the
+     * smaller minimum is kept.
+     */
+    static final class RouteTrial {
+        static final int CALLS = 8;
+        private final long[] best = {Long.MAX_VALUE, Long.MAX_VALUE};
+        private int calls;
+        private volatile PointwiseRoute chosen;
+
+        synchronized PointwiseRoute next() {
+            return PointwiseRoute.values()[calls % 2];
+        }
+
+        synchronized void record(PointwiseRoute r, long nanos) {
+            if (chosen != null) {
+                return;
+            }
+            if (calls >= 2) {
+                best[r.ordinal()] = Math.min(best[r.ordinal()], nanos);
+            }
+            if (++calls >= CALLS) {
+                chosen = best[0] <= best[1] ? PointwiseRoute.CONV2D : PointwiseRoute.MATRIX_PRODUCT;
+            }
+        }
+
+        PointwiseRoute chosen() { return chosen; }
+    }
+
+    /** A folded 1×1 conv through the given route (also used by {@code bench --op conv1x1} to time each). */
+    public NDArray applyPointwise(PointwiseRoute route, NDArray x, Folded f) {
+        if (route == PointwiseRoute.CONV2D || kernel != 1 || groups != 1 || padding != 0) {
+            return conv(x, f.weight(), f.bias(), groups);
+        }
         Shape s = x.getShape();
         long n = s.get(0);
         long ho = (s.get(2) - 1) / stride + 1;
         long wo = (s.get(3) - 1) / stride + 1;
-        boolean matrixProduct = kernel == 1 && groups == 1 && padding == 0
-                && x.getDevice().getDeviceType().equals(ai.djl.Device.Type.CPU) && (n == 1 || ho * wo >= 100);
-        if (!matrixProduct) {
-            return conv(x, f.weight(), f.bias(), groups);
-        }
         NDArray in = stride == 1 ? x : x.get(new NDIndex(":, :, ::{}, ::{}", stride, stride));
         NDArray columns = in.reshape(n, inChannels, ho * wo);
         NDArray product = f.weightMatrix().matMul(columns);
@@ -188,8 +237,8 @@ public class Conv2d extends Module {
      * weight as a matrix [out, in·k²] and the bias as a column [out, 1] for the matrix-product route of
      * {@link ConvBn}.
      */
-    record Folded(NDArray weight, NDArray bias, NDArray weightMatrix, NDArray biasColumn,
-                  java.util.Map<Shape, OneDnnConv.Packed> packed) {
+    public record Folded(NDArray weight, NDArray bias, NDArray weightMatrix, NDArray biasColumn,
+                         java.util.Map<Shape, OneDnnConv.Packed> packed, java.util.Map<Shape, RouteTrial> routes) {
         void close() {
             weight.close();
             bias.close();
@@ -251,7 +300,7 @@ public class Conv2d extends Module {
     }
 
     /** Weights and bias with {@code bn}'s eval transform folded in; computed once, dropped by invalidateCaches. */
-    synchronized Folded foldedWith(BatchNorm2d bn) {
+    public synchronized Folded foldedWith(BatchNorm2d bn) {
         if (folded == null || foldedBn != bn) {
             invalidateCaches();
             // the scope frees every intermediate (they attach to the weights' manager and would otherwise leak)
@@ -262,7 +311,8 @@ public class Conv2d extends Module {
                 NDArray wm = w.reshape(outChannels, (long) inChannels / groups * kernel * kernel);
                 NDArray bc = b.reshape(outChannels, 1);
                 ai.djl.ndarray.NDScope.unregister(w, b, wm, bc);
-                folded = new Folded(w, b, wm, bc, new java.util.concurrent.ConcurrentHashMap<>());
+                folded = new Folded(w, b, wm, bc, new java.util.concurrent.ConcurrentHashMap<>(),
+                        new java.util.concurrent.ConcurrentHashMap<>());
             }
             foldedBn = bn;
         }

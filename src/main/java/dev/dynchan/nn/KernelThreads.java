@@ -25,6 +25,9 @@ final class KernelThreads {
         return t;
     });
 
+    /** {@code -Ddynchan.kernelThreads=N} caps the threads (0, the default: libtorch's intra-op count). */
+    private static final int MAX_THREADS = Integer.getInteger("dynchan.kernelThreads", 0);
+
     private KernelThreads() { }
 
     /**
@@ -33,7 +36,7 @@ final class KernelThreads {
      * all of them.
      */
     static void parallelFor(int n, int minItems, Range body) {
-        int threads = Math.min(JniUtils.getNumThreads(), n / Math.max(1, minItems));
+        int threads = Math.min(MAX_THREADS > 0 ? MAX_THREADS : JniUtils.getNumThreads(), n / Math.max(1, minItems));
         if (threads <= 1) {
             body.run(0, n);
             return;

@@ -105,13 +105,10 @@ public final class OpBench {
                 mod.initialize(m);
             }
             NDArray x = m.randomNormal(new Shape(batch, cin, size, size));
-            NDArray bias = m.randomNormal(new Shape(cout));
-            Context eval = Context.eval();
-            Shape s = new Shape(stride, stride);
+            Conv2d.Folded folded = conv.foldedWith(bn);
             List<Function<NDArray, NDArray>> fns = List.of(
-                in -> ai.djl.nn.convolutional.Conv2d.conv2d(in, conv.weight.value(), bias, s, new Shape(0, 0),
-                        new Shape(1, 1), 1).singletonOrThrow(),
-                in -> ConvBn.forward(conv, bn, in, eval));
+                in -> conv.applyPointwise(Conv2d.PointwiseRoute.CONV2D, in, folded),
+                in -> conv.applyPointwise(Conv2d.PointwiseRoute.MATRIX_PRODUCT, in, folded));
             List<double[]> times = timeInterleaved(m, x, fns, warmup, iterations);
             conv.invalidateCaches();
             return results(List.of("libtorch conv2d", "matrix-product route"), times);

@@ -108,6 +108,33 @@ class ConvBnTest {
         }
     }
 
+    /**
+     * Both 1×1 routes give the reference path's numbers (itself checked against the definition above), and the
+     * per-shape timing trial settles on one of them after its calls, every call returning the right numbers.
+     */
+    @Test
+    void pointwiseRoutesAgreeAndTheTrialSettles() {
+        Conv2d conv = new Conv2d(6, 5, 1, 2, 0, false);
+        BatchNorm2d bn = new BatchNorm2d(5);
+        try (NDManager m = NDManager.newBaseManager()) {
+            conv.initialize(m);
+            bn.initialize(m);
+            bn.runningMean.set(m.randomUniform(-1, 1, new Shape(5)));
+            bn.runningVar.set(m.randomUniform(0.5f, 2, new Shape(5)));
+            NDArray x = m.randomNormal(new Shape(2, 6, 9, 9));
+            float[] reference = ConvBn.forward(conv, bn, x, Context.evalReference()).toFloatArray();
+            Conv2d.Folded f = conv.foldedWith(bn);
+            for (Conv2d.PointwiseRoute route : Conv2d.PointwiseRoute.values()) {
+                assertArrayEquals(reference, conv.applyPointwise(route, x, f).toFloatArray(), 1e-5f, route.name());
+            }
+            for (int call = 0; call < Conv2d.RouteTrial.CALLS + 2; call++) {
+                assertArrayEquals(reference, ConvBn.forward(conv, bn, x, Context.eval()).toFloatArray(), 1e-5f,
+                        "fast path call " + call);
+            }
+            org.junit.jupiter.api.Assertions.assertNotNull(f.routes().get(x.getShape()).chosen(), "trial settled");
+        }
+    }
+
     private static float[] random(Random r, int n, float lo, float hi) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
