@@ -64,28 +64,10 @@ class OneDnnConvTest {
             for (int i = 0; i < idv.length; i++) idv[i] = (float) r.nextGaussian();
             NDArray identity = m.create(idv, new Shape(n, cout, out, out));
 
-            double[] y = new double[idv.length];
-            for (int b = 0; b < n; b++) {
-                for (int o = 0; o < cout; o++) {
-                    for (int oy = 0; oy < out; oy++) {
-                        for (int ox = 0; ox < out; ox++) {
-                            double acc = 0;
-                            for (int ci = 0; ci < cin; ci++) {
-                                for (int ky = 0; ky < k; ky++) {
-                                    for (int kx = 0; kx < k; kx++) {
-                                        int iy = oy * stride - k / 2 + ky;
-                                        int ix = ox * stride - k / 2 + kx;
-                                        if (iy >= 0 && iy < size && ix >= 0 && ix < size) {
-                                            acc += (double) w[((o * cin + ci) * k + ky) * k + kx]
-                                                    * xv[((b * cin + ci) * size + iy) * size + ix];
-                                        }
-                                    }
-                                }
-                            }
-                            y[((b * cout + o) * out + oy) * out + ox] = acc * scale[o] / Math.sqrt(1 + 1e-5) + shift[o];
-                        }
-                    }
-                }
+            double[] y = ConvDefinition.conv(xv, n, cin, size, w, cout, k, stride);
+            for (int i = 0; i < y.length; i++) {
+                int o = i / (out * out) % cout;
+                y[i] = y[i] * scale[o] / Math.sqrt(1 + 1e-5) + shift[o];
             }
             float[] plain = new float[y.length];
             float[] relu = new float[y.length];
