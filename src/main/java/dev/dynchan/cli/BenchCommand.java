@@ -143,11 +143,14 @@ final class BenchCommand implements Runnable {
             out.put("iterations", iterations);
             out.put("warmup", warmup);
             out.put("fast_path", !referencePath);
+            out.put("prepacked_convs", !referencePath && dev.dynchan.nn.OneDnnConv.available());
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
             return;
         }
         System.out.printf("batch %d, %dpx, %d threads, %d iterations after %d warm-up, fast path %s%n", batch,
-                modelArgs.size(), Engines.threads(), iterations, warmup, referencePath ? "off" : "on");
+                modelArgs.size(), Engines.threads(), iterations, warmup, referencePath ? "off"
+                        : dev.dynchan.nn.OneDnnConv.available() ? "on (prepacked k×k convs)"
+                        : "on (k×k convs via conv2d: " + dev.dynchan.nn.OneDnnConv.unavailableReason() + ")");
         System.out.printf("%-22s %10s %10s %10s %12s %10s%n", "model", "median ms", "min ms", "max ms", "images/s",
                 "speed-up");
         for (LatencyBench.Result r : results) {

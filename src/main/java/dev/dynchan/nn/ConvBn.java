@@ -7,7 +7,8 @@ import java.util.function.Supplier;
 /**
  * Conv followed by BatchNorm. In training (or on the reference path) the two run as written; on the inference
  * fast path the BN's eval-mode affine transform is folded into the conv weights once and cached on the conv,
- * which removes one full pass over the activation (and one allocation) per conv.
+ * which removes one full pass over the activation (and one allocation) per conv; k×k convs then run with those
+ * weights prepacked for oneDNN ({@link OneDnnConv}), the ReLU and a residual add fused into the convolution.
  */
 public final class ConvBn {
     private ConvBn() { }
