@@ -91,8 +91,16 @@ public abstract class Optimizer implements AutoCloseable {
                 sq.add(g.norm());
             }
             float[] norms2 = NDArrays.stack(sq).toFloatArray();
+            List<String> nonFinite = new ArrayList<>();
             for (int j = 0; j < norms2.length; j++) {
+                if (!Float.isFinite(norms2[j])) {
+                    nonFinite.add(params.get(idx.get(j)).name());
+                }
                 norms2[j] *= norms2[j];
+            }
+            if (!nonFinite.isEmpty()) {
+                zeroGrads();
+                throw new NonFiniteGradientException(nonFinite);
             }
             double total = 0;
             List<Integer> active = new ArrayList<>();

@@ -158,6 +158,29 @@ public final class Trainer {
         return summary();
     }
 
+    /** One optimizer update at the scheduled learning rate (then the EMA); returns that learning rate. */
+    private double update(int epoch, int b, int nb) {
+        double lr = schedule.lr(updates);
+        try {
+            optimizer.step((float) lr);
+        } catch (NonFiniteGradientException e) {
+            throw diverged("gradient is non-finite in " + e.parameters().size() + " parameter(s) ("
+                    + String.join(", ", e.parameters().subList(0, Math.min(3, e.parameters().size())))
+                    + (e.parameters().size() > 3 ? ", ..." : "") + "), nothing applied,", epoch, b, nb);
+        }
+        updates++;
+        if (ema != null) {
+            ema.update();
+        }
+        return lr;
+    }
+
+    private DivergedException diverged(String what, int epoch, int b, int nb) {
+        return new DivergedException(String.format(Locale.ROOT, "%s at epoch %d, step %d/%d (update %d); stopping. %s",
+                what, epoch + 1, b + 1, nb, updates, out == null ? "" : "Last good checkpoint: "
+                        + out.resolve("last.safetensors") + " (epoch " + epoch + " completed)"));
+    }
+
     /** One epoch of updates; returns {mean train loss, last lr}. */
     private double[] trainEpoch(int epoch) {
         Module model = net.module();
@@ -176,12 +199,7 @@ public final class Trainer {
             if (!it.hasNext()) {
                 // fewer batches than announced (skipped bad images): finish with what is accumulated
                 if (b % args.updateFreq != 0) {
-                    lr = schedule.lr(updates);
-                    optimizer.step((float) lr);
-                    updates++;
-                    if (ema != null) {
-                        ema.update();
-                    }
+                    lr = update(epoch, b, nb);
                 }
                 break;
             }
@@ -200,22 +218,14 @@ public final class Trainer {
                     lossValue = loss.getFloat();
                     if (!Float.isFinite(lossValue)) {
                         optimizer.zeroGrads();
-                        throw new DivergedException(String.format(Locale.ROOT,
-                                "loss is %s at epoch %d, step %d/%d (update %d); stopping. %s", lossValue, epoch + 1,
-                                b + 1, nb, updates, out == null ? "" : "Last good checkpoint: "
-                                        + out.resolve("last.safetensors") + " (epoch " + epoch + " completed)"));
+                        throw diverged("loss is " + lossValue, epoch, b, nb);
                     }
                     gc.backward(accum > 1 ? loss.div(accum) : loss);
                 }
             }
             boolean doUpdate = (b + 1) % args.updateFreq == 0 || b == nb - 1;
             if (doUpdate) {
-                lr = schedule.lr(updates);
-                optimizer.step((float) lr);
-                updates++;
-                if (ema != null) {
-                    ema.update();
-                }
+                lr = update(epoch, b, nb);
             }
             lossSum += lossValue * batch.n();
             seen += batch.n();

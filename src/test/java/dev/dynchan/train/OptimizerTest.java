@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Single/double optimizer steps on 1–3 element tensors against torch.optim.SGD/AdamW (torch 1.13, float64) and a
@@ -64,6 +65,26 @@ class OptimizerTest {
     }
 
     static float[] vals(Tensor t) { return t.value().toFloatArray(); }
+
+    @Test
+    void nonFiniteGradientStopsTheStepAndNamesTheParameter() {
+        try (Optimizer o = new Sgd(p.namedTensors(), 0.1f, 0.9f, true, 1f, manager)) {
+            backward(new float[] {0.5f, Float.NaN, 2}, new float[] {1});
+            NonFiniteGradientException e = assertThrows(NonFiniteGradientException.class, () -> o.step(0.1f));
+            assertEquals(java.util.List.of("weight"), e.parameters());
+            // nothing applied (with clipping a NaN norm would otherwise scale every gradient to NaN)
+            assertArrayEquals(new float[] {1, 2, -1}, vals(p.w), 0f);
+            assertArrayEquals(new float[] {0.5f}, vals(p.b), 0f);
+            // gradients zeroed: a finite step afterwards updates from its own gradient only
+            backward(new float[] {1, 1, 1}, null);
+            o.step(0.1f);
+        }
+        // torch: clip g=[1,1,1] to norm 1 (×1/(√3+1e-6)), d = g + 0.1·w, first Nesterov step w −= 0.1·1.9·d
+        double g = 1 / (Math.sqrt(3) + 1e-6);
+        float[] expected = {(float) (1 - 0.19 * (g + 0.1)), (float) (2 - 0.19 * (g + 0.2)),
+            (float) (-1 - 0.19 * (g - 0.1))};
+        assertArrayEquals(expected, vals(p.w), 1e-5f);
+    }
 
     @Test
     void sgdMomentumMatchesTorch() {
