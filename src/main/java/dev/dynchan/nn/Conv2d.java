@@ -120,7 +120,7 @@ public class Conv2d extends Module {
             return conv(x, f.weight(), f.bias(), groups);
         }
         RouteTrial trial = f.routes().computeIfAbsent(x.getShape(), s -> new RouteTrial());
-        PointwiseRoute chosen = trial.chosen;
+        PointwiseRoute chosen = trial.chosen();
         if (chosen != null) {
             return applyPointwise(chosen, x, f);
         }
@@ -161,8 +161,12 @@ public class Conv2d extends Module {
         PointwiseRoute chosen() { return chosen; }
     }
 
-    /** A folded 1×1 conv through the given route (also used by {@code bench --op conv1x1} to time each). */
-    public NDArray applyPointwise(PointwiseRoute route, NDArray x, Folded f) {
+    /** This 1×1 conv with {@code bn} folded in, through the given route ({@code bench --op conv1x1} times each). */
+    public NDArray applyPointwise(PointwiseRoute route, NDArray x, BatchNorm2d bn) {
+        return applyPointwise(route, x, foldedWith(bn));
+    }
+
+    NDArray applyPointwise(PointwiseRoute route, NDArray x, Folded f) {
         if (route == PointwiseRoute.CONV2D || kernel != 1 || groups != 1 || padding != 0) {
             return conv(x, f.weight(), f.bias(), groups);
         }
@@ -237,8 +241,8 @@ public class Conv2d extends Module {
      * weight as a matrix [out, in·k²] and the bias as a column [out, 1] for the matrix-product route of
      * {@link ConvBn}.
      */
-    public record Folded(NDArray weight, NDArray bias, NDArray weightMatrix, NDArray biasColumn,
-                         java.util.Map<Shape, OneDnnConv.Packed> packed, java.util.Map<Shape, RouteTrial> routes) {
+    record Folded(NDArray weight, NDArray bias, NDArray weightMatrix, NDArray biasColumn,
+                  java.util.Map<Shape, OneDnnConv.Packed> packed, java.util.Map<Shape, RouteTrial> routes) {
         void close() {
             weight.close();
             bias.close();
@@ -260,8 +264,11 @@ public class Conv2d extends Module {
      */
     OneDnnConv.Packed packed(Folded f, NDArray x) {
         checkedChannels(x, false);
+        if (kernel == 1 || !OneDnnConv.applies(x)) {
+            return null;
+        }
         Shape out = outputShape(x.getShape());
-        if (kernel == 1 || out.get(2) * out.get(3) == 1 || !OneDnnConv.applies(x)) {
+        if (out.get(2) * out.get(3) == 1) {
             return null;
         }
         OneDnnConv.Packed p = f.packed().computeIfAbsent(x.getShape(), s -> packVerified(f, x));
@@ -273,7 +280,12 @@ public class Conv2d extends Module {
      * because the kernel oneDNN picks depends on the CPU it finds (a wrong one must not go unnoticed).
      */
     private OneDnnConv.Packed packVerified(Folded f, NDArray x) {
-        OneDnnConv.Packed p = OneDnnConv.pack(f.weight(), f.bias(), stride, padding, groups, x.getShape());
+        OneDnnConv.Packed p;
+        try {
+            p = OneDnnConv.pack(f.weight(), f.bias(), stride, padding, groups, x.getShape());
+        } catch (RuntimeException e) {
+            return rejected("could not be packed (" + e.getMessage().lines().findFirst().orElse("") + ")", x);
+        }
         try (NDManager scratch = x.getManager().newSubManager()) {
             NDArray in = x.duplicate();
             in.attach(scratch);
@@ -285,12 +297,20 @@ public class Conv2d extends Module {
             float diff = packedOut.sub(reference).abs().max().getFloat();
             if (!(diff <= 1e-4f * Math.max(scale, 1f))) {
                 p.close();
-                System.err.printf("dynchan: oneDNN prepacked conv of '%s' for input %s differs from conv2d by %.3g"
-                        + " (scale %.3g) on this CPU; that layer keeps conv2d%n", path(), x.getShape(), diff, scale);
-                return OneDnnConv.Packed.REJECTED;
+                return rejected(String.format("differs from conv2d by %.3g (scale %.3g)", diff, scale), x);
             }
+        } catch (RuntimeException e) {
+            p.close();
+            return rejected("failed (" + e.getMessage().lines().findFirst().orElse("") + ")", x);
         }
         return p;
+    }
+
+    /** One stderr line per rejected layer and shape; the layer keeps conv2d for that shape. */
+    private OneDnnConv.Packed rejected(String why, NDArray x) {
+        System.err.printf("dynchan: oneDNN prepacked conv of '%s' for input %s %s on this CPU; that layer keeps"
+                + " conv2d%n", path(), x.getShape(), why);
+        return OneDnnConv.Packed.REJECTED;
     }
 
     /** Output shape for an input of shape {@code s}. */
@@ -300,7 +320,7 @@ public class Conv2d extends Module {
     }
 
     /** Weights and bias with {@code bn}'s eval transform folded in; computed once, dropped by invalidateCaches. */
-    public synchronized Folded foldedWith(BatchNorm2d bn) {
+    synchronized Folded foldedWith(BatchNorm2d bn) {
         if (folded == null || foldedBn != bn) {
             invalidateCaches();
             // the scope frees every intermediate (they attach to the weights' manager and would otherwise leak)

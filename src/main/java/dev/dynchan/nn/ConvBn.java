@@ -32,17 +32,22 @@ public final class ConvBn {
         }
         Conv2d.Folded f = conv.foldedWith(bn);
         OneDnnConv.Packed packed = conv.packed(f, x);
-        NDArray y = packed != null ? packed.apply(x, relu) : conv.applyFolded(x, f);
+        if (packed != null) {
+            return recorded(conv, bn, x, packed.apply(x, relu), relu, ctx);
+        }
+        NDArray y = recorded(conv, bn, x, conv.applyFolded(x, f), false, ctx);
+        return relu ? Ops.reluOwned(y, ctx) : y;
+    }
+
+    /** Records the conv, the BN folded into it and, when fused into the same call, the ReLU (profiler). */
+    private static NDArray recorded(Conv2d conv, BatchNorm2d bn, NDArray x, NDArray y, boolean fusedRelu,
+                                    Context ctx) {
         conv.record(ctx, x, y);
         bn.record(ctx, y);
-        if (!relu) {
-            return y;
-        }
-        if (packed != null) { // fused into the conv
+        if (fusedRelu) {
             Ops.recordExtra(ctx, "relu", "act", y.getShape(), y.getShape().size());
-            return y;
         }
-        return Ops.reluOwned(y, ctx);
+        return y;
     }
 
     /**
@@ -61,11 +66,7 @@ public final class ConvBn {
         OneDnnConv.Packed packed = conv.packed(f, x);
         if (packed != null && OneDnnConv.applies(identity)
                 && conv.outputShape(x.getShape()).equals(identity.getShape())) {
-            NDArray y = packed.applyAddRelu(x, identity);
-            conv.record(ctx, x, y);
-            bn.record(ctx, y);
-            Ops.recordExtra(ctx, "relu", "act", y.getShape(), y.getShape().size());
-            return y;
+            return recorded(conv, bn, x, packed.applyAddRelu(x, identity), true, ctx);
         }
         return Ops.addRelu(forward(conv, bn, x, ctx), identity, ctx);
     }

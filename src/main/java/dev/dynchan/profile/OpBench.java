@@ -105,10 +105,9 @@ public final class OpBench {
                 mod.initialize(m);
             }
             NDArray x = m.randomNormal(new Shape(batch, cin, size, size));
-            Conv2d.Folded folded = conv.foldedWith(bn);
             List<Function<NDArray, NDArray>> fns = List.of(
-                in -> conv.applyPointwise(Conv2d.PointwiseRoute.CONV2D, in, folded),
-                in -> conv.applyPointwise(Conv2d.PointwiseRoute.MATRIX_PRODUCT, in, folded));
+                in -> conv.applyPointwise(Conv2d.PointwiseRoute.CONV2D, in, bn),
+                in -> conv.applyPointwise(Conv2d.PointwiseRoute.MATRIX_PRODUCT, in, bn));
             List<double[]> times = timeInterleaved(m, x, fns, warmup, iterations);
             conv.invalidateCaches();
             return results(List.of("libtorch conv2d", "matrix-product route"), times);

@@ -164,9 +164,7 @@ public final class Trainer {
         try {
             optimizer.step((float) lr);
         } catch (NonFiniteGradientException e) {
-            throw diverged("gradient is non-finite in " + e.parameters().size() + " parameter(s) ("
-                    + String.join(", ", e.parameters().subList(0, Math.min(3, e.parameters().size())))
-                    + (e.parameters().size() > 3 ? ", ..." : "") + "), nothing applied,", epoch, b, nb);
+            throw diverged(e.getMessage() + " (nothing applied)", epoch, b, nb);
         }
         updates++;
         if (ema != null) {
