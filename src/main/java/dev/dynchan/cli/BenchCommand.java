@@ -179,7 +179,8 @@ final class BenchCommand implements Runnable {
                 .measurementIterations(Math.max(1, iterations / 5))
                 .measurementTime(org.openjdk.jmh.runner.options.TimeValue.seconds(1))
                 .forks(1)
-                .jvmArgsAppend("--add-modules=jdk.incubator.vector", "-Dai.djl.offline=true", "-Xss4m")
+                .jvmArgsAppend("--add-modules=jdk.incubator.vector,jdk.incubator.foreign",
+                        "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true", "-Xss4m")
                 .build();
         try {
             new org.openjdk.jmh.runner.Runner(opts).run();

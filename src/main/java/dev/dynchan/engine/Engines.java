@@ -27,7 +27,27 @@ public final class Engines {
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         Engine engine = Engine.getEngine("PyTorch");
         ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
+        quietNativeWarnings();
         return engine;
+    }
+
+    private static volatile boolean quieted;
+
+    /**
+     * Raises libtorch's C++ log threshold to ERROR (see {@link TorchLogLevel}) unless {@code DYNCHAN_TORCH_LOG=warning}
+     * asks to see its warnings. Needs {@code --add-modules=jdk.incubator.foreign} (the launcher passes it); without it
+     * libtorch keeps logging, nothing else changes.
+     */
+    public static void quietNativeWarnings() {
+        if (quieted || "warning".equalsIgnoreCase(System.getenv("DYNCHAN_TORCH_LOG"))) {
+            return;
+        }
+        quieted = true;
+        try {
+            TorchLogLevel.set(2);
+        } catch (LinkageError | java.io.IOException | RuntimeException e) {
+            // foreign API not enabled or libc10 not found: libtorch's log stays as it is
+        }
     }
 
     public static int threads() { return ai.djl.pytorch.jni.JniUtils.getNumThreads(); }

@@ -18,14 +18,11 @@ public final class FastActivation {
 
     private FastActivation() { }
 
-    /** Elements per thread below which splitting the pass costs more than it saves. */
-    private static final int MIN_PER_THREAD = 1 << 16;
-
     /** x ← max(x, 0); returns x. */
     public static NDArray reluInPlace(NDArray x) {
         ByteBuffer b = x.toByteBuffer(true).order(NATIVE);
         int n = (int) x.getShape().size();
-        KernelThreads.parallelFor(n, MIN_PER_THREAD, (from, to) -> relu(b, from, to));
+        KernelThreads.parallelFor(n, 1, (from, to) -> relu(b, from, to));
         return x;
     }
 
@@ -46,7 +43,7 @@ public final class FastActivation {
         ByteBuffer o = out.toByteBuffer(true).order(NATIVE);
         ByteBuffer r = identity.toByteBuffer(true).order(NATIVE);
         int n = (int) out.getShape().size();
-        KernelThreads.parallelFor(n, MIN_PER_THREAD, (from, to) -> addRelu(o, r, from, to));
+        KernelThreads.parallelFor(n, 1, (from, to) -> addRelu(o, r, from, to));
         return out;
     }
 

@@ -93,7 +93,7 @@ public final class FastMaxPool {
         int inLen = h * w * c;
         int outLen = oh * ow * c;
         // planes are independent: each thread pools its share with its own scratch arrays
-        KernelThreads.parallelFor(planes, Math.max(1, (1 << 15) / inLen), (from, to) -> {
+        KernelThreads.parallelFor(planes, inLen, (from, to) -> {
             float[] a = new float[inLen];
             float[] o = new float[outLen];
             boolean flat = c == 1 && k == 3 && s == 1 && p == 1;

@@ -9,9 +9,12 @@ import java.util.concurrent.Future;
 
 /**
  * Runs a Java kernel's independent work items (planes, channel groups, element ranges) on as many threads as
- * libtorch's intra-op pool has ({@code --threads}), the calling thread taking the first share. Kernels run between
- * libtorch ops, so the two do not compute at the same time; a single-threaded kernel next to two-threaded libtorch ops
- * left half the machine idle.
+ * libtorch's intra-op pool has ({@code --threads}), the calling thread taking the first share — but only for large
+ * passes. Kernels run between libtorch ops, right after libtorch's OpenMP workers finish a region and are still
+ * spinning on the other cores, so a Java worker woken then shares its core with a spinner: at batch 1 the PiX
+ * squeezers of PiXResNet50_cs took 4.4–4.7 ms per forward when split at 32 K elements per thread and 2.7–3.3 ms on
+ * the calling thread alone (in-model timing, 2 threads, BENCHMARKS.md §2). A share must therefore cover
+ * {@link #MIN_ELEMENTS_PER_THREAD} elements (~100 µs of memory-bound work), far above a thread hand-off.
  */
 final class KernelThreads {
     /** A share of the work: items {@code from} (inclusive) to {@code to} (exclusive). */
@@ -28,15 +31,21 @@ final class KernelThreads {
     /** {@code -Ddynchan.kernelThreads=N} caps the threads (0, the default: libtorch's intra-op count). */
     private static final int MAX_THREADS = Integer.getInteger("dynchan.kernelThreads", 0);
 
+    /** Elements a thread must get before a kernel hands work to another (override: -Ddynchan.kernelMinElements). */
+    static final long MIN_ELEMENTS_PER_THREAD = Long.getLong("dynchan.kernelMinElements", 1L << 20);
+
     private KernelThreads() { }
 
     /**
-     * Splits items [0, n) into at most libtorch's thread count of contiguous shares, each at least
-     * {@code minItems} long (below that, handing work to another thread costs more than it saves), and waits for
-     * all of them.
+     * Splits items [0, n) into at most libtorch's thread count of contiguous shares, each covering at least
+     * {@link #MIN_ELEMENTS_PER_THREAD} elements (below that, handing work to another thread costs more than it
+     * saves), and waits for all of them.
+     *
+     * @param elementsPerItem the tensor elements one item reads (a plane: H·W; a channel group: ζ·H·W)
      */
-    static void parallelFor(int n, int minItems, Range body) {
-        int threads = Math.min(MAX_THREADS > 0 ? MAX_THREADS : JniUtils.getNumThreads(), n / Math.max(1, minItems));
+    static void parallelFor(int n, long elementsPerItem, Range body) {
+        long fit = (long) n * Math.max(1, elementsPerItem) / MIN_ELEMENTS_PER_THREAD;
+        int threads = (int) Math.min(MAX_THREADS > 0 ? MAX_THREADS : JniUtils.getNumThreads(), fit);
         if (threads <= 1) {
             body.run(0, n);
             return;

@@ -24,8 +24,6 @@ final class PiXKernel {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
-    /** Input elements per thread below which a kernel runs on the calling thread alone. */
-    private static final int MIN_PER_THREAD = 1 << 15;
 
     /** y = PiX(x, p) for CPU float32 tensors already checked by {@link PiX#check}. */
     static NDArray forward(NDArray x, NDArray p, int zeta, float tau) {
@@ -54,14 +52,53 @@ final class PiXKernel {
         ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
         ByteBuffer wb = weight.toByteBuffer(true).order(NATIVE);
         float[] mean = new float[n * c];
-        KernelThreads.parallelFor(n * c, Math.max(1, MIN_PER_THREAD / hw), (from, to) -> {
+        KernelThreads.parallelFor(n * c, hw, (from, to) -> {
             for (int i = from; i < to; i++) {
                 mean[i] = planeSum(xb, i * hw * 4, hw) / hw;
             }
         });
         float[] p = new float[n * g];
         int bound = S.loopBound(c);
-        for (int o = 0; o < g; o++) {
+        // Four weight rows at a time: each row keeps its own accumulator (same sum order as one row alone), the four
+        // independent FMA chains overlap and each loaded mean vector serves four rows.
+        int o = 0;
+        for (; o + 4 <= g; o += 4) {
+            int r0 = o * c * 4;
+            int r1 = r0 + c * 4;
+            int r2 = r1 + c * 4;
+            int r3 = r2 + c * 4;
+            for (int ni = 0; ni < n; ni++) {
+                int base = ni * c;
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                int j = 0;
+                for (; j < bound; j += S.length()) {
+                    FloatVector m = FloatVector.fromArray(S, mean, base + j);
+                    a0 = FloatVector.fromByteBuffer(S, wb, r0 + 4 * j, NATIVE).fma(m, a0);
+                    a1 = FloatVector.fromByteBuffer(S, wb, r1 + 4 * j, NATIVE).fma(m, a1);
+                    a2 = FloatVector.fromByteBuffer(S, wb, r2 + 4 * j, NATIVE).fma(m, a2);
+                    a3 = FloatVector.fromByteBuffer(S, wb, r3 + 4 * j, NATIVE).fma(m, a3);
+                }
+                float z0 = a0.reduceLanes(VectorOperators.ADD);
+                float z1 = a1.reduceLanes(VectorOperators.ADD);
+                float z2 = a2.reduceLanes(VectorOperators.ADD);
+                float z3 = a3.reduceLanes(VectorOperators.ADD);
+                for (; j < c; j++) {
+                    float mj = mean[base + j];
+                    z0 += wb.getFloat(r0 + 4 * j) * mj;
+                    z1 += wb.getFloat(r1 + 4 * j) * mj;
+                    z2 += wb.getFloat(r2 + 4 * j) * mj;
+                    z3 += wb.getFloat(r3 + 4 * j) * mj;
+                }
+                p[ni * g + o] = sigmoid(z0);
+                p[ni * g + o + 1] = sigmoid(z1);
+                p[ni * g + o + 2] = sigmoid(z2);
+                p[ni * g + o + 3] = sigmoid(z3);
+            }
+        }
+        for (; o < g; o++) {
             int row = o * c * 4;
             for (int ni = 0; ni < n; ni++) {
                 int base = ni * c;
@@ -75,10 +112,14 @@ final class PiXKernel {
                 for (; j < c; j++) {
                     z += wb.getFloat(row + 4 * j) * mean[base + j];
                 }
-                p[ni * g + o] = (float) (1.0 / (1.0 + Math.exp(-z)));
+                p[ni * g + o] = sigmoid(z);
             }
         }
         return forward(x, p, zeta, tau);
+    }
+
+    private static float sigmoid(float z) {
+        return (float) (1.0 / (1.0 + Math.exp(-z)));
     }
 
     /**
@@ -170,7 +211,7 @@ final class PiXKernel {
         ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
         ByteBuffer yb = y.toByteBuffer(true).order(NATIVE);
         // every (sample, group) output plane is independent
-        KernelThreads.parallelFor(n * g, Math.max(1, MIN_PER_THREAD / (zeta * hw)), (from, to) -> {
+        KernelThreads.parallelFor(n * g, (long) zeta * hw, (from, to) -> {
             for (int item = from; item < to; item++) {
                 int ni = item / g;
                 int gi = item % g;

@@ -21,11 +21,13 @@ public final class LayerTimes {
     private LayerTimes() { }
 
     /** Milliseconds per forward, by group and by op type (means over {@code iterations} after warm-up). */
-    public record Result(Map<String, Double> byGroup, Map<String, Double> byType, double totalMs) { }
+    public record Result(Map<String, Double> byGroup, Map<String, Double> byType, Map<String, Double> byName,
+                         double totalMs) { }
 
     public static Result measure(Network net, int batch, int inputSize, int warmup, int iterations, Context ctx) {
         Map<String, Double> byGroup = new LinkedHashMap<>();
         Map<String, Double> byType = new LinkedHashMap<>();
+        Map<String, Double> byName = new LinkedHashMap<>();
         double total = 0;
         try (NDManager base = NDManager.newBaseManager(net.device())) {
             NDArray x = base.randomNormal(new Shape(batch, net.module().inChannels(), inputSize, inputSize));
@@ -45,6 +47,7 @@ public final class LayerTimes {
                         // functional ops carry their name instead of a path: "pool/maxpool", "act/relu"
                         String type = functional ? op.type() + "/" + op.layer() : op.type();
                         byType.merge(type, ms, Double::sum);
+                        byName.merge(functional ? type : nameOf(op.layer()), ms, Double::sum);
                     }
                     last[0] = System.nanoTime();
                 };
@@ -62,7 +65,8 @@ public final class LayerTimes {
         }
         byGroup.replaceAll((k, v) -> v / iterations);
         byType.replaceAll((k, v) -> v / iterations);
-        return new Result(byGroup, byType, total / iterations);
+        byName.replaceAll((k, v) -> v / iterations);
+        return new Result(byGroup, byType, byName, total / iterations);
     }
 
     static String groupOf(String layer) {
@@ -73,6 +77,22 @@ public final class LayerTimes {
         return parts[0];
     }
 
+        /** The layer's name inside its block ({@code layer3.4.conv2} → {@code conv2}), to compare models layer by layer. */
+    static String nameOf(String layer) {
+        String[] parts = layer.split("\\.");
+        int from = 0;
+        for (int i = 0; i + 1 < parts.length; i++) {
+            if (isIndex(parts[i]) && !isIndex(parts[i + 1])) {
+                from = i + 1;
+            }
+        }
+        return String.join(".", java.util.Arrays.copyOfRange(parts, from, parts.length));
+    }
+
+    private static boolean isIndex(String part) {
+        return !part.isEmpty() && part.chars().allMatch(Character::isDigit);
+    }
+
     public static void print(Result r, String model, PrintStream out) {
         out.printf("per-layer wall time of %s (mean per forward; %.2f ms in total, recorder overhead included)%n",
                 model, r.totalMs());
@@ -80,5 +100,7 @@ public final class LayerTimes {
         r.byGroup().forEach((k, v) -> out.printf("%-28s %10.3f %6.1f%%%n", k, v, 100 * v / r.totalMs()));
         out.printf("%-28s %10s %7s%n", "op type", "ms", "share");
         r.byType().forEach((k, v) -> out.printf("%-28s %10.3f %6.1f%%%n", k, v, 100 * v / r.totalMs()));
+        out.printf("%-28s %10s %7s%n", "layer name (all blocks)", "ms", "share");
+        r.byName().forEach((k, v) -> out.printf("%-28s %10.3f %6.1f%%%n", k, v, 100 * v / r.totalMs()));
     }
 }

@@ -16,10 +16,11 @@ class KernelThreadsTest {
 
     @Test
     void everyItemOnceForAnySplit() {
+        // {items, items that make one thread's minimum share}
         int[][] cases = {{0, 1}, {1, 1}, {7, 1}, {7, 3}, {7, 4}, {100, 10}, {101, 10}, {64, 64}, {129, 64}};
         for (int[] c : cases) {
             AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(1, c[0]));
-            KernelThreads.parallelFor(c[0], c[1], (from, to) -> {
+            KernelThreads.parallelFor(c[0], KernelThreads.MIN_ELEMENTS_PER_THREAD / c[1], (from, to) -> {
                 for (int i = from; i < to; i++) {
                     seen.incrementAndGet(i);
                 }
@@ -33,7 +34,7 @@ class KernelThreadsTest {
     @Test
     void aFailureInAnotherThreadsShareReachesTheCaller() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () ->
-                KernelThreads.parallelFor(10, 1, (from, to) -> {
+                KernelThreads.parallelFor(10, KernelThreads.MIN_ELEMENTS_PER_THREAD, (from, to) -> {
                     if (to == 10) {
                         throw new IllegalStateException("last share failed");
                     }
