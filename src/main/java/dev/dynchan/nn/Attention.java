@@ -39,7 +39,7 @@ public class Attention extends Module {
         NDArray q = qkvT.get(0);
         NDArray k = qkvT.get(1);
         NDArray v = qkvT.get(2);
-        NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale);
+        NDArray attn = Ops.scale(q.matMul(k.transpose(0, 1, 3, 2)), scale);
         record(ctx, "matmul_qk", new Shape(n, heads, t, t), heads * t * t * hd);
         attn = attn.softmax(-1);
         NDArray y = attn.matMul(v);

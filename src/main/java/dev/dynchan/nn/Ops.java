@@ -11,6 +11,28 @@ import dev.dynchan.profile.OpRecord;
 public final class Ops {
     private Ops() { }
 
+    /**
+     * x · s for a number s, safe under autograd. Never write {@code x.mul(2f)} or {@code x.div(n)} on a path that
+     * autograd records: DJL wraps the number in a tensor that points into a Java direct buffer and closes it at
+     * once, while autograd keeps that tensor for the backward (∂(x·s)/∂x = s). When the JVM collects the buffer
+     * before the backward runs, the backward reads freed memory: wrong, often huge or non-finite gradients, at
+     * random (this was PiX training's occasional NaN, and it hit every model's loss). Here s is a 0-d tensor
+     * allocated by libtorch, which autograd keeps alive by reference counting. Test: GcDuringBackwardTest.
+     */
+    public static NDArray scale(NDArray x, float s) {
+        return x.mul(constant(x, s));
+    }
+
+    /** x / d for a number d, safe under autograd (see {@link #scale}). */
+    public static NDArray divide(NDArray x, float d) {
+        return x.div(constant(x, d));
+    }
+
+    /** A 0-d tensor holding {@code v}, allocated by libtorch in x's manager with x's dtype. */
+    private static NDArray constant(NDArray x, float v) {
+        return x.getManager().full(new Shape(), v, x.getDataType());
+    }
+
     public static NDArray relu(NDArray x, Context ctx) {
         NDArray y = ai.djl.nn.Activation.relu(x);
         recordExtra(ctx, "relu", "act", y.getShape(), y.getShape().size());

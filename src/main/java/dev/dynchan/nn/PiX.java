@@ -138,7 +138,7 @@ public final class PiX {
         NDArray first = (JavaKernels.canRead(x) ? PiXKernel.firstArgMax(x.stopGradient(), zeta)
                 : firstArgMax(grouped.stopGradient(), zeta)).expandDims(2);
         NDArray picked = grouped.gather(first, 2).squeeze(2); // the gradient goes to exactly that channel
-        NDArray mixed = forSum.reshape(n, g, zeta, h, w).sum(new int[] {2}).div(zeta);
+        NDArray mixed = Ops.divide(forSum.reshape(n, g, zeta, h, w).sum(new int[] {2}), zeta);
         NDArray useMax = p.stopGradient().lt(tau);
         NDArray chosen = where(useMax, picked, mixed);
         return chosen.mul(p);

@@ -2,6 +2,7 @@ package dev.dynchan.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import dev.dynchan.nn.Ops;
 
 /**
  * Training losses on dense targets [N, C] (one-hot with label smoothing folded in, or mixup/cutmix soft targets),
@@ -33,7 +34,7 @@ public final class Losses {
 
     public static NDArray softTargetCrossEntropy(NDArray logits, NDArray targets) {
         long n = logits.getShape().get(0);
-        return logits.logSoftmax(1).mul(targets).sum().neg().div(n);
+        return Ops.divide(logits.logSoftmax(1).mul(targets).sum().neg(), n);
     }
 
     public static NDArray binaryCrossEntropy(NDArray logits, NDArray targets) {

@@ -218,7 +218,7 @@ public final class Trainer {
                         optimizer.zeroGrads();
                         throw diverged("loss is " + lossValue, epoch, b, nb);
                     }
-                    gc.backward(accum > 1 ? loss.div(accum) : loss);
+                    gc.backward(accum > 1 ? dev.dynchan.nn.Ops.divide(loss, accum) : loss);
                 }
             }
             boolean doUpdate = (b + 1) % args.updateFreq == 0 || b == nb - 1;
