@@ -230,11 +230,16 @@ public class Conv2d extends Module {
      * channels that actually ran (prefix or subset); the bias is not counted.
      */
     void record(Context ctx, NDArray x, NDArray y) {
+        if (ctx.recorder() != null) {
+            record(ctx, x.getShape(), y.getShape());
+        }
+    }
+
+    void record(Context ctx, Shape in, Shape s) {
         if (ctx.recorder() == null) {
             return;
         }
-        Shape s = y.getShape();
-        long cinPerGroup = groups == 1 ? x.getShape().get(1) : inChannels / groups;
+        long cinPerGroup = groups == 1 ? in.get(1) : inChannels / groups;
         long perSample = s.get(1) * s.get(2) * s.get(3) * cinPerGroup * kernel * kernel;
         long params = s.get(1) * cinPerGroup * kernel * kernel + (bias == null ? 0 : s.get(1));
         int n = (int) s.get(0);

@@ -1,6 +1,7 @@
 package dev.dynchan.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * A PiX channel squeezer with its own probability predictor (SYSTEMS.md §1.4–1.5): a drop-in replacement for a 1×1
@@ -44,10 +45,15 @@ public class PiXSqueeze extends Conv2d {
 
     @Override
     public NDArray forward(NDArray x, Context ctx) {
-        if (ctx.fastPath() && ctx.recorder() == null && PiX.kernelApplies(x, weight.value())
-                && x.getShape().dimension() == 4 && x.getShape().get(1) == channels) {
+        Shape s = x.getShape();
+        if (ctx.fastPath() && PiX.kernelApplies(x, weight.value()) && s.dimension() == 4 && s.get(1) == channels) {
             // Inference on CPU: predictor and PiX fused in Java on the calling thread (tested against the composite).
-            return PiXKernel.squeeze(x, weight.value(), pix.zeta, pix.tau);
+            NDArray y = PiXKernel.squeeze(x, weight.value(), pix.zeta, pix.tau);
+            // the same records as the composite path (conv_sqz on the pooled map, the GAP's extra count); the conv
+            // first, so that `bench --layers` books the fused pass under conv_sqz
+            record(ctx, new Shape(s.get(0), channels, 1, 1), new Shape(s.get(0), outChannels, 1, 1));
+            Ops.recordExtra(ctx, "gap", "pool", new Shape(s.get(0), channels, 1, 1), s.size());
+            return y;
         }
         return pix.forward(x, probabilities(x, ctx), ctx);
     }
