@@ -67,8 +67,13 @@ final class BenchCommand implements Runnable {
         }
         Device device = engine.start();
         if ("pix".equals(op)) {
-            System.out.printf("op pix: [%d,256,56,56] -> 64, %d threads, %d iterations after %d warm-up%n", batch,
-                    Engines.threads(), iterations, warmup);
+            // the Java kernels are compiled by C2 only after some hundred calls; fewer warm-up calls time the
+            // interpreter (the squeezer's median was 5x its steady state after 10)
+            int w = Math.max(warmup, dev.dynchan.profile.OpBench.JIT_WARMUP);
+            System.out.printf("op pix: [%d,256,56,56] -> 64, %d threads, %d iterations after %d warm-up (at least %d: "
+                    + "Java kernels need them to be JIT-compiled)%n", batch, Engines.threads(), iterations, w,
+                    dev.dynchan.profile.OpBench.JIT_WARMUP);
+            warmup = w;
             for (dev.dynchan.profile.OpBench.Result r
                     : dev.dynchan.profile.OpBench.pixVsConv(batch, 256, 56, 4, warmup, iterations)) {
                 System.out.printf("%-52s median %8.3f ms  min %8.3f ms%n", r.variant(), r.medianMs(), r.minMs());

@@ -32,6 +32,9 @@ import java.util.function.Function;
 public final class OpBench {
     private OpBench() { }
 
+    /** Warm-up calls the PiX variants get at least: enough for C2 to compile the Java kernels. */
+    public static final int JIT_WARMUP = 300;
+
     /** Median/min milliseconds of one variant. */
     public record Result(String variant, double medianMs, double minMs) { }
 
