@@ -2,13 +2,13 @@
 # Compares DynChan's inference latency with PyTorch eager (Debian python3-torch) on the same machine, in one run:
 # the two are measured alternately ROUNDS times so that machine drift hits both, and the medians of the per-round
 # medians are reported.  Usage: tools/bench/vs_torch.sh MODEL BATCH [THREADS] [ROUNDS] [ITERATIONS] [WARMUP]
-# (WARMUP, default 10, applies to both; the JVM needs a few hundred forwards before its JIT stops compiling)
+# (WARMUP forwards, default 200, for both sides alike; the JVM needs a few hundred before its JIT stops compiling)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-model=$1; batch=$2; threads=${3:-2}; rounds=${4:-3}; iters=${5:-20}; warmup=${6:-10}
+model=$1; batch=$2; threads=${3:-2}; rounds=${4:-3}; iters=${5:-20}; warmup=${6:-200}
 java_ms=(); torch_ms=()
 for r in $(seq "$rounds"); do
-  j=$(./dynchan bench --model "$model" --batch "$batch" --threads "$threads" --iterations "$iters" --warmup "$warmup" --json \
+  j=$(./dynchan bench --model "$model" --batch "$batch" --threads "$threads" --iterations "$iters" --warmup "$warmup" --warmup-seconds 0 --json \
       | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["median_ms"])')
   t=$(/usr/bin/python3 tools/bench/torch_bench.py --model "$model" --batch "$batch" --threads "$threads" \
       --iterations "$iters" --warmup "$warmup" | python3 -c 'import json,sys; print(json.load(sys.stdin)["median_ms"])')

@@ -33,9 +33,12 @@ final class BenchCommand implements Runnable {
     @Option(names = "--iterations", description = "Timed forwards per model (default: 30)")
     int iterations = 30;
 
-    @Option(names = "--warmup", description = "Untimed forwards per model first (default: 10; libtorch's allocator "
-            + "needs a few passes to reach steady state)")
+    @Option(names = "--warmup", description = "Untimed forwards per model first, at least (default: 10)")
     int warmup = 10;
+
+    @Option(names = "--warmup-seconds", description = "Keep warming up until this many seconds have passed "
+            + "(default: 5; the JVM compiles its side over the first few hundred calls; 0 = exactly --warmup calls)")
+    double warmupSeconds = 5;
 
     @Option(names = "--reference-path", description = "Disable inference fast paths (BN folding, Java kernels)")
     boolean referencePath;
@@ -58,8 +61,9 @@ final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        if (batch < 1 || iterations < 1 || warmup < 0) {
-            throw new IllegalArgumentException("--batch and --iterations must be >= 1, --warmup >= 0");
+        if (batch < 1 || iterations < 1 || warmup < 0 || !(warmupSeconds >= 0)) {
+            throw new IllegalArgumentException("--batch and --iterations must be >= 1, --warmup and --warmup-seconds"
+                    + " >= 0");
         }
         if (jmh) {
             runJmh();
@@ -111,8 +115,8 @@ final class BenchCommand implements Runnable {
             }
             Context ctx = referencePath ? Context.evalReference() : Context.eval();
             ProgressBar bar = json ? null : new ProgressBar("bench", iterations, "it");
-            List<LatencyBench.Result> results = LatencyBench.run(nets, batch, modelArgs.size(), warmup, iterations,
-                    ctx, bar == null ? null : bar::update);
+            List<LatencyBench.Result> results = LatencyBench.run(nets, batch, modelArgs.size(), warmup,
+                    warmupSeconds, iterations, ctx, bar == null ? null : bar::update);
             if (bar != null) {
                 bar.done();
             }
@@ -146,14 +150,14 @@ final class BenchCommand implements Runnable {
             out.put("input_size", modelArgs.size());
             out.put("threads", Engines.threads());
             out.put("iterations", iterations);
-            out.put("warmup", warmup);
+            out.put("warmup", results.get(0).warmupCalls());
             out.put("fast_path", !referencePath);
             out.put("prepacked_convs", !referencePath && dev.dynchan.nn.OneDnnConv.available());
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
             return;
         }
-        System.out.printf("batch %d, %dpx, %d threads, %d iterations after %d warm-up, fast path %s%n", batch,
-                modelArgs.size(), Engines.threads(), iterations, warmup, referencePath ? "off"
+        System.out.printf("batch %d, %dpx, %d threads, %d iterations after %d warm-up calls, fast path %s%n", batch,
+                modelArgs.size(), Engines.threads(), iterations, results.get(0).warmupCalls(), referencePath ? "off"
                         : dev.dynchan.nn.OneDnnConv.available() ? "on (prepacked k×k convs)"
                         : "on (k×k convs via conv2d: " + dev.dynchan.nn.OneDnnConv.unavailableReason() + ")");
         System.out.printf("%-22s %10s %10s %10s %12s %10s%n", "model", "median ms", "min ms", "max ms", "images/s",

@@ -20,20 +20,29 @@ public final class LatencyBench {
     private LatencyBench() { }
 
     /** Timings of one model in milliseconds. */
-    public record Result(String model, int batch, double medianMs, double minMs, double maxMs, double[] samplesMs) {
+    public record Result(String model, int batch, double medianMs, double minMs, double maxMs, double[] samplesMs,
+                         int warmupCalls) {
         public double imagesPerSecond() { return batch * 1000.0 / medianMs; }
     }
 
-    public static List<Result> run(List<Network> nets, int batch, int inputSize, int warmup, int iterations,
-                                   Context ctx, IntConsumer progress) {
+    /**
+     * Warm-up runs at least {@code warmup} interleaved forwards per model and goes on until {@code warmupSeconds}
+     * have passed: the JVM compiles the Java side over the first few hundred calls, and its compiler threads take
+     * cores from libtorch's workers meanwhile (ResNet-50 at batch 1 measured 0.87× PyTorch after 10 warm-up calls,
+     * 1.03× / 0.99× after 200; BENCHMARKS.md §1, session 6).
+     */
+    public static List<Result> run(List<Network> nets, int batch, int inputSize, int warmup, double warmupSeconds,
+                                   int iterations, Context ctx, IntConsumer progress) {
         List<double[]> times = new ArrayList<>();
         List<NDArray> inputs = new ArrayList<>();
+        int warmed = 0;
         try (NDManager base = NDManager.newBaseManager(nets.get(0).device())) {
             for (Network n : nets) {
                 inputs.add(base.randomNormal(new Shape(batch, n.module().inChannels(), inputSize, inputSize)));
                 times.add(new double[iterations]);
             }
-            for (int w = 0; w < warmup; w++) {
+            long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+            for (; warmed < warmup || System.nanoTime() < warmupEnd; warmed++) {
                 for (int m = 0; m < nets.size(); m++) {
                     once(nets.get(m), inputs.get(m), base, ctx);
                 }
@@ -52,7 +61,7 @@ public final class LatencyBench {
             double[] t = times.get(m).clone();
             Arrays.sort(t);
             double median = t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
-            out.add(new Result(nets.get(m).name(), batch, median, t[0], t[t.length - 1], times.get(m)));
+            out.add(new Result(nets.get(m).name(), batch, median, t[0], t[t.length - 1], times.get(m), warmed));
         }
         return out;
     }

@@ -145,7 +145,7 @@ class CliTest {
     @Test
     void benchJsonReportsEveryModel() {
         Run r = run("bench", "--model", "resnet18", "--model", "resnet34", "--input-size", "32", "--iterations", "2",
-                "--warmup", "1", "--json", "--threads", "2");
+                "--warmup", "1", "--warmup-seconds", "0", "--json", "--threads", "2");
         assertEquals(0, r.code(), r.err());
         var json = new com.google.gson.Gson().fromJson(r.out(), com.google.gson.JsonObject.class);
         var results = json.getAsJsonArray("results");
