@@ -35,8 +35,9 @@ final class TorchLogLevel {
 
     private static Optional<MemoryAddress> flag() throws IOException {
         Optional<Path> c10 = Files.readAllLines(Path.of("/proc/self/maps")).stream()
-                .map(line -> line.substring(line.lastIndexOf(' ') + 1))
-                .filter(p -> p.endsWith("/libc10.so"))
+                .map(line -> line.split("\\s+", 6)) // address perms offset dev inode path (path may hold spaces)
+                .filter(f -> f.length == 6 && f[5].endsWith("/libc10.so"))
+                .map(f -> f[5])
                 .findFirst().map(Path::of);
         if (c10.isEmpty()) {
             return Optional.empty();
