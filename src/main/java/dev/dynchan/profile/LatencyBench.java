@@ -27,9 +27,9 @@ public final class LatencyBench {
 
     /**
      * Warm-up runs at least {@code warmup} interleaved forwards per model and goes on until {@code warmupSeconds}
-     * have passed: the JVM compiles the Java side over the first few hundred calls, and its compiler threads take
-     * cores from libtorch's workers meanwhile (ResNet-50 at batch 1 measured 0.87× PyTorch after 10 warm-up calls,
-     * 1.03× / 0.99× after 200; BENCHMARKS.md §1, session 6).
+     * have passed: the first few hundred forwards of a JVM are slower (the JIT is still compiling; ResNet-50 at
+     * batch 1 measured 0.87× PyTorch after 10 warm-up calls, 1.03× / 0.99× / 1.04× after 200; BENCHMARKS.md §1,
+     * session 6).
      */
     public static List<Result> run(List<Network> nets, int batch, int inputSize, int warmup, double warmupSeconds,
                                    int iterations, Context ctx, IntConsumer progress) {
