@@ -14,9 +14,9 @@ import java.util.Optional;
  * Sets libtorch's C++ log threshold ({@code FLAGS_caffe2_log_level} in libc10). libtorch 2.7.1 writes "Could not
  * initialize NNPACK! Reason: Unsupported hardware." for every small batch-1 conv it does not hand to oneDNN (e.g.
  * [1,2048,1,1] inputs, 32 px ResNets) on CPUs without NNPACK support: its availability check logs each time instead
- * of once (45 lines for 7 forwards of resnet50 at 32 px). DJL does not call {@code c10::initLogging}, so {@code TORCH_CPP_LOG_LEVEL} is not read;
- * the flag is written here through the foreign-memory API instead. libtorch's user-facing warnings
- * ({@code TORCH_WARN}) use another channel and are not affected.
+ * of once (45 lines for 7 forwards of resnet50 at 32 px). DJL does not call {@code c10::initLogging}, so
+ * {@code TORCH_CPP_LOG_LEVEL} is not read; the flag is written here through the foreign-memory API instead.
+ * libtorch's user-facing warnings ({@code TORCH_WARN}) use another channel and are not affected.
  */
 final class TorchLogLevel {
     private TorchLogLevel() { }
