@@ -72,17 +72,16 @@ final class BenchCommand implements Runnable {
         Device device = engine.start();
         if ("pix".equals(op)) {
             // the Java kernels are compiled by C2 only after some hundred calls; fewer warm-up calls time the
-            // interpreter (the squeezer's median was 5x its steady state after 10)
+            // interpreter (the squeezer's median was 6x its steady state after 10)
             int w = Math.max(warmup, dev.dynchan.profile.OpBench.JIT_WARMUP);
             System.out.printf("op pix: [%d,256,56,56] -> 64, %d threads, %d iterations after %d warm-up (at least %d: "
                     + "Java kernels need them to be JIT-compiled)%n", batch, Engines.threads(), iterations, w,
                     dev.dynchan.profile.OpBench.JIT_WARMUP);
-            warmup = w;
             for (dev.dynchan.profile.OpBench.Result r
-                    : dev.dynchan.profile.OpBench.pixVsConv(batch, 256, 56, 4, warmup, iterations)) {
+                    : dev.dynchan.profile.OpBench.pixVsConv(batch, 256, 56, 4, w, iterations)) {
                 System.out.printf("%-52s median %8.3f ms  min %8.3f ms%n", r.variant(), r.medianMs(), r.minMs());
             }
-            double[] sum = dev.dynchan.profile.OpBench.resnet50Squeezes(batch, warmup, iterations);
+            double[] sum = dev.dynchan.profile.OpBench.resnet50Squeezes(batch, w, iterations);
             System.out.printf("sum over ResNet-50's 16 squeeze layers at 224: conv1x1+bn+relu %.3f ms, "
                     + "PiX squeeze fused %.3f ms%n", sum[0], sum[1]);
             return;

@@ -38,7 +38,7 @@ public final class Engines {
      * asks to see its warnings. Needs {@code --add-modules=jdk.incubator.foreign} (the launcher passes it); without it
      * libtorch keeps logging, nothing else changes.
      */
-    public static void quietNativeWarnings() {
+    private static void quietNativeWarnings() {
         if (quieted || "warning".equalsIgnoreCase(System.getenv("DYNCHAN_TORCH_LOG"))) {
             return;
         }

@@ -191,17 +191,6 @@ public class Conv2d extends Module {
     }
 
     private NDArray conv(NDArray x, NDArray w, NDArray b, int g) {
-        Shape s = x.getShape();
-        if (kernel == 1 && padding == 0 && g == 1 && s.get(2) == 1 && s.get(3) == 1) {
-            // A 1×1 conv on a 1×1 map (PiX's classifier, conv_sqz on pooled features) is a linear layer. libtorch's
-            // conv2d at batch 1 on such a map also asks NNPACK, which on CPUs NNPACK does not support logs a
-            // warning line on every call.
-            long n = s.get(0);
-            NDArray matrix = w.reshape(w.getShape().get(0), s.get(1));
-            matrix.attach(x.getManager()); // a view made per call: it must not pile up in the weight's manager
-            NDArray y = ai.djl.nn.core.Linear.linear(x.reshape(n, s.get(1)), matrix, b).singletonOrThrow();
-            return y.reshape(n, y.getShape().get(1), 1, 1);
-        }
         if (kernel == 1 && stride > 1 && padding == 0 && JniUtils.isGradMode()) {
             // While recording for backward, a strided 1×1 conv runs as subsample + stride-1 conv (the same
             // numbers): libtorch 2.7.1's oneDNN picks a brgemm "bwd_strided" kernel for the input gradient of a

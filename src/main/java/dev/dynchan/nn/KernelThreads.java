@@ -10,11 +10,11 @@ import java.util.concurrent.Future;
 /**
  * Runs a Java kernel's independent work items (planes, channel groups, element ranges) on as many threads as
  * libtorch's intra-op pool has ({@code --threads}), the calling thread taking the first share — but only for large
- * passes. Kernels run between libtorch ops, right after libtorch's OpenMP workers finish a region and are still
- * spinning on the other cores, so a Java worker woken then shares its core with a spinner: at batch 1 the PiX
- * squeezers of PiXResNet50_cs took 4.4–4.7 ms per forward when split at 32 K elements per thread and 2.7–3.3 ms on
- * the calling thread alone (in-model timing, 2 threads, BENCHMARKS.md §2). A share must therefore cover
- * {@link #MIN_ELEMENTS_PER_THREAD} elements (~100 µs of memory-bound work), far above a thread hand-off.
+ * passes. Kernels run between libtorch ops, right after libtorch's OpenMP workers finish a region and (most
+ * likely) are still spinning on the other cores, so a Java worker woken then shares its core with a spinner: at
+ * batch 1 the PiX squeezers of PiXResNet50_cs took 5.9 / 4.7 ms per forward when split at 32 K elements per thread
+ * and 4.0 / 4.0 ms on the calling thread alone ({@code bench --layers}, BENCHMARKS.md §2). A share must therefore
+ * cover {@link #MIN_ELEMENTS_PER_THREAD} elements (~100 µs of memory-bound work), far above a thread hand-off.
  */
 final class KernelThreads {
     /** A share of the work: items {@code from} (inclusive) to {@code to} (exclusive). */

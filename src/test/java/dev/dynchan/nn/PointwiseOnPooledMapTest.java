@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * A 1×1 conv on a 1×1 map (PiX's classifier and conv_sqz) runs as a linear layer: values and gradients by hand.
+ * A 1×1 conv on a 1×1 map (PiX's classifier and conv_sqz), eval and train: values and gradients by hand.
  * W = [[1,2,3],[4,5,6]], b = [0.5,−1], x = [[1,0,−1],[2,1,0]] → y = [[−1.5,−3],[4.5,12]]; for L = Σy:
  * ∂L/∂W[o,i] = Σₙ x[n,i] = [3,1,−1] per row, ∂L/∂b = [2,2], ∂L/∂x[n,i] = Σₒ W[o,i] = [5,7,9] per sample.
  */
