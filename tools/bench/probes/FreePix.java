@@ -1,8 +1,8 @@
 // Usage: java --add-modules jdk.incubator.vector,jdk.incubator.foreign --enable-native-access=ALL-UNNAMED \
-//            -cp $CP:. FreePix [RUNS] [WARMUP]
+//            -cp $CP:. FreePix [RUNS] [WARMUP] [BATCH] [ITERATIONS]
 // The ceiling of PiXResNet50_cs's speed-up over resnet50 on this machine: every PiX squeezer is swapped (through
 // reflection, probe only) for one that returns an uninitialised output of the right shape, i.e. a PiX that costs
-// nothing; then resnet50, the free-PiX model and the real one are timed interleaved at batch 1, 2 threads.
+// nothing; then resnet50, the free-PiX model and the real one are timed interleaved at the given batch (default 1), 2 threads.
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -29,6 +29,8 @@ public class FreePix {
     public static void main(String[] a) throws Exception {
         int runs = a.length > 0 ? Integer.parseInt(a[0]) : 2;
         int warmup = a.length > 1 ? Integer.parseInt(a[1]) : 200;
+        int batch = a.length > 2 ? Integer.parseInt(a[2]) : 1;
+        int iterations = a.length > 3 ? Integer.parseInt(a[3]) : 40;
         Engines.start(2);
         for (int r = 0; r < runs; r++) {
             try (Network base = Network.create("resnet50", ModelOptions.defaults());
@@ -42,9 +44,9 @@ public class FreePix {
                         }
                     }
                 }
-                List<LatencyBench.Result> res = LatencyBench.run(List.of(base, free, real), 1, 224, warmup, 0, 40,
+                List<LatencyBench.Result> res = LatencyBench.run(List.of(base, free, real), batch, 224, warmup, 0, iterations,
                         Context.eval(), null);
-                System.out.printf("run %d: resnet50 %.2f ms, PiX with free squeezers %.2f ms (%.2fx), PiX %.2f ms (%.2fx)%n",
+                System.out.printf("run %d, batch " + batch + ": resnet50 %.2f ms, PiX with free squeezers %.2f ms (%.2fx), PiX %.2f ms (%.2fx)%n",
                         r + 1, res.get(0).medianMs(), res.get(1).medianMs(), res.get(0).medianMs() / res.get(1).medianMs(),
                         res.get(2).medianMs(), res.get(0).medianMs() / res.get(2).medianMs());
             }

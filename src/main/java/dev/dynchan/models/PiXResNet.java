@@ -77,10 +77,41 @@ public class PiXResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
+            if (ctx.fastPath()) {
+                return forwardUnfinished(x, null, ctx).finish(ctx);
+            }
             NDArray y = convSqz.forward(x, ctx);                      // PiX: (N, C_in/ζ, H, W), no BN/ReLU
             y = ConvBn.forwardRelu(convCe, bnCe, y, ctx);  // stride here
             return ConvBn.forwardAddRelu(convExp, bnExp, y,
                     () -> convProj == null ? x : ConvBn.forward(convProj, bnProj, x, ctx), ctx);
+        }
+
+        /**
+         * Inference fast path: the block without its last ReLU(out + identity), taking its input either as a tensor
+         * ({@code previous} null) or as the previous block's unfinished output, whose add + ReLU this block's
+         * squeezer fuses into its own pass. The shortcut runs before conv_exp, as on ConvBn's fast path.
+         */
+        Unfinished forwardUnfinished(NDArray x, Unfinished previous, Context ctx) {
+            NDArray in;
+            NDArray y;
+            if (previous == null) {
+                in = x;
+                y = convSqz.forward(x, ctx);
+            } else {
+                NDArray[] xy = convSqz.forwardAfterAddRelu(previous.out(), previous.identity(), ctx);
+                in = xy[0];
+                y = xy[1];
+            }
+            y = ConvBn.forwardRelu(convCe, bnCe, y, ctx);
+            NDArray identity = convProj == null ? in : ConvBn.forward(convProj, bnProj, in, ctx);
+            return new Unfinished(ConvBn.forward(convExp, bnExp, y, ctx), identity);
+        }
+    }
+
+    /** A bottleneck's output before its final ReLU(out + identity) (inference fast path). */
+    record Unfinished(NDArray out, NDArray identity) {
+        NDArray finish(Context ctx) {
+            return Ops.addRelu(out, identity, ctx);
         }
     }
 
@@ -94,7 +125,16 @@ public class PiXResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            return blocks.forward(x, ctx);
+            return ctx.fastPath() ? forwardUnfinished(x, null, ctx).finish(ctx) : blocks.forward(x, ctx);
+        }
+
+        /** The blocks on the fast path, each handing its unfinished output to the next (see Bottleneck). */
+        Unfinished forwardUnfinished(NDArray x, Unfinished previous, Context ctx) {
+            Unfinished u = previous;
+            for (int i = 0; i < blocks.size(); i++) {
+                u = ((Bottleneck) blocks.get(i)).forwardUnfinished(x, u, ctx);
+            }
+            return u;
         }
     }
 
@@ -145,6 +185,14 @@ public class PiXResNet extends ImageClassifier {
     public NDArray forwardFeatures(NDArray x, Context ctx) {
         NDArray y = config.smallStem() ? ConvBn.forwardRelu(convStem, bnStem, x, ctx)
                 : Ops.reluMaxPool2d(ConvBn.forward(convStem, bnStem, x, ctx), 3, 2, 1, ctx);
+        if (ctx.fastPath()) {
+            // each block's final add + ReLU runs fused into the next block's PiX squeezer
+            Unfinished u = null;
+            for (Stage stage : stages) {
+                u = stage.forwardUnfinished(y, u, ctx);
+            }
+            return u.finish(ctx);
+        }
         for (Stage stage : stages) {
             y = stage.forward(y, ctx);
         }

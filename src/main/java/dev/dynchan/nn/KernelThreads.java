@@ -36,6 +36,12 @@ final class KernelThreads {
 
     private KernelThreads() { }
 
+    /** How many threads {@link #parallelFor} would use for these items (at least 1). */
+    static int threadsFor(int n, long elementsPerItem) {
+        long fit = (long) n * Math.max(1, elementsPerItem) / MIN_ELEMENTS_PER_THREAD;
+        return (int) Math.max(1, Math.min(MAX_THREADS > 0 ? MAX_THREADS : JniUtils.getNumThreads(), fit));
+    }
+
     /**
      * Splits items [0, n) into at most libtorch's thread count of contiguous shares, each covering at least
      * {@link #MIN_ELEMENTS_PER_THREAD} elements (below that, handing work to another thread costs more than it
@@ -44,8 +50,7 @@ final class KernelThreads {
      * @param elementsPerItem the tensor elements one item reads (a plane: H·W; a channel group: ζ·H·W)
      */
     static void parallelFor(int n, long elementsPerItem, Range body) {
-        long fit = (long) n * Math.max(1, elementsPerItem) / MIN_ELEMENTS_PER_THREAD;
-        int threads = (int) Math.min(MAX_THREADS > 0 ? MAX_THREADS : JniUtils.getNumThreads(), fit);
+        int threads = threadsFor(n, elementsPerItem);
         if (threads <= 1) {
             body.run(0, n);
             return;

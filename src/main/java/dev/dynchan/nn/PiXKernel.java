@@ -11,8 +11,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Inference-only CPU kernels for PiX: one pass over the input on the calling thread, SIMD (Vector API) over each
- * H·W plane, reading libtorch tensors through zero-copy {@code toByteBuffer(true)} views and writing into an
+ * Inference-only CPU kernels for PiX: one pass over the input (split over threads only for large tensors, see
+ * {@link KernelThreads}), SIMD (Vector API) over each H·W plane, reading libtorch tensors through zero-copy {@code toByteBuffer(true)} views and writing into an
  * uninitialised libtorch tensor ({@code torch.empty}), so no buffer is copied or zero-filled.
  *
  * <p>For every (sample, group) only the branch that group takes is computed. The arithmetic follows the composite
@@ -37,27 +37,79 @@ final class PiXKernel {
     }
 
     /**
+     * Input bytes a thread pools before it runs the PiX pass over them, so that the pass reads them again from cache
+     * rather than memory (batch > 1; a whole sample at least). {@code -Ddynchan.pixChunkBytes=N} to A/B.
+     */
+    static final long CHUNK_BYTES = Long.getLong("dynchan.pixChunkBytes", 4L << 20);
+
+    /**
      * The whole squeezer in one call: p = sigmoid(W·GAP(x)) computed in Java (GAP with SIMD over each plane, then a
      * matrix-vector product per sample reading W through a zero-copy view), then y = PiX(x, p). This replaces five
      * small libtorch ops per block (reshape, mean, reshape, conv, sigmoid), each a parallel region.
      *
+     * <p>With enough samples for every thread, each thread takes whole samples and runs pool → probabilities → pass
+     * on {@link #CHUNK_BYTES} of them at a time: at batch 16 a ResNet-50 layer-1 input is 51 MB, and pooling all of
+     * it before the pass read every byte from memory twice. Otherwise (batch 1) the three steps run one after the
+     * other, the pool and the pass split over planes. Either way every number is computed the same way.
+     *
      * @param weight the conv_sqz weight (G, C, 1, 1), CPU float32
      */
     static NDArray squeeze(NDArray x, NDArray weight, int zeta, float tau) {
+        return squeeze(x, null, weight, zeta, tau, CHUNK_BYTES);
+    }
+
+    /**
+     * A residual block's last step fused with the next block's squeezer: x ← max(out + identity, 0) in place on
+     * {@code out} (as {@link FastActivation#addReluInPlace}), the plane means taken in the same pass, then y =
+     * squeeze(x). One pass over x fewer, and the pass reads x back while it is still in cache. Returns y.
+     */
+    static NDArray addReluSqueeze(NDArray out, NDArray identity, NDArray weight, int zeta, float tau) {
+        return squeeze(out, identity, weight, zeta, tau, CHUNK_BYTES);
+    }
+
+    /** The squeezer on x, or with {@code identity} given on relu(x + identity) written into x first. */
+    static NDArray squeeze(NDArray x, NDArray identity, NDArray weight, int zeta, float tau, long chunkBytes) {
         Shape s = x.getShape();
         int n = (int) s.get(0);
         int c = (int) s.get(1);
         int hw = (int) (s.get(2) * s.get(3));
         int g = PiX.groups(c, zeta);
+        NDArray y = JavaKernels.empty(x, new Shape(n, g, s.get(2), s.get(3)));
         ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
+        ByteBuffer rb = identity == null ? null : identity.toByteBuffer(true).order(NATIVE);
         ByteBuffer wb = weight.toByteBuffer(true).order(NATIVE);
+        ByteBuffer yb = y.toByteBuffer(true).order(NATIVE);
         float[] mean = new float[n * c];
-        KernelThreads.parallelFor(n * c, hw, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                mean[i] = planeSum(xb, i * hw * 4, hw) / hw;
-            }
-        });
         float[] p = new float[n * g];
+        long sampleElements = (long) c * hw;
+        if (n >= KernelThreads.threadsFor(n * c, hw)) {
+            int chunk = (int) Math.max(1, Math.min(n, chunkBytes / (4 * sampleElements)));
+            KernelThreads.parallelFor(n, sampleElements, (from, to) -> {
+                for (int s0 = from; s0 < to; s0 += chunk) {
+                    int s1 = Math.min(to, s0 + chunk);
+                    pool(xb, rb, mean, hw, s0 * c, s1 * c);
+                    probabilities(wb, mean, p, c, g, s0, s1);
+                    pass(xb, yb, p, c, g, hw, zeta, tau, s0 * g, s1 * g);
+                }
+            });
+        } else {
+            KernelThreads.parallelFor(n * c, hw, (from, to) -> pool(xb, rb, mean, hw, from, to));
+            probabilities(wb, mean, p, c, g, 0, n);
+            KernelThreads.parallelFor(n * g, (long) zeta * hw,
+                    (from, to) -> pass(xb, yb, p, c, g, hw, zeta, tau, from, to));
+        }
+        return y;
+    }
+
+    /** mean[i] = average of plane i, for planes [from, to); with {@code rb}, of relu(x + r) written into x. */
+    private static void pool(ByteBuffer xb, ByteBuffer rb, float[] mean, int hw, int from, int to) {
+        for (int i = from; i < to; i++) {
+            mean[i] = (rb == null ? planeSum(xb, i * hw * 4, hw) : addReluPlaneSum(xb, rb, i * hw * 4, hw)) / hw;
+        }
+    }
+
+    /** p[ni·G + o] = sigmoid(W[o] · mean[ni]) for samples [from, to). */
+    private static void probabilities(ByteBuffer wb, float[] mean, float[] p, int c, int g, int from, int to) {
         int bound = S.loopBound(c);
         // Four weight rows at a time: each row keeps its own accumulator (same sum order as one row alone), the four
         // independent FMA chains overlap and each loaded mean vector serves four rows.
@@ -67,7 +119,7 @@ final class PiXKernel {
             int r1 = r0 + c * 4;
             int r2 = r1 + c * 4;
             int r3 = r2 + c * 4;
-            for (int ni = 0; ni < n; ni++) {
+            for (int ni = from; ni < to; ni++) {
                 int base = ni * c;
                 FloatVector a0 = FloatVector.zero(S);
                 FloatVector a1 = a0;
@@ -100,7 +152,7 @@ final class PiXKernel {
         }
         for (; o < g; o++) {
             int row = o * c * 4;
-            for (int ni = 0; ni < n; ni++) {
+            for (int ni = from; ni < to; ni++) {
                 int base = ni * c;
                 FloatVector acc = FloatVector.zero(S);
                 int j = 0;
@@ -115,7 +167,6 @@ final class PiXKernel {
                 p[ni * g + o] = sigmoid(z);
             }
         }
-        return forward(x, p, zeta, tau);
     }
 
     private static float sigmoid(float z) {
@@ -200,6 +251,45 @@ final class PiXKernel {
         return sum;
     }
 
+    /**
+     * x ← max(x + r, 0) over one plane (FastActivation's arithmetic), returning the plane's sum of the written values
+     * accumulated exactly as {@link #planeSum} would on them, so the fused squeezer equals the two passes bit for bit.
+     */
+    private static float addReluPlaneSum(ByteBuffer x, ByteBuffer r, int off, int hw) {
+        int l = S.length();
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0 = zero;
+        FloatVector a1 = zero;
+        FloatVector a2 = zero;
+        FloatVector a3 = zero;
+        int j = 0;
+        for (; j + 4 * l <= hw; j += 4 * l) {
+            int o = off + 4 * j;
+            a0 = a0.add(addRelu(x, r, o, zero));
+            a1 = a1.add(addRelu(x, r, o + 4 * l, zero));
+            a2 = a2.add(addRelu(x, r, o + 8 * l, zero));
+            a3 = a3.add(addRelu(x, r, o + 12 * l, zero));
+        }
+        for (; j + l <= hw; j += l) {
+            a0 = a0.add(addRelu(x, r, off + 4 * j, zero));
+        }
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; j < hw; j++) {
+            int o = off + 4 * j;
+            float v = Math.max(x.getFloat(o) + r.getFloat(o), 0f);
+            x.putFloat(o, v);
+            sum += v;
+        }
+        return sum;
+    }
+
+    private static FloatVector addRelu(ByteBuffer x, ByteBuffer r, int at, FloatVector zero) {
+        FloatVector v = FloatVector.fromByteBuffer(S, x, at, NATIVE).add(FloatVector.fromByteBuffer(S, r, at, NATIVE))
+                .max(zero);
+        v.intoByteBuffer(x, at, NATIVE);
+        return v;
+    }
+
     /** Same with the probabilities given as a Java array [N·G]. */
     static NDArray forward(NDArray x, float[] p, int zeta, float tau) {
         Shape s = x.getShape();
@@ -211,25 +301,30 @@ final class PiXKernel {
         ByteBuffer xb = x.toByteBuffer(true).order(NATIVE);
         ByteBuffer yb = y.toByteBuffer(true).order(NATIVE);
         // every (sample, group) output plane is independent
-        KernelThreads.parallelFor(n * g, (long) zeta * hw, (from, to) -> {
-            for (int item = from; item < to; item++) {
-                int ni = item / g;
-                int gi = item % g;
-                int c0 = gi * zeta;
-                int k = Math.min(zeta, c - c0);
-                long in = ((long) ni * c + c0) * hw * 4;
-                long out = ((long) ni * g + gi) * hw * 4;
-                float pg = p[item];
-                if (zeta == 1) {
-                    scale(xb, (int) in, yb, (int) out, hw, pg);
-                } else if (pg < tau) {
-                    pick(xb, (int) in, k, yb, (int) out, hw, pg);
-                } else {
-                    mix(xb, (int) in, k, yb, (int) out, hw, zeta, pg);
-                }
-            }
-        });
+        KernelThreads.parallelFor(n * g, (long) zeta * hw,
+                (from, to) -> pass(xb, yb, p, c, g, hw, zeta, tau, from, to));
         return y;
+    }
+
+    /** The PiX pass for output planes (sample·G + group) in [from, to), p indexed the same way. */
+    private static void pass(ByteBuffer xb, ByteBuffer yb, float[] p, int c, int g, int hw, int zeta, float tau,
+                             int from, int to) {
+        for (int item = from; item < to; item++) {
+            int ni = item / g;
+            int gi = item % g;
+            int c0 = gi * zeta;
+            int k = Math.min(zeta, c - c0);
+            long in = ((long) ni * c + c0) * hw * 4;
+            long out = ((long) ni * g + gi) * hw * 4;
+            float pg = p[item];
+            if (zeta == 1) {
+                scale(xb, (int) in, yb, (int) out, hw, pg);
+            } else if (pg < tau) {
+                pick(xb, (int) in, k, yb, (int) out, hw, pg);
+            } else {
+                mix(xb, (int) in, k, yb, (int) out, hw, zeta, pg);
+            }
+        }
     }
 
     private static void scale(ByteBuffer x, int in, ByteBuffer y, int out, int hw, float p) {

@@ -49,16 +49,41 @@ public class PiXSqueeze extends Conv2d {
         if (ctx.fastPath() && PiX.kernelApplies(x, weight.value()) && s.dimension() == 4 && s.get(1) == channels) {
             // Inference on CPU: predictor and PiX fused in Java on the calling thread (tested against the composite).
             NDArray y = PiXKernel.squeeze(x, weight.value(), pix.zeta, pix.tau);
-            // the same records as the composite path (conv_sqz on the pooled map, the GAP's extra count); the conv
-            // first, so that `bench --layers` books the fused pass under conv_sqz
-            if (ctx.recorder() != null) {
-                Shape pooled = new Shape(s.get(0), channels, 1, 1);
-                record(ctx, pooled, new Shape(s.get(0), outChannels, 1, 1));
-                Ops.recordExtra(ctx, "gap", "pool", pooled, s.size());
-            }
+            // the same records as the composite path; the conv first, so that `bench --layers` books the fused pass
+            // under conv_sqz
+            recordFused(ctx, s);
             return y;
         }
         return pix.forward(x, probabilities(x, ctx), ctx);
+    }
+
+    /**
+     * A residual block's last step, ReLU(out + identity), followed by this squeezer: returns {x, y} with x the
+     * block's output and y = this(x). On the inference fast path both run as one Java pass ({@code out}, a tensor
+     * the caller owns, becomes x in place), the means for p taken while x is written and x read back from cache;
+     * otherwise {@link Ops#addRelu} then {@link #forward}. The profile records conv_sqz, gap and relu (the fused
+     * pass's time is booked under conv_sqz by {@code bench --layers}).
+     */
+    public NDArray[] forwardAfterAddRelu(NDArray out, NDArray identity, Context ctx) {
+        Shape s = out.getShape();
+        if (ctx.fastPath() && JavaKernels.canReplace(out, identity, weight.value()) && s.dimension() == 4
+                && s.get(1) == channels && s.equals(identity.getShape())) {
+            NDArray y = PiXKernel.addReluSqueeze(out, identity, weight.value(), pix.zeta, pix.tau);
+            recordFused(ctx, s);
+            Ops.recordExtra(ctx, "relu", "act", s, s.size());
+            return new NDArray[] {out, y};
+        }
+        NDArray x = Ops.addRelu(out, identity, ctx);
+        return new NDArray[] {x, forward(x, ctx)};
+    }
+
+    /** The fused squeezer's records: conv_sqz on the pooled map, then the GAP's extra count (as the composite). */
+    private void recordFused(Context ctx, Shape s) {
+        if (ctx.recorder() != null) {
+            Shape pooled = new Shape(s.get(0), channels, 1, 1);
+            record(ctx, pooled, new Shape(s.get(0), outChannels, 1, 1));
+            Ops.recordExtra(ctx, "gap", "pool", pooled, s.size());
+        }
     }
 
     @Override

@@ -197,20 +197,69 @@ class PiXTest {
 
     @Test
     void kernelAndFusedSqueezerSplitOverThreadsEqualTheReference() {
-        // [2, 64, 48, 48], ζ = 4: 32 output planes of 4·2304 inputs each, enough for the kernels to use 2 threads
+        // [2, 64, 128, 128], ζ = 4 on 2 threads: 2.1 M elements, enough for the kernels to split (1 M per thread)
+        Engines.start(2);
         try (NDManager s = m.newSubManager()) {
             PiXSqueeze sqz = new PiXSqueeze(64, 4);
             sqz.assignPaths("sqz");
             Engine.getInstance().setRandomSeed(5);
             sqz.initialize(s);
-            NDArray x = s.randomNormal(new Shape(2, 64, 48, 48));
+            NDArray x = s.randomNormal(new Shape(2, 64, 128, 128));
             NDArray p = s.randomUniform(0f, 1f, new Shape(2, 16, 1, 1));
+            assertEquals(2, KernelThreads.threadsFor(2 * 16, 4 * 128 * 128), "the test must split the pass");
             float[] ref = PiX.composite(x, p, 4, 0.5f).toFloatArray();
             assertArrayEquals(ref, new PiX(4).forward(x, p, Context.eval()).toFloatArray(), "kernel, p given");
             float[] fusedRef = sqz.forward(x, Context.evalReference()).toFloatArray();
             float[] fused = sqz.forward(x, Context.eval()).toFloatArray();
             for (int i = 0; i < fusedRef.length; i++) {
                 assertEquals(fusedRef[i], fused[i], 1e-5f * Math.max(1f, Math.abs(fusedRef[i])), "fused at " + i);
+            }
+        } finally {
+            Engines.start(1);
+        }
+    }
+
+    @Test
+    void residualAddReluFusedIntoTheSqueezer() {
+        // ReLU(out + identity) then the squeezer as one pass, against (a) FastActivation's add+ReLU followed by the
+        // squeezer, bit for bit, and (b) libtorch's add and relu followed by the reference (libtorch) squeezer.
+        // Shapes cover: one sample with SIMD tails; several samples pooled in chunks of 2 (5 = 2 + 2 + 1) on one
+        // thread; four samples split over two threads (chunked); one large sample whose planes split (not chunked).
+        long[][] cases = {{1, 24, 9, 7, 0}, {5, 24, 9, 7, 2}, {4, 64, 96, 96, 1}, {1, 64, 160, 160, 0}};
+        for (long[] k : cases) {
+            Shape shape = new Shape(k[0], k[1], k[2], k[3]);
+            int threads = shape.size() >= 2 * KernelThreads.MIN_ELEMENTS_PER_THREAD ? 2 : 1;
+            Engines.start(threads);
+            try (NDManager s = m.newSubManager()) {
+                int zeta = 4;
+                PiXSqueeze sqz = new PiXSqueeze((int) k[1], zeta);
+                sqz.assignPaths("sqz");
+                Engine.getInstance().setRandomSeed(21 + (int) k[0]);
+                sqz.initialize(s);
+                NDArray w = sqz.weight.value();
+                NDArray out = s.randomNormal(shape);
+                NDArray identity = s.randomNormal(shape).add(0.5f);
+                long chunkBytes = k[4] == 0 ? PiXKernel.CHUNK_BYTES : 4 * k[4] * k[1] * k[2] * k[3];
+
+                NDArray twoPasses = FastActivation.addReluInPlace(out.duplicate(), identity);
+                float[] expectedY = PiXKernel.squeeze(twoPasses, null, w, zeta, 0.5f, Long.MAX_VALUE).toFloatArray();
+                NDArray fusedX = out.duplicate();
+                float[] fusedY = PiXKernel.squeeze(fusedX, identity, w, zeta, 0.5f, chunkBytes).toFloatArray();
+                assertArrayEquals(twoPasses.toFloatArray(), fusedX.toFloatArray(), shape + ": block output x");
+                assertArrayEquals(expectedY, fusedY, shape + ": squeezer output");
+
+                NDArray x = ai.djl.nn.Activation.relu(out.add(identity));
+                for (float v : sqz.probabilities(x, Context.evalReference()).toFloatArray()) {
+                    assertTrue(Math.abs(v - 0.5f) > 1e-4f, "test needs p away from tau: " + v);
+                }
+                float[] ref = sqz.forward(x, Context.evalReference()).toFloatArray();
+                for (int i = 0; i < ref.length; i++) {
+                    assertEquals(ref[i], fusedY[i], 1e-5f * Math.max(1f, Math.abs(ref[i])), shape + " at " + i);
+                }
+                NDArray[] viaModule = sqz.forwardAfterAddRelu(out.duplicate(), identity, Context.eval());
+                assertArrayEquals(fusedY, viaModule[1].toFloatArray(), shape + ": PiXSqueeze.forwardAfterAddRelu");
+            } finally {
+                Engines.start(1);
             }
         }
     }
