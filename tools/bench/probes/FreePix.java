@@ -10,6 +10,7 @@ import dev.dynchan.engine.Engines;
 import dev.dynchan.models.ModelOptions;
 import dev.dynchan.models.Network;
 import dev.dynchan.nn.Context;
+import dev.dynchan.nn.FastActivation;
 import dev.dynchan.nn.Module;
 import dev.dynchan.nn.PiXSqueeze;
 import dev.dynchan.profile.LatencyBench;
@@ -23,6 +24,11 @@ public class FreePix {
         @Override public NDArray forward(NDArray x, Context ctx) {
             Shape s = x.getShape();
             return x.getManager().create(new Shape(s.get(0), outChannels, s.get(2), s.get(3)), DataType.FLOAT32);
+        }
+        // the block's own add + ReLU still runs; only the squeezer is free
+        @Override public NDArray[] forwardAfterAddRelu(NDArray out, NDArray identity, Context ctx) {
+            NDArray x = FastActivation.addReluInPlace(out, identity);
+            return new NDArray[] {x, forward(x, ctx)};
         }
     }
 
