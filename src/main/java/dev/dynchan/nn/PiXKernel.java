@@ -104,7 +104,7 @@ final class PiXKernel {
     /** mean[i] = average of plane i, for planes [from, to); with {@code rb}, of relu(x + r) written into x. */
     private static void pool(ByteBuffer xb, ByteBuffer rb, float[] mean, int hw, int from, int to) {
         for (int i = from; i < to; i++) {
-            mean[i] = (rb == null ? planeSum(xb, i * hw * 4, hw) : addReluPlaneSum(xb, rb, i * hw * 4, hw)) / hw;
+            mean[i] = planeSum(xb, rb, i * hw * 4, hw) / hw;
         }
     }
 
@@ -226,36 +226,12 @@ final class PiXKernel {
         return idx.toType(DataType.INT64, false);
     }
 
-    /** Sum of one plane; four independent SIMD accumulators so the adds do not wait on each other. */
-    private static float planeSum(ByteBuffer x, int off, int hw) {
-        int l = S.length();
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        int j = 0;
-        for (; j + 4 * l <= hw; j += 4 * l) {
-            int o = off + 4 * j;
-            a0 = a0.add(FloatVector.fromByteBuffer(S, x, o, NATIVE));
-            a1 = a1.add(FloatVector.fromByteBuffer(S, x, o + 4 * l, NATIVE));
-            a2 = a2.add(FloatVector.fromByteBuffer(S, x, o + 8 * l, NATIVE));
-            a3 = a3.add(FloatVector.fromByteBuffer(S, x, o + 12 * l, NATIVE));
-        }
-        for (; j + l <= hw; j += l) {
-            a0 = a0.add(FloatVector.fromByteBuffer(S, x, off + 4 * j, NATIVE));
-        }
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (; j < hw; j++) {
-            sum += x.getFloat(off + 4 * j);
-        }
-        return sum;
-    }
-
     /**
-     * x ← max(x + r, 0) over one plane (FastActivation's arithmetic), returning the plane's sum of the written values
-     * accumulated exactly as {@link #planeSum} would on them, so the fused squeezer equals the two passes bit for bit.
+     * Sum of one plane; four independent SIMD accumulators so the adds do not wait on each other. With {@code r},
+     * first x ← max(x + r, 0) (FastActivation's arithmetic) and the sum is of the written values, accumulated in the
+     * same order, so the fused squeezer equals the two passes bit for bit.
      */
-    private static float addReluPlaneSum(ByteBuffer x, ByteBuffer r, int off, int hw) {
+    private static float planeSum(ByteBuffer x, ByteBuffer r, int off, int hw) {
         int l = S.length();
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0 = zero;
@@ -265,27 +241,34 @@ final class PiXKernel {
         int j = 0;
         for (; j + 4 * l <= hw; j += 4 * l) {
             int o = off + 4 * j;
-            a0 = a0.add(addRelu(x, r, o, zero));
-            a1 = a1.add(addRelu(x, r, o + 4 * l, zero));
-            a2 = a2.add(addRelu(x, r, o + 8 * l, zero));
-            a3 = a3.add(addRelu(x, r, o + 12 * l, zero));
+            a0 = a0.add(load(x, r, o, zero));
+            a1 = a1.add(load(x, r, o + 4 * l, zero));
+            a2 = a2.add(load(x, r, o + 8 * l, zero));
+            a3 = a3.add(load(x, r, o + 12 * l, zero));
         }
         for (; j + l <= hw; j += l) {
-            a0 = a0.add(addRelu(x, r, off + 4 * j, zero));
+            a0 = a0.add(load(x, r, off + 4 * j, zero));
         }
         float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; j < hw; j++) {
             int o = off + 4 * j;
-            float v = Math.max(x.getFloat(o) + r.getFloat(o), 0f);
-            x.putFloat(o, v);
+            float v = x.getFloat(o);
+            if (r != null) {
+                v = Math.max(v + r.getFloat(o), 0f);
+                x.putFloat(o, v);
+            }
             sum += v;
         }
         return sum;
     }
 
-    private static FloatVector addRelu(ByteBuffer x, ByteBuffer r, int at, FloatVector zero) {
-        FloatVector v = FloatVector.fromByteBuffer(S, x, at, NATIVE).add(FloatVector.fromByteBuffer(S, r, at, NATIVE))
-                .max(zero);
+    /** x at {@code at}; with r, max(x + r, 0) written back to x first. */
+    private static FloatVector load(ByteBuffer x, ByteBuffer r, int at, FloatVector zero) {
+        FloatVector v = FloatVector.fromByteBuffer(S, x, at, NATIVE);
+        if (r == null) {
+            return v;
+        }
+        v = v.add(FloatVector.fromByteBuffer(S, r, at, NATIVE)).max(zero);
         v.intoByteBuffer(x, at, NATIVE);
         return v;
     }
