@@ -47,7 +47,7 @@ public class PiXSqueeze extends Conv2d {
     public NDArray forward(NDArray x, Context ctx) {
         Shape s = x.getShape();
         if (ctx.fastPath() && PiX.kernelApplies(x, weight.value()) && s.dimension() == 4 && s.get(1) == channels) {
-            // Inference on CPU: predictor and PiX fused in Java on the calling thread (tested against the composite).
+            // Inference on CPU: predictor and PiX fused in Java (tested against the composite).
             NDArray y = PiXKernel.squeeze(x, weight.value(), pix.zeta, pix.tau);
             // the same records as the composite path; the conv first, so that `bench --layers` books the fused pass
             // under conv_sqz
