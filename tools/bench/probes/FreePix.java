@@ -26,9 +26,9 @@ public class FreePix {
             return x.getManager().create(new Shape(s.get(0), outChannels, s.get(2), s.get(3)), DataType.FLOAT32);
         }
         // the block's own add + ReLU still runs; only the squeezer is free
-        @Override public NDArray[] forwardAfterAddRelu(NDArray out, NDArray identity, Context ctx) {
+        @Override public AfterAddRelu forwardAfterAddRelu(NDArray out, NDArray identity, Context ctx) {
             NDArray x = FastActivation.addReluInPlace(out, identity);
-            return new NDArray[] {x, forward(x, ctx)};
+            return new AfterAddRelu(x, forward(x, ctx));
         }
     }
 

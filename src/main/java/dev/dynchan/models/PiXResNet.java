@@ -77,38 +77,32 @@ public class PiXResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            if (ctx.fastPath()) {
-                return forwardUnfinished(x, null, ctx).finish(ctx);
-            }
-            NDArray y = convSqz.forward(x, ctx);                      // PiX: (N, C_in/ζ, H, W), no BN/ReLU
-            y = ConvBn.forwardRelu(convCe, bnCe, y, ctx);  // stride here
-            return ConvBn.forwardAddRelu(convExp, bnExp, y,
-                    () -> convProj == null ? x : ConvBn.forward(convProj, bnProj, x, ctx), ctx);
+            return forwardUnfinished(x, null, ctx).finish(ctx);
         }
 
         /**
-         * Inference fast path: the block without its last ReLU(out + identity), taking its input either as a tensor
-         * ({@code previous} null) or as the previous block's unfinished output, whose add + ReLU this block's
-         * squeezer fuses into its own pass. The shortcut runs before conv_exp, as on ConvBn's fast path.
+         * The block without its last ReLU(out + identity), taking its input either as a tensor ({@code previous}
+         * null) or as the previous block's unfinished output, whose add + ReLU this block's squeezer then runs
+         * (fused into its own pass on the inference fast path, as two ops otherwise).
          */
         Unfinished forwardUnfinished(NDArray x, Unfinished previous, Context ctx) {
             NDArray in;
             NDArray y;
             if (previous == null) {
                 in = x;
-                y = convSqz.forward(x, ctx);
+                y = convSqz.forward(x, ctx);                          // PiX: (N, C_in/ζ, H, W), no BN/ReLU
             } else {
-                NDArray[] xy = convSqz.forwardAfterAddRelu(previous.out(), previous.identity(), ctx);
-                in = xy[0];
-                y = xy[1];
+                PiXSqueeze.AfterAddRelu r = convSqz.forwardAfterAddRelu(previous.out(), previous.identity(), ctx);
+                in = r.x();
+                y = r.y();
             }
-            y = ConvBn.forwardRelu(convCe, bnCe, y, ctx);
-            NDArray identity = convProj == null ? in : ConvBn.forward(convProj, bnProj, in, ctx);
-            return new Unfinished(ConvBn.forward(convExp, bnExp, y, ctx), identity);
+            y = ConvBn.forwardRelu(convCe, bnCe, y, ctx);            // stride here
+            NDArray out = ConvBn.forward(convExp, bnExp, y, ctx);
+            return new Unfinished(out, convProj == null ? in : ConvBn.forward(convProj, bnProj, in, ctx));
         }
     }
 
-    /** A bottleneck's output before its final ReLU(out + identity) (inference fast path). */
+    /** A bottleneck's output before its final ReLU(out + identity). */
     record Unfinished(NDArray out, NDArray identity) {
         NDArray finish(Context ctx) {
             return Ops.addRelu(out, identity, ctx);
@@ -125,10 +119,10 @@ public class PiXResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            return ctx.fastPath() ? forwardUnfinished(x, null, ctx).finish(ctx) : blocks.forward(x, ctx);
+            return forwardUnfinished(x, null, ctx).finish(ctx);
         }
 
-        /** The blocks on the fast path, each handing its unfinished output to the next (see Bottleneck). */
+        /** The blocks, each handing its unfinished output to the next (see Bottleneck). */
         Unfinished forwardUnfinished(NDArray x, Unfinished previous, Context ctx) {
             Unfinished u = previous;
             for (int i = 0; i < blocks.size(); i++) {
@@ -185,18 +179,12 @@ public class PiXResNet extends ImageClassifier {
     public NDArray forwardFeatures(NDArray x, Context ctx) {
         NDArray y = config.smallStem() ? ConvBn.forwardRelu(convStem, bnStem, x, ctx)
                 : Ops.reluMaxPool2d(ConvBn.forward(convStem, bnStem, x, ctx), 3, 2, 1, ctx);
-        if (ctx.fastPath()) {
-            // each block's final add + ReLU runs fused into the next block's PiX squeezer
-            Unfinished u = null;
-            for (Stage stage : stages) {
-                u = stage.forwardUnfinished(y, u, ctx);
-            }
-            return u.finish(ctx);
-        }
+        // each block's final add + ReLU runs in the next block's PiX squeezer (one fused pass on the fast path)
+        Unfinished u = null;
         for (Stage stage : stages) {
-            y = stage.forward(y, ctx);
+            u = stage.forwardUnfinished(y, u, ctx);
         }
-        return y;
+        return u.finish(ctx);
     }
 
     @Override

@@ -47,10 +47,11 @@ final class PiXKernel {
      * matrix-vector product per sample reading W through a zero-copy view), then y = PiX(x, p). This replaces five
      * small libtorch ops per block (reshape, mean, reshape, conv, sigmoid), each a parallel region.
      *
-     * <p>With enough samples for every thread, each thread takes whole samples and runs pool → probabilities → pass
-     * on {@link #CHUNK_BYTES} of them at a time: at batch 16 a ResNet-50 layer-1 input is 51 MB, and pooling all of
-     * it before the pass read every byte from memory twice. Otherwise (batch 1) the three steps run one after the
-     * other, the pool and the pass split over planes. Either way every number is computed the same way.
+     * <p>Normally each thread takes whole samples (at batch 1 and model sizes: one thread, one sample) and runs
+     * pool → probabilities → pass on {@link #CHUNK_BYTES} of them at a time: at batch 16 a ResNet-50 layer-1 input is
+     * 51 MB, and pooling all of it before the pass read every byte from memory twice. Only when there are fewer
+     * samples than threads the work deserves (a large image at batch 1) do the three steps run one after the other,
+     * the pool and the pass split over planes. Either way every number is computed the same way.
      *
      * @param weight the conv_sqz weight (G, C, 1, 1), CPU float32
      */

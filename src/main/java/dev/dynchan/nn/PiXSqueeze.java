@@ -46,7 +46,7 @@ public class PiXSqueeze extends Conv2d {
     @Override
     public NDArray forward(NDArray x, Context ctx) {
         Shape s = x.getShape();
-        if (ctx.fastPath() && PiX.kernelApplies(x, weight.value()) && s.dimension() == 4 && s.get(1) == channels) {
+        if (kernelRuns(ctx, x)) {
             // Inference on CPU: predictor and PiX fused in Java (tested against the composite).
             NDArray y = PiXKernel.squeeze(x, weight.value(), pix.zeta, pix.tau);
             // the same records as the composite path; the conv first, so that `bench --layers` books the fused pass
@@ -57,24 +57,30 @@ public class PiXSqueeze extends Conv2d {
         return pix.forward(x, probabilities(x, ctx), ctx);
     }
 
+    /** A block's output x = ReLU(out + identity) and this squeezer's output y = this(x). */
+    public record AfterAddRelu(NDArray x, NDArray y) { }
+
     /**
-     * A residual block's last step, ReLU(out + identity), followed by this squeezer: returns {x, y} with x the
-     * block's output and y = this(x). On the inference fast path both run as one Java pass ({@code out}, a tensor
-     * the caller owns, becomes x in place), the means for p taken while x is written and x read back from cache;
-     * otherwise {@link Ops#addRelu} then {@link #forward}. The profile records conv_sqz, gap and relu (the fused
-     * pass's time is booked under conv_sqz by {@code bench --layers}).
+     * A residual block's last step, ReLU(out + identity), followed by this squeezer. On the inference fast path both
+     * run as one Java pass ({@code out}, a tensor the caller owns, becomes x in place), the means for p taken while
+     * x is written and x read back from cache; otherwise {@link Ops#addRelu} then {@link #forward}. The profile
+     * records conv_sqz, gap and relu (the fused pass's time is booked under conv_sqz by {@code bench --layers}).
      */
-    public NDArray[] forwardAfterAddRelu(NDArray out, NDArray identity, Context ctx) {
-        Shape s = out.getShape();
-        if (ctx.fastPath() && JavaKernels.canReplace(out, identity, weight.value()) && s.dimension() == 4
-                && s.get(1) == channels && s.equals(identity.getShape())) {
+    public AfterAddRelu forwardAfterAddRelu(NDArray out, NDArray identity, Context ctx) {
+        if (kernelRuns(ctx, out) && JavaKernels.canRead(identity) && out.getShape().equals(identity.getShape())) {
             NDArray y = PiXKernel.addReluSqueeze(out, identity, weight.value(), pix.zeta, pix.tau);
-            recordFused(ctx, s);
-            Ops.recordExtra(ctx, "relu", "act", s, s.size());
-            return new NDArray[] {out, y};
+            recordFused(ctx, out.getShape());
+            Ops.recordExtra(ctx, "relu", "act", out.getShape(), out.getShape().size());
+            return new AfterAddRelu(out, y);
         }
         NDArray x = Ops.addRelu(out, identity, ctx);
-        return new NDArray[] {x, forward(x, ctx)};
+        return new AfterAddRelu(x, forward(x, ctx));
+    }
+
+    /** Whether the fused Java squeezer runs on x: inference fast path, CPU float32, (N, channels, H, W). */
+    private boolean kernelRuns(Context ctx, NDArray x) {
+        Shape s = x.getShape();
+        return ctx.fastPath() && PiX.kernelApplies(x, weight.value()) && s.dimension() == 4 && s.get(1) == channels;
     }
 
     /** The fused squeezer's records: conv_sqz on the pooled map, then the GAP's extra count (as the composite). */

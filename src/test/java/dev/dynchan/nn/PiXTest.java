@@ -256,8 +256,8 @@ class PiXTest {
                 for (int i = 0; i < ref.length; i++) {
                     assertEquals(ref[i], fusedY[i], 1e-5f * Math.max(1f, Math.abs(ref[i])), shape + " at " + i);
                 }
-                NDArray[] viaModule = sqz.forwardAfterAddRelu(out.duplicate(), identity, Context.eval());
-                assertArrayEquals(fusedY, viaModule[1].toFloatArray(), shape + ": PiXSqueeze.forwardAfterAddRelu");
+                PiXSqueeze.AfterAddRelu viaModule = sqz.forwardAfterAddRelu(out.duplicate(), identity, Context.eval());
+                assertArrayEquals(fusedY, viaModule.y().toFloatArray(), shape + ": PiXSqueeze.forwardAfterAddRelu");
             } finally {
                 Engines.start(1);
             }
