@@ -42,7 +42,7 @@ final class EvalCommand implements Runnable {
                 modelArgs.smallStem != null ? modelArgs.smallStem : a.smallStem, null, null); // train's default stem
         try (Network net = Network.create(model, mo, dev, 0); var tr = d.train(); var val = d.val()) {
             StateDicts.load(net.module(), weights);
-            Evaluation.Result r = Evaluation.run(net.module(), val, net.manager());
+            Evaluation.Result r = Evaluation.run(net::predict, val, net.manager());
             System.out.printf(Locale.ROOT, "%s on %s (%d images): top-1 %.2f %%  top-5 %.2f %%  loss %.4f%n", net.name(),
                     val.name(), r.samples(), r.top1(), r.top5(), r.loss());
         }

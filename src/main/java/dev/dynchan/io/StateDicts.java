@@ -95,8 +95,8 @@ public final class StateDicts {
                 converted = converted.reshape(t.shape());
             }
             t.value().set(converted.toByteBuffer());
+            t.touch();
         }
-        model.invalidateAllCaches();
     }
 
     /** A 0-d tensor and a 1-element tensor are the same for num_batches_tracked written by older tools. */

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import dev.dynchan.nn.BatchNorm2d;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Conv2d;
-import dev.dynchan.nn.ConvBn;
 import dev.dynchan.nn.Linear;
 import dev.dynchan.nn.Module;
 import dev.dynchan.nn.Ops;
@@ -51,7 +50,8 @@ public class PfResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            return relu ? ConvBn.forwardRelu(conv, bn, x, ctx) : ConvBn.forward(conv, bn, x, ctx);
+            NDArray y = bn.forward(conv.forward(x, ctx), ctx);
+            return relu ? Ops.relu(this, y, ctx) : y;
         }
     }
 
@@ -65,7 +65,7 @@ public class PfResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            return conv.forward(Ops.avgPool2d(x, 2, 2, 0, ctx), ctx);
+            return conv.forward(Ops.avgPool2d(this, x, 2, 2, 0, ctx), ctx);
         }
     }
 
@@ -94,10 +94,10 @@ public class PfResNet extends ImageClassifier {
         @Override
         public NDArray forward(NDArray x, Context ctx) {
             NDArray y = reductionBlock.forward(x, ctx);
-            y = convBlock != null ? convBlock.forward(y, ctx) : Ops.maxPool2d(y, 3, stride, 1, ctx);
+            y = convBlock != null ? convBlock.forward(y, ctx) : Ops.maxPool2d(this, y, 3, stride, 1, ctx);
             y = expansionBlock.forward(y, ctx);
             NDArray identity = downsample == null ? x : downsample.forward(x, ctx);
-            return Ops.addRelu(y, identity, ctx);
+            return Ops.relu(this, Ops.add(this, y, identity, ctx), ctx);
         }
     }
 
@@ -129,8 +129,10 @@ public class PfResNet extends ImageClassifier {
 
     @Override
     public NDArray forwardFeatures(NDArray x, Context ctx) {
-        NDArray y = config.smallStem() ? conv1.forward(x, ctx)
-                : Ops.reluMaxPool2d(ConvBn.forward(conv1.conv, conv1.bn, x, ctx), 3, 2, 1, ctx);
+        NDArray y = conv1.forward(x, ctx);
+        if (!config.smallStem()) {
+            y = Ops.maxPool2d(this, y, 3, 2, 1, ctx);
+        }
         for (Sequential stage : stages) {
             y = stage.forward(y, ctx);
         }
@@ -139,7 +141,8 @@ public class PfResNet extends ImageClassifier {
 
     @Override
     public NDArray forwardHead(NDArray features, Context ctx) {
-        return fc.forward(Ops.globalAvgPoolFlat(features, ctx), ctx);
+        NDArray pooled = Ops.globalAvgPool(this, features, ctx);                           // (N, C, 1, 1)
+        return fc.forward(Ops.reshape(this, pooled, ctx, features.getShape().get(0), numFeatures()), ctx);
     }
 
     @Override

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import dev.dynchan.nn.BatchNorm2d;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Conv2d;
-import dev.dynchan.nn.ConvBn;
 import dev.dynchan.nn.Init;
 import dev.dynchan.nn.Module;
 import dev.dynchan.nn.Ops;
@@ -77,35 +76,11 @@ public class PiXResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            return forwardUnfinished(x, null, ctx).finish(ctx);
-        }
-
-        /**
-         * The block without its last ReLU(out + identity), taking its input either as a tensor ({@code previous}
-         * null) or as the previous block's unfinished output, whose add + ReLU this block's squeezer then runs
-         * (fused into its own pass on the inference fast path, as two ops otherwise).
-         */
-        Unfinished forwardUnfinished(NDArray x, Unfinished previous, Context ctx) {
-            NDArray in;
-            NDArray y;
-            if (previous == null) {
-                in = x;
-                y = convSqz.forward(x, ctx);                          // PiX: (N, C_in/ζ, H, W), no BN/ReLU
-            } else {
-                PiXSqueeze.AfterAddRelu r = convSqz.forwardAfterAddRelu(previous.out(), previous.identity(), ctx);
-                in = r.x();
-                y = r.y();
-            }
-            y = ConvBn.forwardRelu(convCe, bnCe, y, ctx);            // stride here
-            NDArray out = ConvBn.forward(convExp, bnExp, y, ctx);
-            return new Unfinished(out, convProj == null ? in : ConvBn.forward(convProj, bnProj, in, ctx));
-        }
-    }
-
-    /** A bottleneck's output before its final ReLU(out + identity). */
-    record Unfinished(NDArray out, NDArray identity) {
-        NDArray finish(Context ctx) {
-            return Ops.addRelu(out, identity, ctx);
+            NDArray y = convSqz.forward(x, ctx);                                    // PiX: (N, C_in/ζ, H, W)
+            y = Ops.relu(this, bnCe.forward(convCe.forward(y, ctx), ctx), ctx);     // stride here
+            y = bnExp.forward(convExp.forward(y, ctx), ctx);
+            NDArray identity = convProj == null ? x : bnProj.forward(convProj.forward(x, ctx), ctx);
+            return Ops.relu(this, Ops.add(this, y, identity, ctx), ctx);
         }
     }
 
@@ -119,16 +94,7 @@ public class PiXResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            return forwardUnfinished(x, null, ctx).finish(ctx);
-        }
-
-        /** The blocks, each handing its unfinished output to the next (see Bottleneck). */
-        Unfinished forwardUnfinished(NDArray x, Unfinished previous, Context ctx) {
-            Unfinished u = previous;
-            for (int i = 0; i < blocks.size(); i++) {
-                u = ((Bottleneck) blocks.get(i)).forwardUnfinished(x, u, ctx);
-            }
-            return u;
+            return blocks.forward(x, ctx);
         }
     }
 
@@ -171,28 +137,30 @@ public class PiXResNet extends ImageClassifier {
                 if (c.bias != null) {
                     Init.constant(c.bias, m, 0f);
                 }
+            } else if (mod instanceof PiXSqueeze q) {
+                Init.xavierUniform(q.weight, m);
             }
         }
     }
 
     @Override
     public NDArray forwardFeatures(NDArray x, Context ctx) {
-        NDArray y = config.smallStem() ? ConvBn.forwardRelu(convStem, bnStem, x, ctx)
-                : Ops.reluMaxPool2d(ConvBn.forward(convStem, bnStem, x, ctx), 3, 2, 1, ctx);
-        // each block's final add + ReLU runs in the next block's PiX squeezer (one fused pass on the fast path)
-        Unfinished u = null;
-        for (Stage stage : stages) {
-            u = stage.forwardUnfinished(y, u, ctx);
+        NDArray y = Ops.relu(this, bnStem.forward(convStem.forward(x, ctx), ctx), ctx);
+        if (!config.smallStem()) {
+            y = Ops.maxPool2d(this, y, 3, 2, 1, ctx);
         }
-        return u.finish(ctx);
+        for (Stage stage : stages) {
+            y = stage.forward(y, ctx);
+        }
+        return y;
     }
 
     @Override
     public NDArray forwardHead(NDArray features, Context ctx) {
-        NDArray pooled = Ops.globalAvgPool(features, ctx);          // (N, C, 1, 1)
+        NDArray pooled = Ops.globalAvgPool(this, features, ctx);    // (N, C, 1, 1)
         pooled = Ops.dropout(pooled, config.dropRate(), ctx);     // Dropout2d on a 1×1 map = feature dropout
         NDArray logits = classifier.forward(pooled, ctx);         // (N, classes, 1, 1)
-        return logits.reshape(logits.getShape().get(0), -1);
+        return Ops.reshape(this, logits, ctx, logits.getShape().get(0), numClasses());
     }
 
     @Override

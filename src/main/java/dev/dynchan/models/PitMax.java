@@ -9,6 +9,7 @@ import dev.dynchan.nn.Init;
 import dev.dynchan.nn.LayerNorm;
 import dev.dynchan.nn.Linear;
 import dev.dynchan.nn.Module;
+import dev.dynchan.nn.Ops;
 import dev.dynchan.nn.Sequential;
 import dev.dynchan.nn.Tensor;
 import dev.dynchan.nn.TransformerBlock;
@@ -70,11 +71,12 @@ public class PitMax extends ImageClassifier {
         @Override
         public NDArray forward(NDArray x, Context ctx) {
             Shape s = x.getShape();
-            NDArray t = x.reshape(s.get(0), s.get(1), s.get(2) * s.get(3)).transpose(0, 2, 1);
+            NDArray t = Ops.transpose(this, Ops.reshape(this, x, ctx, s.get(0), s.get(1), s.get(2) * s.get(3)), ctx,
+                    0, 2, 1);                                                        // (N, T, d)
             for (TransformerBlock b : blocks) {
                 t = b.forward(t, ctx);
             }
-            return t.transpose(0, 2, 1).reshape(s);
+            return Ops.reshape(this, Ops.transpose(this, t, ctx, 0, 2, 1), ctx, s.getShape());
         }
     }
 
@@ -143,7 +145,7 @@ public class PitMax extends ImageClassifier {
             throw new IllegalArgumentException("model was built for " + config.imgSize() + " px (grid "
                     + config.grid() + ") but the input gives a grid " + g.getShape().slice(2));
         }
-        g = g.add(posEmbed.value());
+        g = Ops.add(this, g, posEmbed.value(), ctx);
         for (int s = 0; s < transformers.size(); s++) {
             g = transformers.get(s).forward(g, ctx);
             if (s < pools.size()) {
@@ -151,14 +153,15 @@ public class PitMax extends ImageClassifier {
             }
         }
         Shape sh = g.getShape();
-        NDArray t = g.reshape(sh.get(0), sh.get(1), sh.get(2) * sh.get(3)).transpose(0, 2, 1);
+        NDArray t = Ops.transpose(this, Ops.reshape(this, g, ctx, sh.get(0), sh.get(1), sh.get(2) * sh.get(3)), ctx,
+                0, 2, 1);                                                            // (N, T, d)
         return norm.forward(t, ctx);
     }
 
     /** Tokens [N,T,d] → mean over tokens → head. */
     @Override
     public NDArray forwardHead(NDArray features, Context ctx) {
-        return head.forward(features.mean(new int[] {1}), ctx);
+        return head.forward(Ops.mean(this, features, 1, ctx), ctx);
     }
 
     @Override

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import dev.dynchan.nn.BatchNorm2d;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Conv2d;
-import dev.dynchan.nn.ConvBn;
 import dev.dynchan.nn.Init;
 import dev.dynchan.nn.Linear;
 import dev.dynchan.nn.Module;
@@ -52,9 +51,10 @@ public class ResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            NDArray out = ConvBn.forwardRelu(conv1, bn1, x, ctx);
-            return ConvBn.forwardAddRelu(conv2, bn2, out, () -> downsample == null ? x : downsample.forward(x, ctx),
-                    ctx);
+            NDArray out = Ops.relu(this, bn1.forward(conv1.forward(x, ctx), ctx), ctx);
+            out = bn2.forward(conv2.forward(out, ctx), ctx);
+            NDArray identity = downsample == null ? x : downsample.forward(x, ctx);
+            return Ops.relu(this, Ops.add(this, out, identity, ctx), ctx);
         }
     }
 
@@ -83,10 +83,11 @@ public class ResNet extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            NDArray out = ConvBn.forwardRelu(conv1, bn1, x, ctx);
-            out = ConvBn.forwardRelu(conv2, bn2, out, ctx);
-            return ConvBn.forwardAddRelu(conv3, bn3, out, () -> downsample == null ? x : downsample.forward(x, ctx),
-                    ctx);
+            NDArray out = Ops.relu(this, bn1.forward(conv1.forward(x, ctx), ctx), ctx);
+            out = Ops.relu(this, bn2.forward(conv2.forward(out, ctx), ctx), ctx);    // stride here (v1.5)
+            out = bn3.forward(conv3.forward(out, ctx), ctx);
+            NDArray identity = downsample == null ? x : downsample.forward(x, ctx);
+            return Ops.relu(this, Ops.add(this, out, identity, ctx), ctx);
         }
     }
 
@@ -132,8 +133,10 @@ public class ResNet extends ImageClassifier {
 
     @Override
     public NDArray forwardFeatures(NDArray x, Context ctx) {
-        NDArray y = config.smallStem() ? ConvBn.forwardRelu(conv1, bn1, x, ctx)
-                : Ops.reluMaxPool2d(ConvBn.forward(conv1, bn1, x, ctx), 3, 2, 1, ctx);
+        NDArray y = Ops.relu(this, bn1.forward(conv1.forward(x, ctx), ctx), ctx);
+        if (!config.smallStem()) {
+            y = Ops.maxPool2d(this, y, 3, 2, 1, ctx);
+        }
         for (Sequential stage : stages) {
             y = stage.forward(y, ctx);
         }
@@ -142,7 +145,8 @@ public class ResNet extends ImageClassifier {
 
     @Override
     public NDArray forwardHead(NDArray features, Context ctx) {
-        return fc.forward(Ops.globalAvgPoolFlat(features, ctx), ctx);
+        NDArray pooled = Ops.globalAvgPool(this, features, ctx);                           // (N, C, 1, 1)
+        return fc.forward(Ops.reshape(this, pooled, ctx, features.getShape().get(0), numFeatures()), ctx);
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.dynchan.nn.Init;
 import dev.dynchan.nn.LayerNorm;
 import dev.dynchan.nn.Linear;
 import dev.dynchan.nn.Module;
+import dev.dynchan.nn.Ops;
 import dev.dynchan.nn.Sequential;
 import dev.dynchan.nn.Tensor;
 import dev.dynchan.nn.TransformerBlock;
@@ -56,9 +57,10 @@ public class VitMax extends ImageClassifier {
 
         @Override
         public NDArray forward(NDArray x, Context ctx) {
-            NDArray g = proj.forward(x, ctx);
+            NDArray g = proj.forward(x, ctx);                                      // (N, d, S, S)
             Shape s = g.getShape();
-            return g.reshape(s.get(0), s.get(1), s.get(2) * s.get(3)).transpose(0, 2, 1);
+            NDArray flat = Ops.reshape(this, g, ctx, s.get(0), s.get(1), s.get(2) * s.get(3));
+            return Ops.transpose(this, flat, ctx, 0, 2, 1);                         // (N, T, d)
         }
     }
 
@@ -112,7 +114,7 @@ public class VitMax extends ImageClassifier {
             throw new IllegalArgumentException("model was built for " + config.imgSize() + " px ("
                     + posEmbed.shape().get(1) + " tokens) but the input gives " + t.getShape().get(1) + " tokens");
         }
-        t = t.add(posEmbed.value());
+        t = Ops.add(this, t, posEmbed.value(), ctx);
         for (TransformerBlock b : blocks) {
             t = b.forward(t, ctx);
         }
@@ -122,7 +124,7 @@ public class VitMax extends ImageClassifier {
     /** Tokens [N,T,d] → mean over tokens → head. */
     @Override
     public NDArray forwardHead(NDArray features, Context ctx) {
-        return head.forward(features.mean(new int[] {1}), ctx);
+        return head.forward(Ops.mean(this, features, 1, ctx), ctx);
     }
 
     @Override

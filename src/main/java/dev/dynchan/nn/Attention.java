@@ -2,14 +2,12 @@ package dev.dynchan.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import dev.dynchan.profile.OpRecord;
 
 /**
  * Multi-head self-attention with timm's semantics: {@code qkv} Linear d→3d (bias), split as [N,T,3,heads,hd] →
  * [3,N,heads,T,hd], softmax(q·kᵀ·hd^−½)·v, heads merged back to [N,T,d], {@code proj} Linear d→d.
  *
- * <p>MACs: the two Linears record themselves; the two matmuls q·kᵀ and attn·v are recorded as type "matmul" with
- * heads·T·T·hd MACs each per sample (softmax and scaling are not counted).
+ * <p>MACs: the two Linears and the two matmuls q·kᵀ and attn·v (heads·T·T·hd each per sample).
  */
 public class Attention extends Module {
     public final int dim;
@@ -35,25 +33,15 @@ public class Attention extends Module {
         long n = s.get(0);
         long t = s.get(1);
         int hd = dim / heads;
-        NDArray qkvT = qkv.forward(x, ctx).reshape(n, t, 3, heads, hd).transpose(2, 0, 3, 1, 4);
-        NDArray q = qkvT.get(0);
-        NDArray k = qkvT.get(1);
-        NDArray v = qkvT.get(2);
-        NDArray attn = Ops.scale(q.matMul(k.transpose(0, 1, 3, 2)), scale);
-        record(ctx, "matmul_qk", new Shape(n, heads, t, t), heads * t * t * hd);
-        attn = attn.softmax(-1);
-        NDArray y = attn.matMul(v);
-        record(ctx, "matmul_av", new Shape(n, heads, t, hd), heads * t * t * hd);
-        y = y.transpose(0, 2, 1, 3).reshape(n, t, dim);
-        return proj.forward(y, ctx);
-    }
-
-    private void record(Context ctx, String what, Shape out, long macsPerSample) {
-        if (ctx.recorder() != null) {
-            int n = (int) out.get(0);
-            ctx.recorder().record(new OpRecord(childPath(what), "matmul", out, 0,
-                    OpRecord.uniform(macsPerSample, n), new long[n]));
-        }
+        NDArray qkvT = Ops.transpose(this, Ops.reshape(this, qkv.forward(x, ctx), ctx, n, t, 3, heads, hd), ctx,
+                2, 0, 3, 1, 4);                                                  // (3, N, heads, T, hd)
+        NDArray q = Ops.select(this, qkvT, 0, 0, ctx);
+        NDArray k = Ops.select(this, qkvT, 0, 1, ctx);
+        NDArray v = Ops.select(this, qkvT, 0, 2, ctx);
+        NDArray attn = Ops.scale(this, Ops.matmul(this, q, Ops.transpose(this, k, ctx, 0, 1, 3, 2), ctx), scale, ctx);
+        attn = Ops.softmax(this, attn, -1, ctx);                                 // (N, heads, T, T)
+        NDArray y = Ops.transpose(this, Ops.matmul(this, attn, v, ctx), ctx, 0, 2, 1, 3); // (N, T, heads, hd)
+        return proj.forward(Ops.reshape(this, y, ctx, n, t, dim), ctx);
     }
 
     @Override

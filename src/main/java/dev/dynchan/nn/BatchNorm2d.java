@@ -2,13 +2,14 @@ package dev.dynchan.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.dynchan.profile.OpRecord;
 
 /**
- * BatchNorm2d with PyTorch semantics: momentum 0.1 (DJL's convention is 1 − momentum, converted here), unbiased
- * running variance, eps 1e-5, and {@code num_batches_tracked} kept as an int64 buffer so checkpoints round-trip.
+ * BatchNorm2d with PyTorch semantics: momentum 0.1 (DJL's convention is 1 − momentum, converted in
+ * {@link Ops#batchNorm}), unbiased running variance, eps 1e-5, and {@code num_batches_tracked} kept as an int64
+ * buffer so checkpoints round-trip. In training the running statistics are updated in place.
  */
 public class BatchNorm2d extends Module {
     public final int features;
@@ -50,13 +51,9 @@ public class BatchNorm2d extends Module {
             throw new IllegalArgumentException(
                     "layer '" + path() + "' expects input [N," + features + ",H,W] but got " + x.getShape());
         }
-        if (ctx.training()) {
-            numBatchesTracked.value().addi(1);
-        }
-        NDArray y = ai.djl.nn.norm.BatchNorm.batchNorm(x, runningMean.value(), runningVar.value(), weight.value(),
-                bias.value(), 1, 1f - momentum, eps, ctx.training()).singletonOrThrow();
-        record(ctx, y);
-        return y;
+        countBatch(ctx);
+        return Ops.batchNorm(this, x, weight.value(), bias.value(), runningMean.value(), runningVar.value(), momentum,
+                eps, ctx);
     }
 
     /**
@@ -72,33 +69,21 @@ public class BatchNorm2d extends Module {
         if (c == features) {
             return forward(x, ctx);
         }
+        countBatch(ctx);
+        NDIndex prefix = new NDIndex(":{}", c);
+        NDManager m = x.getManager();
+        return Ops.batchNorm(this, x, weight.value().get(m, prefix), bias.value().get(m, prefix),
+                runningMean.value().get(m, prefix), runningVar.value().get(m, prefix), momentum, eps, ctx);
+    }
+
+    /** Training: torch's counter, and the running statistics the op is about to update change version. */
+    private void countBatch(Context ctx) {
         if (ctx.training()) {
             numBatchesTracked.value().addi(1);
+            numBatchesTracked.touch();
+            runningMean.touch();
+            runningVar.touch();
         }
-        ai.djl.ndarray.index.NDIndex prefix = new ai.djl.ndarray.index.NDIndex(":{}", c);
-        NDManager m = x.getManager();
-        NDArray y = ai.djl.nn.norm.BatchNorm.batchNorm(x, runningMean.value().get(m, prefix),
-                runningVar.value().get(m, prefix), weight.value().get(m, prefix), bias.value().get(m, prefix), 1,
-                1f - momentum, eps, ctx.training()).singletonOrThrow();
-        record(ctx, y);
-        return y;
-    }
-
-    void record(Context ctx, NDArray y) {
-        if (ctx.recorder() == null) {
-            return;
-        }
-        Shape s = y.getShape();
-        int n = (int) s.get(0);
-        long numel = s.size() / n;
-        ctx.recorder().record(new OpRecord(path(), "bn", s, 2L * s.get(1), new long[n], OpRecord.uniform(2 * numel, n)));
-    }
-
-    /** Per-channel scale γ/√(σ²+ε) and shift β − μ·scale of the eval-mode transform (used to fold into convs). */
-    NDArray[] evalAffine() {
-        NDArray scale = weight.value().div(runningVar.value().add(eps).sqrt());
-        NDArray shift = bias.value().sub(runningMean.value().mul(scale));
-        return new NDArray[] {scale, shift};
     }
 
     @Override

@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
-import dev.dynchan.profile.OpRecord;
-import dev.dynchan.profile.OpRecorder;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +11,8 @@ import java.util.List;
 /**
  * Splits a batch into groups that take different paths (e.g. different widths chosen by a gate), runs each
  * group as its own smaller batch, and merges the results back in the original sample order. Everything is built
- * from differentiable index ops, so gradients reach every group; the profiler sees each group's ops attributed to
- * the right samples of the full batch, so per-input MACs stay exact.
+ * from differentiable index ops, so gradients reach every group; the op hook sees each group's ops with the indices
+ * of their samples in the full batch ({@link OpEvent#samples}), so per-input MACs stay exact.
  */
 public final class BatchRouting {
     private BatchRouting() { }
@@ -44,7 +42,8 @@ public final class BatchRouting {
                 continue;
             }
             NDArray sub = ids.length == n ? x : take(x, ids);
-            outputs.add(path.run(g, sub, ctx.recorder() == null ? ctx : ctx.withRecorder(remap(ctx.recorder(), ids, n))));
+            OpHook hook = ctx.hook();
+            outputs.add(path.run(g, sub, hook == null ? ctx : ctx.withHook(e -> hook.onOp(e.onSamples(ids)))));
             for (int id : ids) {
                 order[pos++] = id;
             }
@@ -83,18 +82,5 @@ public final class BatchRouting {
         long[] idx = new long[ids.length];
         for (int i = 0; i < ids.length; i++) idx[i] = ids[i];
         return x.get(new NDIndex("{}", x.getManager().create(idx)));
-    }
-
-    /** Re-indexes a sub-batch's per-sample counts onto the full batch (other samples get 0). */
-    static OpRecorder remap(OpRecorder parent, int[] ids, int n) {
-        return r -> {
-            long[] macs = new long[n];
-            long[] extra = new long[n];
-            for (int i = 0; i < ids.length; i++) {
-                macs[ids[i]] = r.macs()[i];
-                extra[ids[i]] = r.extra()[i];
-            }
-            parent.record(new OpRecord(r.layer(), r.type(), r.outputShape(), r.params(), macs, extra));
-        };
     }
 }

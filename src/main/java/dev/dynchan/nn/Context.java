@@ -1,56 +1,57 @@
 package dev.dynchan.nn;
 
-import dev.dynchan.profile.OpRecorder;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Per-call state of a forward pass, passed down explicitly instead of living in mutable fields of the model.
  *
- * <p>{@code training} selects batch statistics/dropout; {@code recorder}, when present, receives one record per
- * counted op (the profiler's MAC/param accounting); {@code fastPath} allows inference-only kernels (BN folding,
- * Java Vector-API kernels) that tests prove equal to the differentiable path. Dynamic-width models (DS-Net, FBS)
- * add their routing state through {@link #with(Key, Object)} so the same module can run different widths per call.
+ * <p>{@code training} selects batch statistics and dropout. {@code hook}, when set, sees every op as it runs (the
+ * profiler counts MACs through it, the execution layer traces the graph through it). Dynamic-width models (DS-Net,
+ * FBS) add their routing state through {@link #with(Key, Object)}, so the same module runs different widths per call.
+ *
+ * <p>Modules always run the differentiable math; the fast inference plans of {@code dev.dynchan.exec} are built from
+ * a traced eval-mode forward and are reached through {@code Network.predict}, not through this context.
  */
 public final class Context {
     /** Typed key for extra routing state. */
     public static final class Key<T> {
         private final String name;
+
         public Key(String name) { this.name = name; }
-        @Override public String toString() { return name; }
+
+        @Override
+        public String toString() { return name; }
     }
 
     private final boolean training;
-    private final boolean fastPath;
-    private final OpRecorder recorder;
-    private final java.util.Map<Key<?>, Object> extras;
+    private final OpHook hook;
+    private final Map<Key<?>, Object> extras;
 
-    private Context(boolean training, boolean fastPath, OpRecorder recorder, java.util.Map<Key<?>, Object> extras) {
+    private Context(boolean training, OpHook hook, Map<Key<?>, Object> extras) {
         this.training = training;
-        this.fastPath = fastPath;
-        this.recorder = recorder;
+        this.hook = hook;
         this.extras = extras;
     }
 
-    /** Training mode: batch statistics, dropout active, differentiable path only. */
-    public static Context train() { return new Context(true, false, null, java.util.Map.of()); }
+    /** Training mode: batch statistics, dropout and drop-path active. */
+    public static Context train() { return new Context(true, null, Map.of()); }
 
-    /** Inference mode with every proven fast path enabled. */
-    public static Context eval() { return new Context(false, true, null, java.util.Map.of()); }
-
-    /** Inference through the plain differentiable ops (the reference path the fast kernels are tested against). */
-    public static Context evalReference() { return new Context(false, false, null, java.util.Map.of()); }
+    /** Inference mode: running statistics, no dropout. */
+    public static Context eval() { return new Context(false, null, Map.of()); }
 
     public boolean training() { return training; }
-    public boolean fastPath() { return fastPath && !training; }
-    public OpRecorder recorder() { return recorder; }
 
-    public Context withRecorder(OpRecorder r) { return new Context(training, fastPath, r, extras); }
+    /** The op hook, or null. */
+    public OpHook hook() { return hook; }
 
-    public Context withFastPath(boolean on) { return new Context(training, on, recorder, extras); }
+    public Context withHook(OpHook h) { return new Context(training, h, extras); }
 
     public <T> Context with(Key<T> key, T value) {
-        java.util.Map<Key<?>, Object> m = new java.util.HashMap<>(extras);
+        Map<Key<?>, Object> m = new HashMap<>(extras);
         m.put(key, value);
-        return new Context(training, fastPath, recorder, java.util.Collections.unmodifiableMap(m));
+        return new Context(training, hook, Collections.unmodifiableMap(m));
     }
 
     @SuppressWarnings("unchecked")

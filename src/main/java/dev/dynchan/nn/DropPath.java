@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 /**
  * Stochastic depth per sample (timm {@code drop_path}): in training each sample's residual branch is zeroed with
  * probability {@code rate} and the kept ones are scaled by 1/(1−rate), so the expectation is unchanged; identity in
- * eval or when the rate is 0.
+ * eval or when the rate is 0 (so it never appears in a trace).
  */
 public final class DropPath {
     private DropPath() { }
@@ -21,6 +21,6 @@ public final class DropPath {
         java.util.Arrays.fill(dims, 1);
         dims[0] = x.getShape().get(0);
         NDArray mask = x.getManager().randomUniform(0f, 1f, new Shape(dims)).lt(keep).toType(DataType.FLOAT32, false);
-        return x.mul(mask.div(keep));
+        return x.mul(Ops.divide(mask, keep));
     }
 }

@@ -13,9 +13,6 @@ import ai.djl.ndarray.types.Shape;
  *   y = attn.proj(GELU(g.flatten(2).transpose(1,2)))   [N,T,r·d] → [N,T,d]
  * </pre>
  * The children keep the reference names {@code qkv}/{@code proj} because the module sits at {@code blocks.i.attn}.
- *
- * <p>Inference fast path: [N,T,r·d] already is the channels-last grid [N,S,S,r·d], so the pool runs there with
- * {@link FastMaxPool#nhwc} and both transposes disappear; max is exact, so the result is identical.
  */
 public class EffLayer extends Module {
     public final int dim;
@@ -44,27 +41,12 @@ public class EffLayer extends Module {
             throw new IllegalArgumentException("layer '" + path() + "' needs a square token grid but got " + t
                     + " tokens");
         }
-        NDArray h = Ops.gelu(qkv.forward(x, ctx), ctx);
+        NDArray h = Ops.gelu(this, qkv.forward(x, ctx), ctx);                     // (N, T, r·d)
         long c = h.getShape().get(2);
-        int pad = kernel / 2;
-        NDArray tokens;
-        if (ctx.fastPath() && FastMaxPool.supports(h, kernel, 1, pad)) {
-            tokens = FastMaxPool.nhwc(h.reshape(n, side, side, c), kernel, 1, pad).reshape(n, t, c);
-            recordPool(ctx, n, c, side);
-        } else {
-            NDArray grid = h.transpose(0, 2, 1).reshape(n, c, side, side);
-            NDArray pooled = Ops.maxPool2d(grid, kernel, 1, pad, ctx.withFastPath(false));
-            tokens = pooled.reshape(n, c, t).transpose(0, 2, 1);
-        }
-        return proj.forward(Ops.gelu(tokens, ctx), ctx);
-    }
-
-    private void recordPool(Context ctx, long n, long c, int side) {
-        if (ctx.recorder() != null) {
-            int b = (int) n;
-            ctx.recorder().record(new dev.dynchan.profile.OpRecord("maxpool", "pool", new Shape(n, c, side, side), 0,
-                    new long[b], dev.dynchan.profile.OpRecord.uniform(c * side * side, b)));
-        }
+        NDArray grid = Ops.reshape(this, Ops.transpose(this, h, ctx, 0, 2, 1), ctx, n, c, side, side);
+        NDArray pooled = Ops.maxPool2d(this, grid, kernel, 1, kernel / 2, ctx);
+        NDArray tokens = Ops.transpose(this, Ops.reshape(this, pooled, ctx, n, c, t), ctx, 0, 2, 1); // (N, T, r·d)
+        return proj.forward(Ops.gelu(this, tokens, ctx), ctx);
     }
 
     @Override

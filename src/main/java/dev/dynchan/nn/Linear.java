@@ -3,7 +3,6 @@ package dev.dynchan.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.dynchan.profile.OpRecord;
 
 /** Fully connected layer, weight [out, in] like torch; applies to the last axis of any-rank input. */
 public class Linear extends Module {
@@ -38,18 +37,7 @@ public class Linear extends Module {
             throw new IllegalArgumentException(
                     "layer '" + path() + "' expects last dimension " + inFeatures + " but got input " + s);
         }
-        NDArray y = ai.djl.nn.core.Linear.linear(x, weight.value(), bias == null ? null : bias.value())
-                .singletonOrThrow();
-        if (ctx.recorder() != null) {
-            Shape o = y.getShape();
-            int n = (int) o.get(0);
-            long perSample = o.size() / n * inFeatures;
-            long params = weight.shape().size() + (bias == null ? 0 : outFeatures);
-            long biasOps = bias == null ? 0 : o.size() / n;
-            ctx.recorder().record(new OpRecord(path(), "linear", o, params, OpRecord.uniform(perSample, n),
-                    OpRecord.uniform(biasOps, n)));
-        }
-        return y;
+        return Ops.linear(this, x, weight.value(), bias == null ? null : bias.value(), ctx);
     }
 
     @Override

@@ -14,6 +14,6 @@ public class Mlp extends Module {
 
     @Override
     public NDArray forward(NDArray x, Context ctx) {
-        return fc2.forward(Ops.gelu(fc1.forward(x, ctx), ctx), ctx);
+        return fc2.forward(Ops.gelu(this, fc1.forward(x, ctx), ctx), ctx);
     }
 }

@@ -17,7 +17,9 @@ import java.util.function.Consumer;
  * state_dict keys, so a model's Java field layout doubles as its checkpoint schema (as in torchvision's resnet.py).
  *
  * <p>Tensors are declared in the constructor with their shapes and allocated later by {@link #initialize}; the
- * forward pass takes its mode and routing state from a {@link Context} argument rather than from fields.
+ * forward pass takes its mode and routing state from a {@link Context} argument rather than from fields. A forward
+ * applies only {@link Ops} (and its children's forwards) to activations: it is the model's definition, which the
+ * profiler and the execution layer read through the context's hook.
  */
 public abstract class Module {
     private final Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -114,10 +116,12 @@ public abstract class Module {
     /** The module's own default initialisation (PyTorch's {@code reset_parameters}); families override later. */
     protected void resetParameters(NDManager manager) { }
 
-    /** Drops derived inference caches (folded BN weights, packed kernels) after weights changed. */
-    public void invalidateCaches() { }
-
-    public final void invalidateAllCaches() { visit(Module::invalidateCaches); }
+    /** Sum of the versions of every tensor (see {@link Tensor#version()}): changes whenever any of them changed. */
+    public final long stateVersion() {
+        long v = 0;
+        for (Tensor t : namedTensors().values()) v += t.version();
+        return v;
+    }
 
     /** Short description for summaries, e.g. {@code Conv2d(64, 128, k=3, s=2)}. */
     public String describe() { return getClass().getSimpleName(); }

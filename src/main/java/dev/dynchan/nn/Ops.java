@@ -1,123 +1,166 @@
 package dev.dynchan.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import dev.dynchan.profile.OpRecord;
+import ai.djl.pytorch.jni.JniUtils;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Parameter-free functional ops shared by every family. Each reports itself to the profiler with its
- * ptflops-style count (activations: output numel; pooling: input numel), so no model has to count by hand.
+ * Every op a module's forward may apply to activations: the differentiable math on libtorch (through DJL), each
+ * reported to the context's {@link OpHook} after it ran. A forward written only with these ops is a complete
+ * description of the model: the profiler counts it and the execution layer traces it into an inference plan, so
+ * models never count, fuse or special-case anything themselves.
+ *
+ * <p>{@code owner} is the module applying the op; its path names the op in profiles and plans.
  */
 public final class Ops {
     private Ops() { }
 
-    /**
-     * x · s for a number s, safe under autograd. Never write {@code x.mul(2f)} or {@code x.div(n)} on a path that
-     * autograd records: DJL wraps the number in a tensor that points into a Java direct buffer and closes it at
-     * once, while autograd keeps that tensor for the backward (∂(x·s)/∂x = s). When the JVM collects the buffer
-     * before the backward runs, the backward reads freed memory: wrong, often huge or non-finite gradients, at
-     * random (this was PiX training's occasional NaN, and it hit every model's loss). Here s is a 0-d tensor
-     * allocated by libtorch, which autograd keeps alive by reference counting. Test: GcDuringBackwardTest.
-     */
-    public static NDArray scale(NDArray x, float s) {
-        return x.mul(constant(x, s));
-    }
+    // ---- layers with weights ----
 
-    /** x / d for a number d, safe under autograd (see {@link #scale}). */
-    public static NDArray divide(NDArray x, float d) {
-        return x.div(constant(x, d));
-    }
-
-    /** A 0-d tensor holding {@code v}, allocated by libtorch in x's manager with x's dtype. */
-    private static NDArray constant(NDArray x, float v) {
-        return x.getManager().full(new Shape(), v, x.getDataType());
-    }
-
-    public static NDArray relu(NDArray x, Context ctx) {
-        NDArray y = ai.djl.nn.Activation.relu(x);
-        recordExtra(ctx, "relu", "act", y.getShape(), y.getShape().size());
-        return y;
-    }
-
-    /**
-     * ReLU of a tensor the caller owns and will not read again (e.g. a fresh conv output): on the inference fast
-     * path it is overwritten in place instead of allocating a result.
-     */
-    public static NDArray reluOwned(NDArray x, Context ctx) {
-        if (!ctx.fastPath() || !JavaKernels.canReplace(x)) {
-            return relu(x, ctx);
+    /** 2-D convolution, torch semantics; weight [out, in/groups, k, k]. */
+    public static NDArray conv2d(Module owner, NDArray x, NDArray weight, NDArray bias, int stride, int padding,
+                                 int groups, Context ctx) {
+        NDArray y;
+        long k = weight.getShape().get(2);
+        if (k == 1 && stride > 1 && padding == 0 && JniUtils.isGradMode()) {
+            // While recording for backward, a strided 1×1 conv runs as subsample + stride-1 conv (the same numbers):
+            // libtorch 2.7.1's oneDNN picks a brgemm kernel for the input gradient of a strided 1×1 conv whose
+            // blocking heuristic divides by zero (SIGFPE, the JVM dies) on CPUs that report no cache topology
+            // (AMD EPYC guests; docs/design/engine-workarounds.md).
+            NDArray sub = x.get(new NDIndex(":, :, ::{}, ::{}", stride, stride));
+            y = ai.djl.nn.convolutional.Conv2d.conv2d(sub, weight, bias, new Shape(1, 1), new Shape(0, 0),
+                    new Shape(1, 1), groups).singletonOrThrow();
+        } else {
+            y = ai.djl.nn.convolutional.Conv2d.conv2d(x, weight, bias, new Shape(stride, stride),
+                    new Shape(padding, padding), new Shape(1, 1), groups).singletonOrThrow();
         }
-        FastActivation.reluInPlace(x);
-        recordExtra(ctx, "relu", "act", x.getShape(), x.getShape().size());
-        return x;
+        return emit(ctx, "conv2d", owner, y, Map.of("stride", stride, "padding", padding, "groups", groups),
+                x, weight, bias);
     }
 
-    /** ReLU(out + identity) for a residual block, fused and in place on {@code out} on the inference fast path. */
-    public static NDArray addRelu(NDArray out, NDArray identity, Context ctx) {
-        if (!ctx.fastPath() || !JavaKernels.canReplace(out, identity) || !out.getShape().equals(identity.getShape())
-                || identity.getDataType() != out.getDataType()) {
-            return relu(out.add(identity), ctx);
-        }
-        FastActivation.addReluInPlace(out, identity);
-        recordExtra(ctx, "relu", "act", out.getShape(), out.getShape().size());
-        return out;
+    /** BatchNorm over axis 1; in training it updates the running statistics in place (DJL momentum = 1 − torch's). */
+    public static NDArray batchNorm(Module owner, NDArray x, NDArray weight, NDArray bias, NDArray runningMean,
+                                    NDArray runningVar, float momentum, float eps, Context ctx) {
+        NDArray y = ai.djl.nn.norm.BatchNorm.batchNorm(x, runningMean, runningVar, weight, bias, 1, 1f - momentum,
+                eps, ctx.training()).singletonOrThrow();
+        return emit(ctx, "batch_norm", owner, y, Map.of("eps", eps), x, weight, bias, runningMean, runningVar);
     }
 
-    public static NDArray gelu(NDArray x, Context ctx) {
-        NDArray y = ai.djl.nn.Activation.gelu(x);
-        recordExtra(ctx, "gelu", "act", y.getShape(), y.getShape().size());
-        return y;
+    /** x·Wᵀ + b over the last axis; weight [out, in]. */
+    public static NDArray linear(Module owner, NDArray x, NDArray weight, NDArray bias, Context ctx) {
+        NDArray y = ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
+        return emit(ctx, "linear", owner, y, Map.of(), x, weight, bias);
     }
 
-    public static NDArray maxPool2d(NDArray x, int kernel, int stride, int padding, Context ctx) {
-        // Inference on CPU: the Vector-API kernel (libtorch's NCHW max_pool2d is ~10x slower, see FastMaxPool).
-        NDArray y = ctx.fastPath() && FastMaxPool.supports(x, kernel, stride, padding)
-                ? FastMaxPool.nchw(x, kernel, stride, padding)
-                : ai.djl.nn.pooling.Pool.maxPool2d(x, new Shape(kernel, kernel), new Shape(stride, stride),
+    /** LayerNorm over the last axis. */
+    public static NDArray layerNorm(Module owner, NDArray x, NDArray weight, NDArray bias, float eps, Context ctx) {
+        long d = x.getShape().get(x.getShape().dimension() - 1);
+        NDArray y = ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(d), weight, bias, eps).singletonOrThrow();
+        return emit(ctx, "layer_norm", owner, y, Map.of("eps", eps), x, weight, bias);
+    }
+
+    // ---- element-wise ----
+
+    public static NDArray relu(Module owner, NDArray x, Context ctx) {
+        return emit(ctx, "relu", owner, ai.djl.nn.Activation.relu(x), Map.of(), x);
+    }
+
+    /** GELU with the exact erf form (torch's default). */
+    public static NDArray gelu(Module owner, NDArray x, Context ctx) {
+        return emit(ctx, "gelu", owner, ai.djl.nn.Activation.gelu(x), Map.of(), x);
+    }
+
+    public static NDArray sigmoid(Module owner, NDArray x, Context ctx) {
+        return emit(ctx, "sigmoid", owner, ai.djl.nn.Activation.sigmoid(x), Map.of(), x);
+    }
+
+    /** a + b with broadcasting. */
+    public static NDArray add(Module owner, NDArray a, NDArray b, Context ctx) {
+        return emit(ctx, "add", owner, a.add(b), Map.of(), a, b);
+    }
+
+    /** a · b with broadcasting. */
+    public static NDArray mul(Module owner, NDArray a, NDArray b, Context ctx) {
+        return emit(ctx, "mul", owner, a.mul(b), Map.of(), a, b);
+    }
+
+    /** x · s for a number s (autograd-safe, see {@link #scale(NDArray, float)}). */
+    public static NDArray scale(Module owner, NDArray x, float s, Context ctx) {
+        return emit(ctx, "scale", owner, scale(x, s), Map.of("factor", s), x);
+    }
+
+    // ---- linear algebra and shape ----
+
+    public static NDArray matmul(Module owner, NDArray a, NDArray b, Context ctx) {
+        return emit(ctx, "matmul", owner, a.matMul(b), Map.of(), a, b);
+    }
+
+    public static NDArray softmax(Module owner, NDArray x, int axis, Context ctx) {
+        return emit(ctx, "softmax", owner, x.softmax(axis), Map.of("axis", axis), x);
+    }
+
+    /** Reshape; {@code shape} includes the batch dimension (−1 infers one dimension, as torch). */
+    public static NDArray reshape(Module owner, NDArray x, Context ctx, long... shape) {
+        NDArray y = x.reshape(shape);
+        return emit(ctx, "reshape", owner, y, Map.of("shape", y.getShape().getShape()), x);
+    }
+
+    public static NDArray transpose(Module owner, NDArray x, Context ctx, int... axes) {
+        return emit(ctx, "transpose", owner, x.transpose(axes), Map.of("axes", axes.clone()), x);
+    }
+
+    /** Index {@code index} of axis {@code axis}, which disappears (torch's {@code x.select(axis, index)}). */
+    public static NDArray select(Module owner, NDArray x, int axis, int index, Context ctx) {
+        StringBuilder spec = new StringBuilder();
+        for (int i = 0; i < axis; i++) spec.append(":,");
+        spec.append(index);
+        return emit(ctx, "select", owner, x.get(new NDIndex(spec.toString())), Map.of("axis", axis, "index", index),
+                x);
+    }
+
+    /** Mean over one axis, which disappears. */
+    public static NDArray mean(Module owner, NDArray x, int axis, Context ctx) {
+        return emit(ctx, "mean", owner, x.mean(new int[] {axis}), Map.of("axis", axis), x);
+    }
+
+    // ---- pooling ----
+
+    public static NDArray maxPool2d(Module owner, NDArray x, int kernel, int stride, int padding, Context ctx) {
+        NDArray y = ai.djl.nn.pooling.Pool.maxPool2d(x, new Shape(kernel, kernel), new Shape(stride, stride),
                 new Shape(padding, padding), false);
-        recordExtra(ctx, "maxpool", "pool", y.getShape(), x.getShape().size());
-        return y;
-    }
-
-    /**
-     * max_pool2d(relu(x)) for a tensor the caller owns (a ResNet stem's conv output). On the inference fast path
-     * the ReLU runs in place on the pooled output instead — 4× fewer elements at stride 2 — which is exact: max-pool
-     * only compares, and ReLU is monotone, so the two commute bit for bit. The profile records the same ops and
-     * counts as the written order.
-     */
-    public static NDArray reluMaxPool2d(NDArray x, int kernel, int stride, int padding, Context ctx) {
-        if (!ctx.fastPath() || !FastMaxPool.supports(x, kernel, stride, padding)) {
-            return maxPool2d(reluOwned(x, ctx), kernel, stride, padding, ctx);
-        }
-        recordExtra(ctx, "relu", "act", x.getShape(), x.getShape().size());
-        NDArray y = FastMaxPool.nchw(x, kernel, stride, padding);
-        recordExtra(ctx, "maxpool", "pool", y.getShape(), x.getShape().size());
-        return FastActivation.reluInPlace(y);
+        return emit(ctx, "max_pool2d", owner, y, Map.of("kernel", kernel, "stride", stride, "padding", padding), x);
     }
 
     /** torch AvgPool2d defaults: ceil_mode false, count_include_pad true. */
-    public static NDArray avgPool2d(NDArray x, int kernel, int stride, int padding, Context ctx) {
+    public static NDArray avgPool2d(Module owner, NDArray x, int kernel, int stride, int padding, Context ctx) {
         NDArray y = ai.djl.nn.pooling.Pool.avgPool2d(x, new Shape(kernel, kernel), new Shape(stride, stride),
                 new Shape(padding, padding), false, true);
-        recordExtra(ctx, "avgpool", "pool", y.getShape(), x.getShape().size());
-        return y;
+        return emit(ctx, "avg_pool2d", owner, y, Map.of("kernel", kernel, "stride", stride, "padding", padding), x);
     }
 
-    /** Global average pool keeping dims: [N,C,H,W] → [N,C,1,1] (sum over one flattened axis; no multi-axis mean). */
-    public static NDArray globalAvgPool(NDArray x, Context ctx) {
+    /** [N,C,H,W] → [N,C,1,1] (sum over one flattened axis: libtorch's multi-axis mean is missing in DJL). */
+    public static NDArray globalAvgPool(Module owner, NDArray x, Context ctx) {
         Shape s = x.getShape();
-        long hw = s.get(2) * s.get(3);
-        NDArray y = x.reshape(s.get(0), s.get(1), hw).mean(new int[] {2}, true).reshape(s.get(0), s.get(1), 1, 1);
-        recordExtra(ctx, "gap", "pool", y.getShape(), s.size());
-        return y;
+        NDArray y = x.reshape(s.get(0), s.get(1), s.get(2) * s.get(3)).mean(new int[] {2}, true)
+                .reshape(s.get(0), s.get(1), 1, 1);
+        return emit(ctx, "global_avg_pool", owner, y, Map.of(), x);
     }
 
-    /** Global average pool flattened to [N, C], the input of a linear classifier. */
-    public static NDArray globalAvgPoolFlat(NDArray x, Context ctx) {
-        return globalAvgPool(x, ctx).reshape(x.getShape().get(0), x.getShape().get(1));
+    // ---- PiX ----
+
+    /** PiX(x, p) (see {@link PiX}): the differentiable composite, reported as one op. */
+    public static NDArray pix(Module owner, NDArray x, NDArray p, int zeta, float tau, Context ctx) {
+        return emit(ctx, "pix", owner, PiX.composite(x, p, zeta, tau), Map.of("zeta", zeta, "tau", tau), x, p);
     }
 
-    /** Element-wise dropout (inverted scaling), a no-op outside training. */
+    // ---- training-only ----
+
+    /** Element-wise dropout (inverted scaling); the identity outside training, so it never appears in a trace. */
     public static NDArray dropout(NDArray x, float p, Context ctx) {
         if (!ctx.training() || p <= 0f) {
             return x;
@@ -125,11 +168,36 @@ public final class Ops {
         return ai.djl.nn.norm.Dropout.dropout(x, p, true).singletonOrThrow();
     }
 
-    static void recordExtra(Context ctx, String name, String type, Shape out, long total) {
-        if (ctx.recorder() == null) {
-            return;
+    // ---- autograd-safe scalar arithmetic (not ops of a model: losses, optimisers, op internals) ----
+
+    /**
+     * x · s for a number s, safe under autograd. Never write {@code x.mul(2f)} or {@code x.div(n)} on a path that
+     * autograd records: DJL wraps the number in a tensor that points into a Java direct buffer and closes it at
+     * once, while autograd keeps that tensor for the backward (∂(x·s)/∂x = s). When the JVM collects the buffer
+     * before the backward runs, the backward reads freed memory: wrong, often huge or non-finite gradients, at
+     * random. Here s is a 0-d tensor allocated by libtorch, which autograd keeps alive by reference counting.
+     * Test: GcDuringBackwardTest.
+     */
+    public static NDArray scale(NDArray x, float s) {
+        return x.mul(constant(x, s));
+    }
+
+    /** x / d for a number d, safe under autograd (see {@link #scale(NDArray, float)}). */
+    public static NDArray divide(NDArray x, float d) {
+        return x.div(constant(x, d));
+    }
+
+    private static NDArray constant(NDArray x, float v) {
+        return x.getManager().full(new Shape(), v, x.getDataType());
+    }
+
+    private static NDArray emit(Context ctx, String op, Module owner, NDArray y, Map<String, Object> attrs,
+                                NDArray... inputs) {
+        OpHook hook = ctx.hook();
+        if (hook != null) {
+            List<NDArray> in = Arrays.asList(inputs.clone()); // may hold null (an absent bias)
+            hook.onOp(new OpEvent(op, owner, in, y, attrs, null));
         }
-        int n = (int) out.get(0);
-        ctx.recorder().record(new OpRecord(name, type, out, 0, new long[n], OpRecord.uniform(total / n, n)));
+        return y;
     }
 }

@@ -16,14 +16,13 @@ import ai.djl.ndarray.types.Shape;
  *   p[n,i] ≥ τ : y[n,i] = p[n,i] · (sum over the group) / ζ     ("mix"; ÷ζ also for a partial last group)
  * </pre>
  *
- * <p>Parameter-free. Training (and {@link Context#evalReference()}) uses a differentiable composite of libtorch ops
- * whose gradients equal the reference CUDA kernel's: the max is routed explicitly to the first arg-max channel by
- * {@code argmax + gather} (no reliance on libtorch's tie handling), and the branch decision is detached. On the
- * inference fast path with CPU float32 tensors a single-pass Vector-API kernel ({@link PiXKernel}) computes only the
- * branch each group takes; any other device falls back to the composite, so the same model runs on CUDA libtorch.
+ * <p>Parameter-free. {@link Ops#pix} runs the differentiable composite {@link #composite}, whose gradients equal the
+ * reference CUDA kernel's: the max is routed explicitly to the first arg-max channel by {@code argmax + gather} (no
+ * reliance on libtorch's tie handling), and the branch decision is detached. Inference plans replace it with a
+ * single-pass Java kernel ({@code dev.dynchan.exec.kernels.PixKernel}) tested equal to it.
  *
- * <p>Non-finite inputs: like the CUDA kernel, the max skips NaN. A group whose values are all −∞ or NaN gives
- * p·(−FLT_MAX) in the Java kernel (as the CUDA kernel) but p·x[first channel] in the composite.
+ * <p>Non-finite inputs: like the CUDA kernel, the max skips NaN; a group whose values are all −∞ or NaN gives
+ * p·x[first channel] here (the CUDA kernel: p·(−FLT_MAX)).
  */
 public final class PiX {
     /** The threshold the reference uses everywhere. */
@@ -52,18 +51,10 @@ public final class PiX {
         return (int) ((channels + zeta - 1) / zeta);
     }
 
-    /** Applies PiX; uses the Java kernel when {@code ctx.fastPath()} and both tensors are CPU float32. */
-    public NDArray forward(NDArray x, NDArray p, Context ctx) {
+    /** Applies PiX for {@code owner} (the module whose op it is). */
+    public NDArray forward(Module owner, NDArray x, NDArray p, Context ctx) {
         check(x, p, zeta);
-        if (ctx.fastPath() && kernelApplies(x, p)) {
-            return PiXKernel.forward(x, p, zeta, tau);
-        }
-        return composite(x, p, zeta, tau);
-    }
-
-    /** Whether the Java kernel can replace the composite on these tensors (see {@link JavaKernels}). */
-    static boolean kernelApplies(NDArray x, NDArray p) {
-        return JavaKernels.canReplace(x, p);
+        return Ops.pix(owner, x, p, zeta, tau, ctx);
     }
 
     /** Validates x (N,C,H,W) and p (N,⌈C/ζ⌉,1,1); the message names both shapes. */
@@ -86,8 +77,7 @@ public final class PiX {
     /**
      * Index of the first maximum along axis 2 of (N, G, ζ, H, W), as the reference kernel scans: a running maximum
      * starting at −FLT_MAX, replaced only on strict {@code >} (so ties keep the lowest index and NaN is skipped).
-     * Written as ζ element-wise steps because libtorch's argmax over a strided axis is ~25× slower than the op;
-     * CPU float32 tensors use the equivalent Java scan {@link PiXKernel#firstArgMax} instead.
+     * Written as ζ element-wise steps because libtorch's argmax over a strided axis is ~25× slower than the op.
      */
     static NDArray firstArgMax(NDArray grouped, int zeta) {
         NDManager m = grouped.getManager();
@@ -135,8 +125,7 @@ public final class PiX {
             forSum = x.concat(m.zeros(padShape, x.getDataType()), 1);
         }
         NDArray grouped = forMax.reshape(n, g, zeta, h, w);
-        NDArray first = (JavaKernels.canRead(x) ? PiXKernel.firstArgMax(x.stopGradient(), zeta)
-                : firstArgMax(grouped.stopGradient(), zeta)).expandDims(2);
+        NDArray first = firstArgMax(grouped.stopGradient(), zeta).expandDims(2);
         NDArray picked = grouped.gather(first, 2).squeeze(2); // the gradient goes to exactly that channel
         NDArray mixed = Ops.divide(forSum.reshape(n, g, zeta, h, w).sum(new int[] {2}), zeta);
         NDArray useMax = p.stopGradient().lt(tau);

@@ -25,15 +25,8 @@ public class Sequential extends Module {
     @Override
     public NDArray forward(NDArray x, Context ctx) {
         NDArray y = x;
-        for (int i = 0; i < layers.size(); i++) {
-            Module m = layers.get(i);
-            // Conv followed by BN: the fused helper folds BN into the conv on the inference fast path.
-            if (m instanceof Conv2d c && i + 1 < layers.size() && layers.get(i + 1) instanceof BatchNorm2d bn) {
-                y = ConvBn.forward(c, bn, y, ctx);
-                i++;
-            } else {
-                y = m.forward(y, ctx);
-            }
+        for (Module m : layers) {
+            y = m.forward(y, ctx);
         }
         return y;
     }

@@ -11,6 +11,10 @@ import ai.djl.ndarray.types.Shape;
  * <p>Mirrors PyTorch's split between {@code parameters()} and {@code buffers()}: both are saved in the state dict,
  * only parameters are trained. {@link #noWeightDecay} marks entries that optimizers exempt from decay (timm's rule:
  * 1-D tensors and biases, plus anything a model lists explicitly such as a position embedding).
+ *
+ * <p>{@link #version()} counts changes: {@link #set} bumps it, and whoever writes the value in place (an optimizer
+ * step, an EMA update, BN statistics in training) calls {@link #touch()}. Compiled inference plans record the
+ * versions they were built from and are rebuilt when one moved.
  */
 public final class Tensor {
     public enum Kind { PARAMETER, BUFFER }
@@ -21,6 +25,7 @@ public final class Tensor {
     private final DataType dataType;
     private boolean noWeightDecay;
     private NDArray value;
+    private volatile long version;
 
     Tensor(String name, Kind kind, Shape shape, DataType dataType) {
         this.name = name;
@@ -38,6 +43,12 @@ public final class Tensor {
     public boolean isParameter() { return kind == Kind.PARAMETER; }
     public boolean noWeightDecay() { return noWeightDecay; }
     public Tensor noWeightDecay(boolean v) { this.noWeightDecay = v; return this; }
+
+    /** Number of changes so far (see the class comment). */
+    public long version() { return version; }
+
+    /** Records an in-place change of the value. */
+    public void touch() { version++; }
 
     /** The current value; throws if the owning model was never initialised. */
     public NDArray value() {
@@ -62,6 +73,7 @@ public final class Tensor {
         if (old != null && old != value) {
             old.close();
         }
+        touch();
     }
 
     /** Allocates a zero tensor in {@code manager}; initialisers fill it afterwards. */

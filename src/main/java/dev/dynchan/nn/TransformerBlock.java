@@ -30,7 +30,7 @@ public class TransformerBlock extends Module {
 
     @Override
     public NDArray forward(NDArray x, Context ctx) {
-        x = x.add(DropPath.apply(attn.forward(norm1.forward(x, ctx), ctx), dropPath, ctx));
-        return x.add(DropPath.apply(mlp.forward(norm2.forward(x, ctx), ctx), dropPath, ctx));
+        x = Ops.add(this, x, DropPath.apply(attn.forward(norm1.forward(x, ctx), ctx), dropPath, ctx), ctx);
+        return Ops.add(this, x, DropPath.apply(mlp.forward(norm2.forward(x, ctx), ctx), dropPath, ctx), ctx);
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Module;
+import java.util.function.UnaryOperator;
 
 import java.nio.FloatBuffer;
 import java.util.Iterator;
@@ -15,8 +16,13 @@ public final class Evaluation {
 
     private Evaluation() { }
 
+    /** Evaluates a module through its own eval-mode forward (e.g. an EMA copy, which has no compiled plan). */
     public static Result run(Module model, BatchSource source, NDManager parent) {
-        model.invalidateAllCaches();
+        return run(x -> model.forward(x, Context.eval()), source, parent);
+    }
+
+    /** Evaluates any predictor of logits, e.g. {@code network::predict} (the compiled plan). */
+    public static Result run(UnaryOperator<NDArray> predict, BatchSource source, NDManager parent) {
         long n = 0;
         long c1 = 0;
         long c5 = 0;
@@ -28,7 +34,7 @@ public final class Evaluation {
             int classes;
             try (NDManager m = parent.newSubManager()) {
                 NDArray x = m.create(FloatBuffer.wrap(b.images()), new Shape(b.n(), b.channels(), b.height(), b.width()));
-                NDArray y = model.forward(x, Context.eval());
+                NDArray y = predict.apply(x);
                 classes = (int) y.getShape().get(1);
                 logits = y.toFloatArray();
             }
@@ -51,7 +57,6 @@ public final class Evaluation {
             }
             n += b.n();
         }
-        model.invalidateAllCaches();
         return new Result(100.0 * c1 / Math.max(n, 1), 100.0 * c5 / Math.max(n, 1), lossSum / Math.max(n, 1), n);
     }
 }

@@ -36,8 +36,8 @@ public final class ModelEma {
     public void copyFrom() {
         for (Tensor[] p : pairs) {
             p[1].value().set(p[0].value().toByteBuffer());
+            p[1].touch();
         }
-        ema.invalidateAllCaches();
     }
 
     public void update() {
@@ -52,9 +52,9 @@ public final class ModelEma {
                 } else {
                     e.set(m.toByteBuffer());
                 }
+                p[1].touch();
             }
         }
-        ema.invalidateAllCaches();
     }
 
     public Module module() { return ema; }

@@ -128,6 +128,7 @@ public abstract class Optimizer implements AutoCloseable {
                 int i = active.get(j);
                 Param p = params.get(i);
                 update(i, p, p.tensor().value(), activeGrads.get(j), lr, sm);
+                p.tensor().touch();
             }
             for (Param p : params) {
                 zeroGrad(p.tensor().value());

@@ -28,7 +28,7 @@ class MemoryTest {
             for (int i = 0; i < 200; i++) {
                 try (NDManager call = base.newSubManager()) {
                     x.tempAttach(call);
-                    net.module().forward(x, i % 2 == 0 ? Context.eval() : Context.evalReference()).toFloatArray();
+                    net.module().forward(x, i % 2 == 0 ? Context.eval() : Context.eval()).toFloatArray();
                 }
                 if (i == 19) {
                     modelArraysBefore = ((BaseNDManager) net.manager()).getManagedArrays().size();

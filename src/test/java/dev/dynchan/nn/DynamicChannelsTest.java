@@ -8,7 +8,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.dynchan.TestSupport;
-import dev.dynchan.profile.OpRecord;
+import dev.dynchan.profile.MacCounter;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -32,8 +32,8 @@ class DynamicChannelsTest {
             NDArray x = m.randomNormal(new Shape(2, 5, 7, 7));
             // Zero channels contribute nothing, so the full conv on [x, 0, 0, 0] restricted to 4 outputs is the truth.
             NDArray padded = x.concat(m.zeros(new Shape(2, 3, 7, 7)), 1);
-            NDArray expected = conv.forward(padded, Context.evalReference()).get(":, :4");
-            TestSupport.assertClose(conv.forwardPrefix(x, 4, Context.evalReference()), expected, 1e-6, "prefix");
+            NDArray expected = conv.forward(padded, Context.eval()).get(":, :4");
+            TestSupport.assertClose(conv.forwardPrefix(x, 4, Context.eval()), expected, 1e-6, "prefix");
         }
     }
 
@@ -44,9 +44,9 @@ class DynamicChannelsTest {
             conv.initialize(m);
             NDArray x = m.randomNormal(new Shape(3, 4, 5, 5));
             NDArray idx = m.create(new long[] {5, 0, 3});
-            NDArray full = conv.forward(x, Context.evalReference());
+            NDArray full = conv.forward(x, Context.eval());
             NDArray expected = full.get(new NDIndex(":, {}", idx));
-            TestSupport.assertClose(conv.forwardSubset(x, idx, Context.evalReference()), expected, 1e-6, "subset");
+            TestSupport.assertClose(conv.forwardSubset(x, idx, Context.eval()), expected, 1e-6, "subset");
         }
     }
 
@@ -59,8 +59,8 @@ class DynamicChannelsTest {
             x.setRequiresGradient(true);
             int[] groups = {1, 0, 1, 0};
             int[] widths = {2, 8};
-            List<OpRecord> records = new ArrayList<>();
-            Context ctx = Context.train().withRecorder(records::add);
+            MacCounter counter = new MacCounter(4);
+            Context ctx = Context.train().withHook(counter);
             NDArray y;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 y = BatchRouting.route(x, groups, 2, (g, sub, c) ->
@@ -68,7 +68,7 @@ class DynamicChannelsTest {
                 gc.backward(y.sum());
             }
             // Row i must equal the sum of the first widths[group] output channels of sample i.
-            NDArray full = conv.forward(x.stopGradient(), Context.evalReference());
+            NDArray full = conv.forward(x.stopGradient(), Context.eval());
             for (int i = 0; i < 4; i++) {
                 float expect = full.get(i).get(":" + widths[groups[i]]).sum().getFloat();
                 assertEquals(expect, y.getFloat(i), 1e-4f, "sample " + i);
@@ -84,9 +84,7 @@ class DynamicChannelsTest {
                 }
             }
             // Per-input MACs: 9 pixels × 2 input channels × width.
-            long[] perSample = new long[4];
-            for (OpRecord r : records) for (int i = 0; i < 4; i++) perSample[i] += r.macs()[i];
-            assertArrayEquals(new long[] {9 * 2 * 8, 9 * 2 * 2, 9 * 2 * 8, 9 * 2 * 2}, perSample);
+            assertArrayEquals(new long[] {9 * 2 * 8, 9 * 2 * 2, 9 * 2 * 8, 9 * 2 * 2}, counter.perSample());
         }
     }
 
@@ -114,7 +112,7 @@ class DynamicChannelsTest {
             for (int i = 0; i < 100; i++) {
                 try (NDManager step = base.newSubManager()) {
                     NDArray x = step.randomNormal(new Shape(1, 4 + i % 4, 6, 6));
-                    conv.forwardPrefix(x, 2 + i % 6, Context.evalReference());
+                    conv.forwardPrefix(x, 2 + i % 6, Context.eval());
                 }
             }
             assertEquals(before, ((BaseNDManager) model).getManagedArrays().size());

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * PiX operator: the hand cases of SYSTEMS.md §5, gradients against central finite differences (float64) and
- * against gradients written out by hand for ties, and the Java kernel against the composite.
+ * against gradients written out by hand for ties (the inference kernel: exec.kernels.PixKernelTest).
  */
 class PiXTest {
     static NDManager m;
@@ -154,137 +154,11 @@ class PiXTest {
         NDArray x = m.zeros(new Shape(2, 10, 5, 4));
         NDArray p = m.zeros(new Shape(2, 4, 1, 1));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new PiX(2).forward(x, p, Context.train()));
+                () -> new PiX(2).forward(new Sequential(), x, p, Context.train()));
         assertTrue(e.getMessage().contains("(2, 10, 5, 4)") && e.getMessage().contains("(2, 4, 1, 1)")
                 && e.getMessage().contains("(2, 5, 1, 1)"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new PiX(0));
-        assertThrows(IllegalArgumentException.class, () -> new PiX(2).forward(m.zeros(new Shape(2, 10)), p,
+        assertThrows(IllegalArgumentException.class, () -> new PiX(2).forward(new Sequential(), m.zeros(new Shape(2, 10)), p,
                 Context.eval()));
-    }
-
-    @Test
-    void kernelEqualsCompositeIncludingTiesPartialGroupsAndBatches() {
-        Random rnd = new Random(3);
-        int n = 3, c = 10, h = 7, w = 9; // 63 pixels: exercises SIMD tails
-        float[] x = new float[n * c * h * w];
-        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-        int plane = h * w;
-        for (int i = 0; i < plane; i += 2) {                  // exact ties: channel 1 := channel 0, channel 5 := 4
-            x[plane + i] = x[i];
-            x[5 * plane + i] = x[4 * plane + i];
-        }
-        for (int zeta : new int[] {1, 2, 3, 4, 10, 16}) {
-            int groups = (c + zeta - 1) / zeta;
-            float[] p = new float[n * groups];
-            for (int i = 0; i < p.length; i++) p[i] = (float) rnd.nextDouble();
-            p[0] = 0.5f;                                       // τ itself takes the mix branch
-            try (NDManager s = m.newSubManager()) {
-                NDArray xa = s.create(x, new Shape(n, c, h, w));
-                NDArray pa = s.create(p, new Shape(n, groups, 1, 1));
-                float[] ref = PiX.composite(xa, pa, zeta, 0.5f).toFloatArray();
-                NDArray fast = new PiX(zeta).forward(xa, pa, Context.eval());
-                assertEquals(new Shape(n, groups, h, w), fast.getShape());
-                float[] got = fast.toFloatArray();
-                for (int i = 0; i < ref.length; i++) {
-                    assertEquals(ref[i], got[i], 1e-6f * Math.max(1f, Math.abs(ref[i])), "zeta " + zeta + " at " + i);
-                }
-                if (zeta <= 4) { // the model's group sizes: same operation order as libtorch's sum, so bit-identical
-                    assertArrayEquals(ref, got, "zeta " + zeta + ": kernel and composite should be bit-identical");
-                }
-            }
-        }
-    }
-
-    @Test
-    void kernelAndFusedSqueezerSplitOverThreadsEqualTheReference() {
-        // [2, 64, 128, 128], ζ = 4 on 2 threads: 2.1 M elements, enough for the kernels to split (1 M per thread)
-        Engines.start(2);
-        try (NDManager s = m.newSubManager()) {
-            PiXSqueeze sqz = new PiXSqueeze(64, 4);
-            sqz.assignPaths("sqz");
-            Engine.getInstance().setRandomSeed(5);
-            sqz.initialize(s);
-            NDArray x = s.randomNormal(new Shape(2, 64, 128, 128));
-            NDArray p = s.randomUniform(0f, 1f, new Shape(2, 16, 1, 1));
-            assertEquals(2, KernelThreads.threadsFor(2 * 16, 4 * 128 * 128), "the test must split the pass");
-            float[] ref = PiX.composite(x, p, 4, 0.5f).toFloatArray();
-            assertArrayEquals(ref, new PiX(4).forward(x, p, Context.eval()).toFloatArray(), "kernel, p given");
-            float[] fusedRef = sqz.forward(x, Context.evalReference()).toFloatArray();
-            float[] fused = sqz.forward(x, Context.eval()).toFloatArray();
-            for (int i = 0; i < fusedRef.length; i++) {
-                assertEquals(fusedRef[i], fused[i], 1e-5f * Math.max(1f, Math.abs(fusedRef[i])), "fused at " + i);
-            }
-        } finally {
-            Engines.start(1);
-        }
-    }
-
-    @Test
-    void residualAddReluFusedIntoTheSqueezer() {
-        // ReLU(out + identity) then the squeezer as one pass, against (a) FastActivation's add+ReLU followed by the
-        // squeezer, bit for bit, and (b) libtorch's add and relu followed by the reference (libtorch) squeezer.
-        // Shapes cover: one sample with SIMD tails; several samples pooled in chunks of 2 (5 = 2 + 2 + 1) on one
-        // thread; four samples split over two threads (chunked); one large sample whose planes split (not chunked).
-        long[][] cases = {{1, 24, 9, 7, 0}, {5, 24, 9, 7, 2}, {4, 64, 96, 96, 1}, {1, 64, 160, 160, 0}};
-        for (long[] k : cases) {
-            Shape shape = new Shape(k[0], k[1], k[2], k[3]);
-            int threads = shape.size() >= 2 * KernelThreads.MIN_ELEMENTS_PER_THREAD ? 2 : 1;
-            Engines.start(threads);
-            try (NDManager s = m.newSubManager()) {
-                int zeta = 4;
-                PiXSqueeze sqz = new PiXSqueeze((int) k[1], zeta);
-                sqz.assignPaths("sqz");
-                Engine.getInstance().setRandomSeed(21 + (int) k[0]);
-                sqz.initialize(s);
-                NDArray w = sqz.weight.value();
-                NDArray out = s.randomNormal(shape);
-                NDArray identity = s.randomNormal(shape).add(0.5f);
-                long chunkBytes = k[4] == 0 ? PiXKernel.CHUNK_BYTES : 4 * k[4] * k[1] * k[2] * k[3];
-
-                NDArray twoPasses = FastActivation.addReluInPlace(out.duplicate(), identity);
-                float[] expectedY = PiXKernel.squeeze(twoPasses, null, w, zeta, 0.5f, Long.MAX_VALUE).toFloatArray();
-                NDArray fusedX = out.duplicate();
-                float[] fusedY = PiXKernel.squeeze(fusedX, identity, w, zeta, 0.5f, chunkBytes).toFloatArray();
-                assertArrayEquals(twoPasses.toFloatArray(), fusedX.toFloatArray(), shape + ": block output x");
-                assertArrayEquals(expectedY, fusedY, shape + ": squeezer output");
-
-                NDArray x = ai.djl.nn.Activation.relu(out.add(identity));
-                for (float v : sqz.probabilities(x, Context.evalReference()).toFloatArray()) {
-                    assertTrue(Math.abs(v - 0.5f) > 1e-4f, "test needs p away from tau: " + v);
-                }
-                float[] ref = sqz.forward(x, Context.evalReference()).toFloatArray();
-                for (int i = 0; i < ref.length; i++) {
-                    assertEquals(ref[i], fusedY[i], 1e-5f * Math.max(1f, Math.abs(ref[i])), shape + " at " + i);
-                }
-                PiXSqueeze.AfterAddRelu viaModule = sqz.forwardAfterAddRelu(out.duplicate(), identity, Context.eval());
-                assertArrayEquals(fusedY, viaModule.y().toFloatArray(), shape + ": PiXSqueeze.forwardAfterAddRelu");
-            } finally {
-                Engines.start(1);
-            }
-        }
-    }
-
-    @Test
-    void fusedSqueezerEqualsReferencePath() {
-        // GAP → conv_sqz → sigmoid → PiX fused in Java against the libtorch reference, ζ = 1, 2, 4 and batch 2.
-        for (int zeta : new int[] {1, 2, 4}) {
-            try (NDManager s = m.newSubManager()) {
-                PiXSqueeze sqz = new PiXSqueeze(24, zeta);
-                sqz.assignPaths("sqz");
-                Engine.getInstance().setRandomSeed(11 + zeta);
-                sqz.initialize(s);
-                NDArray x = s.randomNormal(new Shape(2, 24, 9, 7)).add(0.3f);
-                NDArray p = sqz.probabilities(x, Context.evalReference());
-                float[] ref = sqz.forward(x, Context.evalReference()).toFloatArray();
-                float[] fast = sqz.forward(x, Context.eval()).toFloatArray();
-                assertEquals(ref.length, fast.length);
-                for (float v : p.toFloatArray()) {
-                    assertTrue(Math.abs(v - 0.5f) > 1e-4f, "test needs p away from tau: " + v);
-                }
-                for (int i = 0; i < ref.length; i++) {
-                    assertEquals(ref[i], fast[i], 1e-5f * Math.max(1f, Math.abs(ref[i])), "zeta " + zeta + " at " + i);
-                }
-            }
-        }
     }
 }

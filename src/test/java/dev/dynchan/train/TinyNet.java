@@ -6,7 +6,6 @@ import dev.dynchan.models.ModelRegistry;
 import dev.dynchan.nn.BatchNorm2d;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Conv2d;
-import dev.dynchan.nn.ConvBn;
 import dev.dynchan.nn.Linear;
 import dev.dynchan.nn.Ops;
 
@@ -34,12 +33,14 @@ public final class TinyNet extends ImageClassifier {
     }
 
     @Override
-    public NDArray forwardFeatures(NDArray x, Context ctx) { return Ops.relu(ConvBn.forward(conv1, bn1, x, ctx), ctx); }
+    public NDArray forwardFeatures(NDArray x, Context ctx) {
+        return Ops.relu(this, bn1.forward(conv1.forward(x, ctx), ctx), ctx);
+    }
 
     @Override
     public NDArray forwardHead(NDArray f, Context ctx) {
-        NDArray p = Ops.globalAvgPool(f, ctx);
-        return fc.forward(p.reshape(p.getShape().get(0), -1), ctx);
+        NDArray p = Ops.globalAvgPool(this, f, ctx);
+        return fc.forward(Ops.reshape(this, p, ctx, p.getShape().get(0), 8), ctx);
     }
 
     @Override public int numClasses() { return classes; }

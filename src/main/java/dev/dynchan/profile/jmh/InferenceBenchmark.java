@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.dynchan.engine.Engines;
 import dev.dynchan.models.ModelOptions;
 import dev.dynchan.models.Network;
-import dev.dynchan.nn.Context;
+import dev.dynchan.exec.InferenceOptions;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -35,13 +35,13 @@ public class InferenceBenchmark {
     @Param("2")
     public int threads;
 
-    @Param("false")
-    public boolean referencePath;
+    @Param("AUTO")
+    public String backend;
 
     private Network net;
     private NDManager base;
     private NDArray input;
-    private Context ctx;
+    private InferenceOptions options;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -49,14 +49,15 @@ public class InferenceBenchmark {
         net = Network.create(model, ModelOptions.defaults().withInputSize(inputSize), Device.cpu(), 0);
         base = NDManager.newBaseManager(Device.cpu());
         input = base.randomNormal(new Shape(batch, net.module().inChannels(), inputSize, inputSize));
-        ctx = referencePath ? Context.evalReference() : Context.eval();
+        options = InferenceOptions.defaults().withThreads(threads)
+                .withBackend(InferenceOptions.Backend.valueOf(backend));
     }
 
     @Benchmark
     public float forward() {
         try (NDManager call = base.newSubManager()) {
             input.tempAttach(call);
-            return net.module().forward(input, ctx).getFloat(0, 0);
+            return net.predict(input, options).getFloat(0, 0);
         }
     }
 

@@ -1,0 +1,47 @@
+package dev.dynchan.cli;
+
+import dev.dynchan.exec.InferenceOptions;
+import dev.dynchan.models.ModelOptions;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A model with per-model options as one string, {@code NAME[:key=value[,key=value]]}, so that variants are
+ * timed side by side: {@code resnet50:backend=torch}. Keys: {@code backend} (auto|ort|torch).
+ */
+record ModelSpec(String text, String name, Map<String, String> options) {
+    static ModelSpec parse(String text) {
+        int colon = text.indexOf(':');
+        String name = colon < 0 ? text : text.substring(0, colon);
+        Map<String, String> opts = new LinkedHashMap<>();
+        if (colon >= 0) {
+            for (String kv : text.substring(colon + 1).split(",")) {
+                int eq = kv.indexOf('=');
+                if (eq <= 0 || eq == kv.length() - 1) {
+                    throw new IllegalArgumentException("--model '" + text + "': expected NAME:key=value[,key=value],"
+                            + " got '" + kv + "'");
+                }
+                String key = kv.substring(0, eq).trim().toLowerCase(Locale.ROOT);
+                if (!key.equals("backend")) {
+                    throw new IllegalArgumentException("--model '" + text + "': unknown option '" + key
+                            + "' (known: backend)");
+                }
+                opts.put(key, kv.substring(eq + 1).trim());
+            }
+        }
+        return new ModelSpec(text, name, opts);
+    }
+
+    /** The command's model options with this spec's overrides. */
+    ModelOptions modelOptions(ModelOptions base) {
+        return base;
+    }
+
+    /** The command's inference options with this spec's overrides. */
+    InferenceOptions inferenceOptions(InferenceOptions base) {
+        String b = options.get("backend");
+        return b == null ? base : base.withBackend(EngineArgs.backend(b, "--model '" + text + "' backend"));
+    }
+}

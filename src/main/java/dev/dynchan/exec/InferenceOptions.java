@@ -1,0 +1,34 @@
+package dev.dynchan.exec;
+
+/**
+ * How inference plans are built and run; set from CLI flags ({@code --threads}, {@code --backend}) or the Java API.
+ *
+ * @param threads              intra-op threads for the backend and the Java steps (≤ 0: the process's setting, i.e.
+ *                             the count ONNX Runtime already runs with, else libtorch's {@code --threads})
+ * @param backend              which executor runs the dense parts (see {@link Backend})
+ * @param minElementsPerThread a Java step hands work to another thread only when each gets at least this many
+ *                             elements (below it the hand-off costs more than it saves)
+ */
+public record InferenceOptions(int threads, Backend backend, long minElementsPerThread) {
+    /** The dense executor. */
+    public enum Backend {
+        /** ONNX Runtime for CPU tensors, libtorch otherwise. */
+        AUTO,
+        /** ONNX Runtime (CPU): the graph lowered to ONNX, cut where Java steps run. */
+        ORT,
+        /** libtorch eager on the model's device: the reference ops, no rewriting (any device). */
+        TORCH
+    }
+
+    public InferenceOptions {
+        if (minElementsPerThread < 1) {
+            throw new IllegalArgumentException("minElementsPerThread must be >= 1, got " + minElementsPerThread);
+        }
+    }
+
+    public static InferenceOptions defaults() { return new InferenceOptions(0, Backend.AUTO, 1L << 20); }
+
+    public InferenceOptions withThreads(int t) { return new InferenceOptions(t, backend, minElementsPerThread); }
+
+    public InferenceOptions withBackend(Backend b) { return new InferenceOptions(threads, b, minElementsPerThread); }
+}

@@ -1,0 +1,18 @@
+package dev.dynchan.exec;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * A compiled inference program for one model, input shape and routing state: call {@link #run} as often as needed.
+ * Not thread-safe (plans own their intermediate buffers).
+ */
+public interface Plan extends AutoCloseable {
+    /** Logits for {@code x} (float32, the shape the plan was built for), in {@code x}'s manager. */
+    NDArray run(NDArray x);
+
+    /** What the plan does, step by step (backend segments, Java steps, rules applied), for {@code bench --plan}. */
+    String describe();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,72 @@
+package dev.dynchan.exec;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.dynchan.exec.graph.Graph;
+import dev.dynchan.exec.graph.Tracer;
+import dev.dynchan.exec.ort.OrtPlan;
+import dev.dynchan.exec.ort.OrtRuntime;
+import dev.dynchan.exec.rules.FoldBatchNorm;
+import dev.dynchan.exec.rules.PixChannelOrder;
+import dev.dynchan.exec.rules.Rule;
+import dev.dynchan.exec.torch.TorchPlan;
+import dev.dynchan.nn.Context;
+import dev.dynchan.nn.Module;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Compiles a module tree into a {@link Plan}: trace the eval-mode forward at the input shape (with the context's
+ * routing state), rewrite the graph with the backend's rules, hand it to the backend. The rules, in order:
+ * <ol>
+ *   <li>{@link FoldBatchNorm}: BN after a conv folded into its weights;</li>
+ *   <li>{@link PixChannelOrder} (ONNX Runtime with a blocked layout, models with PiX): channel order that lets the
+ *       PiX kernel work on ORT's blocked tensors in place.</li>
+ * </ol>
+ * ORT then applies its own fusions (conv + ReLU, conv + residual add + ReLU, layout) inside each segment.
+ */
+public final class Planner {
+    private Planner() { }
+
+    /**
+     * A plan for inputs [N, {@code sampleShape}] of any batch size N. The graph is traced at N = 2, where a batch
+     * dimension cannot be mistaken for a dimension of size 1.
+     */
+    public static Plan compile(String name, Module model, Device device, Shape sampleShape, Context ctx,
+                               InferenceOptions o, NDManager manager) {
+        InferenceOptions.Backend backend = o.backend();
+        boolean cpu = device.getDeviceType().equals(Device.Type.CPU);
+        if (backend == InferenceOptions.Backend.ORT && !cpu) {
+            throw new IllegalArgumentException("--backend ort runs on the CPU only; the model is on " + device);
+        }
+        if (backend == InferenceOptions.Backend.TORCH || !cpu) {
+            return new TorchPlan(model, ctx);
+        }
+        Graph traced = Tracer.trace(name, model, new Shape(2).addAll(sampleShape), ctx, manager);
+        List<String> applied = new ArrayList<>();
+        Graph g = traced;
+        for (Rule r : List.<Rule>of(new FoldBatchNorm())) {
+            g = r.apply(g);
+            applied.add(r.name());
+        }
+        if (g.count("pix") == 0) {
+            return OrtPlan.build(g, 1, true, o, applied);
+        }
+        int block = OrtRuntime.blockSize(OrtRuntime.threads(o.threads()));
+        if (block > 1) {
+            Graph permuted = new PixChannelOrder(block).apply(g);
+            if (permuted != g) {
+                List<String> withOrder = new ArrayList<>(applied);
+                withOrder.add("pix-channel-order(" + block + ")");
+                try {
+                    return OrtPlan.build(permuted, block, true, o, withOrder);
+                } catch (OrtPlan.UnsupportedLayout e) {
+                    // ORT kept some PiX tensor in a layout the kernel does not read: NCHW throughout instead
+                }
+            }
+        }
+        return OrtPlan.build(g, 1, false, o, applied);
+    }
+}

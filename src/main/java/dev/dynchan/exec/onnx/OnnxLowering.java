@@ -1,0 +1,274 @@
+package dev.dynchan.exec.onnx;
+
+import dev.dynchan.exec.graph.Graph;
+import dev.dynchan.exec.graph.Node;
+import dev.dynchan.exec.graph.Value;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static dev.dynchan.exec.onnx.OnnxGraph.attrFloat;
+import static dev.dynchan.exec.onnx.OnnxGraph.attrInt;
+import static dev.dynchan.exec.onnx.OnnxGraph.attrInts;
+
+/**
+ * Writes a traced graph as ONNX (opset 17, dynamic batch: the input and output's first dimension is "N").
+ *
+ * <p>PiX has two lowerings. {@link PixMode#COMPOSITE} writes it with standard operators (Reshape, ReduceMax,
+ * ReduceMean, Less, Where, Mul), so the file runs anywhere ONNX runs. {@link PixMode#STAND_IN} is for DynChan's own
+ * plans: each PiX becomes a 1×1 Conv of the same output shape named {@code pix_standin_K}, which lets ONNX Runtime
+ * optimise the whole network (layout included) as if the squeeze were a convolution; the plan then cuts the
+ * optimised graph at those nodes and runs the PiX kernel there. The probabilities p are kept alive as graph outputs
+ * {@code pix_p_K}.
+ */
+public final class OnnxLowering {
+    private OnnxLowering() { }
+
+    public static final int OPSET = 17;
+
+    public enum PixMode { COMPOSITE, STAND_IN }
+
+    /** A lowered PiX in stand-in mode: where the plan must run the kernel. */
+    public record PixSite(int index, String standInNode, String standInOutput, String xName, String pName, int zeta,
+                          float tau, long[] xShape) { }
+
+    /** The ONNX graph and, in stand-in mode, the PiX sites in execution order. */
+    public record Lowered(OnnxGraph graph, List<PixSite> pixSites) { }
+
+    public static Lowered lower(Graph g, PixMode pixMode) {
+        return new Builder(g, pixMode).build();
+    }
+
+    private static final class Builder {
+        final Graph g;
+        final PixMode pixMode;
+        final OnnxGraph out;
+        final Map<Value, String> names = new HashMap<>();
+        final Set<String> initialized = new HashSet<>();
+        final List<PixSite> sites = new ArrayList<>();
+        int counter;
+
+        Builder(Graph g, PixMode pixMode) {
+            this.g = g;
+            this.pixMode = pixMode;
+            this.out = new OnnxGraph(g.model);
+            out.opsets.put("", (long) OPSET);
+        }
+
+        Lowered build() {
+            names.put(g.input, "x");
+            names.put(g.output, "y");
+            out.inputs.add(new OnnxGraph.ValueInfo("x", OnnxGraph.FLOAT, batchDynamic(g.input.shape)));
+            for (Node n : g.nodes) {
+                lower(n);
+            }
+            out.outputs.add(new OnnxGraph.ValueInfo("y", OnnxGraph.FLOAT, batchDynamic(g.output.shape)));
+            for (PixSite s : sites) {
+                out.outputs.add(new OnnxGraph.ValueInfo(s.pName(), OnnxGraph.FLOAT, null));
+            }
+            return new Lowered(out, List.copyOf(sites));
+        }
+
+        private static long[] batchDynamic(long[] shape) {
+            long[] d = shape.clone();
+            d[0] = -1;
+            return d;
+        }
+
+        /** The ONNX name of a value; constants become initializers on first use. */
+        String name(Value v) {
+            String n = names.get(v);
+            if (n != null) {
+                return n;
+            }
+            if (v.isConstant()) {
+                n = unique(v.name);
+                out.initializers.add(OnnxGraph.Initializer.floats(n, v.shape, v.data()));
+            } else {
+                n = "t" + v.id;
+            }
+            names.put(v, n);
+            return n;
+        }
+
+        String unique(String base) {
+            String n = base;
+            while (!initialized.add(n)) n = base + "_" + counter++;
+            return n;
+        }
+
+        String constFloats(String base, long[] shape, float... values) {
+            String n = unique(base);
+            out.initializers.add(OnnxGraph.Initializer.floats(n, shape, values));
+            return n;
+        }
+
+        String constLongs(String base, long[] shape, long... values) {
+            String n = unique(base);
+            out.initializers.add(OnnxGraph.Initializer.int64s(n, shape, values));
+            return n;
+        }
+
+        String temp() { return "t_" + counter++; }
+
+        void node(String op, String scope, List<String> in, String outName, byte[]... attrs) {
+            out.nodes.add(new OnnxGraph.Node(scope + "/" + op + "_" + counter++, op, in, List.of(outName),
+                    List.of(attrs)));
+        }
+
+        void lower(Node n) {
+            String y = name(n.output);
+            String x = n.input(0) == null ? null : name(n.input(0));
+            switch (n.op) {
+                case "conv2d" -> {
+                    Value w = n.input(1);
+                    List<String> in = new ArrayList<>(List.of(x, name(w)));
+                    if (n.input(2) != null) in.add(name(n.input(2)));
+                    int p = n.intAttr("padding");
+                    int s = n.intAttr("stride");
+                    node("Conv", n.scope, in, y, attrInts("kernel_shape", w.dim(2), w.dim(3)),
+                            attrInts("strides", s, s), attrInts("pads", p, p, p, p), attrInt("group", n.intAttr("groups")),
+                            attrInts("dilations", 1, 1));
+                }
+                case "batch_norm" -> node("BatchNormalization", n.scope, List.of(x, name(n.input(1)),
+                        name(n.input(2)), name(n.input(3)), name(n.input(4))), y, attrFloat("epsilon",
+                        n.floatAttr("eps")));
+                case "linear" -> linear(n, x, y);
+                case "layer_norm" -> node("LayerNormalization", n.scope, List.of(x, name(n.input(1)),
+                        name(n.input(2))), y, attrInt("axis", -1), attrFloat("epsilon", n.floatAttr("eps")));
+                case "relu" -> node("Relu", n.scope, List.of(x), y);
+                case "sigmoid" -> node("Sigmoid", n.scope, List.of(x), y);
+                case "gelu" -> gelu(n, x, y);
+                case "add" -> node("Add", n.scope, List.of(x, name(n.input(1))), y);
+                case "mul" -> node("Mul", n.scope, List.of(x, name(n.input(1))), y);
+                case "scale" -> node("Mul", n.scope, List.of(x, constFloats(n.scope + ".scale", new long[0],
+                        n.floatAttr("factor"))), y);
+                case "matmul" -> node("MatMul", n.scope, List.of(x, name(n.input(1))), y);
+                case "softmax" -> node("Softmax", n.scope, List.of(x), y, attrInt("axis", n.intAttr("axis")));
+                case "max_pool2d", "avg_pool2d" -> {
+                    int k = n.intAttr("kernel");
+                    int s = n.intAttr("stride");
+                    int p = n.intAttr("padding");
+                    if (n.op.equals("max_pool2d")) {
+                        node("MaxPool", n.scope, List.of(x), y, attrInts("kernel_shape", k, k), attrInts("strides", s, s),
+                                attrInts("pads", p, p, p, p));
+                    } else {
+                        node("AveragePool", n.scope, List.of(x), y, attrInts("kernel_shape", k, k),
+                                attrInts("strides", s, s), attrInts("pads", p, p, p, p), attrInt("count_include_pad", 1));
+                    }
+                }
+                case "global_avg_pool" -> node("GlobalAveragePool", n.scope, List.of(x), y);
+                case "mean" -> node("ReduceMean", n.scope, List.of(x), y, attrInts("axes", n.intAttr("axis")),
+                        attrInt("keepdims", 0));
+                case "reshape" -> {
+                    long[] shape = n.longsAttr("shape").clone();
+                    if (shape[0] == n.input(0).dim(0)) {
+                        shape[0] = 0; // the batch dimension: copied from the input (dynamic batch)
+                    }
+                    node("Reshape", n.scope, List.of(x, constLongs(n.scope + ".shape", new long[] {shape.length},
+                            shape)), y);
+                }
+                case "transpose" -> {
+                    int[] axes = n.intsAttr("axes");
+                    long[] perm = new long[axes.length];
+                    for (int i = 0; i < axes.length; i++) perm[i] = axes[i] < 0 ? axes[i] + axes.length : axes[i];
+                    node("Transpose", n.scope, List.of(x), y, attrInts("perm", perm));
+                }
+                case "select" -> node("Gather", n.scope, List.of(x, constLongs(n.scope + ".index", new long[0],
+                        n.intAttr("index"))), y, attrInt("axis", n.intAttr("axis")));
+                case "pix" -> pix(n, x, y);
+                default -> throw new IllegalArgumentException("ONNX lowering: op '" + n.op + "' (layer '" + n.scope
+                        + "') has no ONNX form");
+            }
+        }
+
+        void linear(Node n, String x, String y) {
+            Value w = n.input(1);
+            Value b = n.input(2);
+            if (n.input(0).rank() == 2) {
+                List<String> in = new ArrayList<>(List.of(x, name(w)));
+                if (b != null) in.add(name(b));
+                node("Gemm", n.scope, in, y, attrInt("transB", 1));
+                return;
+            }
+            // any rank: x · Wᵀ (stored transposed) + b
+            int o = (int) w.dim(0);
+            int i = (int) w.dim(1);
+            float[] t = new float[o * i];
+            float[] wd = w.data();
+            for (int r = 0; r < o; r++) {
+                for (int c = 0; c < i; c++) t[c * o + r] = wd[r * i + c];
+            }
+            String wt = constFloats(w.name + ".T", new long[] {i, o}, t);
+            if (b == null) {
+                node("MatMul", n.scope, List.of(x, wt), y);
+            } else {
+                String mm = temp();
+                node("MatMul", n.scope, List.of(x, wt), mm);
+                node("Add", n.scope, List.of(mm, name(b)), y);
+            }
+        }
+
+        /** GELU(x) = x·½·(1 + erf(x/√2)), the pattern ONNX Runtime fuses into one kernel. */
+        void gelu(Node n, String x, String y) {
+            String d = temp();
+            String e = temp();
+            String a = temp();
+            String m = temp();
+            node("Div", n.scope, List.of(x, constFloats(n.scope + ".sqrt2", new long[0], (float) Math.sqrt(2.0))), d);
+            node("Erf", n.scope, List.of(d), e);
+            node("Add", n.scope, List.of(e, constFloats(n.scope + ".one", new long[0], 1f)), a);
+            node("Mul", n.scope, List.of(x, a), m);
+            node("Mul", n.scope, List.of(m, constFloats(n.scope + ".half", new long[0], 0.5f)), y);
+        }
+
+        void pix(Node n, String x, String y) {
+            Value xv = n.input(0);
+            int zeta = n.intAttr("zeta");
+            float tau = n.floatAttr("tau");
+            long c = xv.dim(1);
+            if (c % zeta != 0) {
+                throw new IllegalArgumentException("ONNX lowering: PiX at '" + n.scope + "' has C=" + c
+                        + " not divisible by zeta=" + zeta + " (a partial group has no ONNX form here)");
+            }
+            long groups = c / zeta;
+            if (pixMode == PixMode.STAND_IN) {
+                int k = sites.size();
+                String node = "pix_standin_" + k;
+                String w = constFloats(n.scope + ".pix_standin", new long[] {groups, c, 1, 1},
+                        new float[(int) (groups * c)]);
+                out.nodes.add(new OnnxGraph.Node(node, "Conv", List.of(x, w), List.of(node), List.of(
+                        attrInts("kernel_shape", 1, 1), attrInts("strides", 1, 1), attrInts("pads", 0, 0, 0, 0))));
+                // the kernel's output takes the stand-in's place
+                names.put(n.output, node);
+                if ("y".equals(y)) {
+                    throw new IllegalArgumentException("ONNX lowering: a model that ends with PiX cannot be cut");
+                }
+                String p = name(n.input(1));
+                String pOut = "pix_p_" + k;
+                out.nodes.add(new OnnxGraph.Node(n.scope + "/p_" + k, "Identity", List.of(p), List.of(pOut), List.of()));
+                sites.add(new PixSite(k, node, node, x, pOut, zeta, tau, xv.shape));
+                return;
+            }
+            String p = name(n.input(1));
+            String grouped = temp();
+            String mx = temp();
+            String mean = temp();
+            String pick = temp();
+            String chosen = temp();
+            long h = xv.dim(2);
+            long w = xv.dim(3);
+            node("Reshape", n.scope, List.of(x, constLongs(n.scope + ".groups", new long[] {5}, 0, groups, zeta, h, w)),
+                    grouped);
+            node("ReduceMax", n.scope, List.of(grouped), mx, attrInts("axes", 2), attrInt("keepdims", 0));
+            node("ReduceMean", n.scope, List.of(grouped), mean, attrInts("axes", 2), attrInt("keepdims", 0));
+            node("Less", n.scope, List.of(p, constFloats(n.scope + ".tau", new long[0], tau)), pick);
+            node("Where", n.scope, List.of(pick, mx, mean), chosen);
+            node("Mul", n.scope, List.of(chosen, p), y);
+        }
+    }
+}

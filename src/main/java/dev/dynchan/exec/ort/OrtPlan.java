@@ -1,0 +1,409 @@
+package dev.dynchan.exec.ort;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.dynchan.exec.InferenceOptions;
+import dev.dynchan.exec.Plan;
+import dev.dynchan.exec.graph.Graph;
+import dev.dynchan.exec.kernels.KernelThreads;
+import dev.dynchan.exec.kernels.PixKernel;
+import dev.dynchan.exec.onnx.GraphCut;
+import dev.dynchan.exec.onnx.OnnxGraph;
+import dev.dynchan.exec.onnx.OnnxLowering;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A plan run by ONNX Runtime. A graph without Java steps is one session with every ORT optimisation on (the NCHWc
+ * layout pass is what puts ORT near the CPU's peak). A graph with PiX steps is lowered with stand-in convolutions,
+ * optimised by ORT as a whole, and the optimised graph — blocked layout, fused convolutions and all — is cut at the
+ * stand-ins into segments; the PiX kernel runs between them on the segments' own tensors. Every tensor that
+ * crosses a cut lives in a direct buffer bound to the sessions once ({@code run(inputs, pinnedOutputs)}), so a call
+ * copies only its input view and its logits.
+ */
+public final class OrtPlan implements Plan {
+    /** The optimised graph could not be cut as the PiX kernel needs (a layout it does not handle). */
+    public static final class UnsupportedLayout extends RuntimeException {
+        UnsupportedLayout(String message) { super(message); }
+    }
+
+    /** A stage of the plan: an ORT session or a Java step; what it reads and writes lives in a {@link Binding}. */
+    private interface Stage {
+        String describe();
+    }
+
+    private final OrtEnvironment env;
+    private final List<Stage> stages = new ArrayList<>();
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    /** C, H, W of the input: the plan takes any batch size (ONNX's batch dimension is symbolic). */
+    private final long[] sampleShape;
+    private final String header;
+    private final KernelThreads threads;
+    private final Map<Long, Binding> bindings = new HashMap<>();
+
+    private record Pinned(ByteBuffer buffer, OnnxTensor tensor, long[] shape) { }
+
+    private OrtPlan(OrtEnvironment env, long[] sampleShape, String header, KernelThreads threads) {
+        this.env = env;
+        this.sampleShape = sampleShape;
+        this.header = header;
+        this.threads = threads;
+    }
+
+    /**
+     * Builds the plan for a traced (and rewritten) graph.
+     *
+     * @param permBlock the channel-slot block the graph's PiX inputs were permuted for (1: natural order)
+     * @param layoutPass whether ORT may use its blocked layout (false: NCHW everywhere)
+     */
+    public static OrtPlan build(Graph g, int permBlock, boolean layoutPass, InferenceOptions o, List<String> rules) {
+        int t = OrtRuntime.threads(o.threads());
+        OrtEnvironment env = OrtRuntime.env(t);
+        OnnxLowering.Lowered lowered = OnnxLowering.lower(g, OnnxLowering.PixMode.STAND_IN);
+        OrtSession.SessionOptions.OptLevel level = layoutPass ? OrtSession.SessionOptions.OptLevel.ALL_OPT
+                : OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+        String header = "onnxruntime, " + t + " threads, " + (layoutPass ? "all optimisations (NCHWc layout)"
+                : "extended optimisations (NCHW)") + ", rules: " + String.join(", ", rules);
+        long[] sample = java.util.Arrays.copyOfRange(g.input.shape, 1, g.input.shape.length);
+        OrtPlan plan = new OrtPlan(env, sample, header, new KernelThreads(t, o.minElementsPerThread()));
+        try {
+            if (lowered.pixSites().isEmpty()) {
+                plan.single(lowered.graph(), level);
+            } else {
+                plan.cut(lowered, level, permBlock);
+            }
+            return plan;
+        } catch (OrtException | IOException e) {
+            plan.close();
+            throw new IllegalStateException("ONNX Runtime plan for " + g.model + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            plan.close();
+            throw e;
+        }
+    }
+
+    // ---- construction ----
+
+    /** One session for the whole graph. */
+    private void single(OnnxGraph graph, OrtSession.SessionOptions.OptLevel level) throws OrtException {
+        OrtSession s = session(graph.encodeModel(), level);
+        stages.add(new SessionStage(s, List.of("x"), List.of("y"), "segment 0: whole model (" + graph.nodes.size()
+                + " ONNX nodes before ORT's optimisation)"));
+    }
+
+    private OrtSession session(byte[] model, OrtSession.SessionOptions.OptLevel level) throws OrtException {
+        try (OrtSession.SessionOptions opts = OrtRuntime.options(level)) {
+            OrtSession s = env.createSession(model, opts);
+            owned.add(s);
+            return s;
+        }
+    }
+
+    private void cut(OnnxLowering.Lowered lowered, OrtSession.SessionOptions.OptLevel level, int permBlock)
+            throws OrtException, IOException {
+        OnnxGraph optimised = optimise(lowered.graph().encodeModel(), level);
+        Map<String, OnnxGraph.Node> byName = new HashMap<>();
+        Map<String, OnnxGraph.Node> producer = new HashMap<>();
+        for (OnnxGraph.Node n : optimised.nodes) {
+            byName.put(n.name(), n);
+            n.outputs().forEach(o -> producer.put(o, n));
+        }
+        List<GraphCut.CutPoint> points = new ArrayList<>();
+        List<OnnxGraph.Node> standIns = new ArrayList<>();
+        for (OnnxLowering.PixSite site : lowered.pixSites()) {
+            OnnxGraph.Node n = byName.getOrDefault(site.standInNode() + "_nchwc", byName.get(site.standInNode()));
+            if (n == null) {
+                throw new IllegalStateException("PiX stand-in '" + site.standInNode()
+                        + "' is missing from ONNX Runtime's optimised graph");
+            }
+            points.add(new GraphCut.CutPoint(n.name(), List.of(site.pName())));
+            standIns.add(n);
+        }
+        GraphCut.Result cut = GraphCut.cut(optimised, points, List.of("y"));
+        int block = OrtRuntime.blockSize(threads.threads());
+        List<Stage> steps = new ArrayList<>();
+        for (int k = 0; k < standIns.size(); k++) {
+            OnnxLowering.PixSite site = lowered.pixSites().get(k);
+            String x = cut.stepInputs().get(k).get(0);
+            String y = cut.stepOutputs().get(k).get(0);
+            OnnxGraph.Node from = producer.get(x);
+            boolean xBlocked = from != null && isNchwc(from) && !from.opType().equals("ReorderOutput");
+            boolean yBlocked = isNchwc(standIns.get(k));
+            if (xBlocked != yBlocked || (xBlocked && block != permBlock)) {
+                throw new UnsupportedLayout("PiX " + k + ": input " + (xBlocked ? "blocked" : "NCHW") + ", output "
+                        + (yBlocked ? "blocked" : "NCHW") + ", block " + block + ", channel order for block "
+                        + permBlock);
+            }
+            steps.add(new PixStep(k, x, site.pName(), y, site.zeta(), site.tau(), xBlocked ? block : 0, permBlock));
+        }
+        for (int s = 0; s < cut.segments().size(); s++) {
+            GraphCut.Segment seg = cut.segments().get(s);
+            OrtSession session = session(seg.graph().encodeModel(), OrtSession.SessionOptions.OptLevel.NO_OPT);
+            stages.add(new SessionStage(session, seg.inputs(), seg.outputs(), "segment " + s + ": "
+                    + summary(seg.graph())));
+            if (s < steps.size()) {
+                stages.add(steps.get(s));
+            }
+        }
+    }
+
+    private static boolean isNchwc(OnnxGraph.Node n) { return n.domain().equals("com.microsoft.nchwc"); }
+
+    /** ORT's optimised form of a model, as ORT saves it. */
+    private OnnxGraph optimise(byte[] model, OrtSession.SessionOptions.OptLevel level)
+            throws OrtException, IOException {
+        Path file = Files.createTempFile("dynchan-optimised-", ".onnx");
+        try {
+            try (OrtSession.SessionOptions opts = OrtRuntime.options(level)) {
+                opts.setOptimizedModelFilePath(file.toString());
+                env.createSession(model, opts).close();
+            }
+            return OnnxGraph.decodeModel(Files.readAllBytes(file));
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private static String summary(OnnxGraph g) {
+        Map<String, Integer> ops = new TreeMap<>();
+        for (OnnxGraph.Node n : g.nodes) {
+            ops.merge((n.domain().isEmpty() ? "" : "nchwc.") + n.opType(), 1, Integer::sum);
+        }
+        StringBuilder sb = new StringBuilder();
+        ops.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(v > 1 ? " ×" + v : ""));
+        return sb.toString();
+    }
+
+    /** Buffers and bound tensors of one batch size. */
+    private final class Binding {
+        final long[] inputShape;
+        final Map<String, Pinned> pinned = new LinkedHashMap<>();
+        final List<Map<String, OnnxTensor>> in = new ArrayList<>();
+        final List<Map<String, OnnxTensor>> out = new ArrayList<>();
+        final List<Boolean> readsInput = new ArrayList<>();
+        final Pinned output;
+
+        /**
+         * Finds every crossing tensor's shape with one unpinned run, then gives each a direct buffer bound as a pinned
+         * output (and as an input where a later stage reads it).
+         */
+        Binding(long batch) throws OrtException {
+            inputShape = new long[sampleShape.length + 1];
+            inputShape[0] = batch;
+            System.arraycopy(sampleShape, 0, inputShape, 1, sampleShape.length);
+            Map<String, long[]> shapes = new HashMap<>();
+            Map<String, OnnxTensor> live = new HashMap<>();
+            List<AutoCloseable> dry = new ArrayList<>();
+            try {
+                OnnxTensor x = OnnxTensor.createTensor(env, OrtRuntime.direct(count(inputShape)).asFloatBuffer(),
+                        inputShape);
+                dry.add(x);
+                live.put("x", x);
+                for (Stage st : stages) {
+                    if (st instanceof SessionStage s) {
+                        Map<String, OnnxTensor> ins = new HashMap<>();
+                        for (String i : s.inputs) ins.put(i, live.get(i));
+                        OrtSession.Result r = s.session.run(ins);
+                        dry.add(r);
+                        for (Map.Entry<String, ai.onnxruntime.OnnxValue> e : r) {
+                            OnnxTensor t = (OnnxTensor) e.getValue();
+                            live.put(e.getKey(), t);
+                            shapes.put(e.getKey(), t.getInfo().getShape());
+                        }
+                    } else {
+                        PixStep p = (PixStep) st;
+                        long[] xs = shapes.get(p.x);
+                        long[] ys = {xs[0], xs[1] / p.zeta, xs[2], xs[3]};
+                        shapes.put(p.y, ys);
+                        OnnxTensor t = OnnxTensor.createTensor(env, OrtRuntime.direct(count(ys)).asFloatBuffer(), ys);
+                        dry.add(t);
+                        live.put(p.y, t);
+                    }
+                }
+            } finally {
+                for (AutoCloseable c : dry) {
+                    try {
+                        c.close();
+                    } catch (Exception ignored) {
+                        // a dry-run tensor that fails to close leaks nothing the plan keeps
+                    }
+                }
+            }
+            for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+                ByteBuffer b = OrtRuntime.direct(count(e.getValue()));
+                OnnxTensor t = OnnxTensor.createTensor(env, b.asFloatBuffer(), e.getValue());
+                owned.add(t);
+                pinned.put(e.getKey(), new Pinned(b, t, e.getValue()));
+            }
+            output = pinned.get("y");
+            for (Stage st : stages) {
+                Map<String, OnnxTensor> i = new HashMap<>();
+                Map<String, OnnxTensor> o = new HashMap<>();
+                boolean reads = false;
+                if (st instanceof SessionStage s) {
+                    for (String name : s.inputs) {
+                        if (name.equals("x")) {
+                            reads = true;
+                        } else {
+                            i.put(name, pinned.get(name).tensor());
+                        }
+                    }
+                    for (String name : s.outputs) o.put(name, pinned.get(name).tensor());
+                }
+                in.add(i);
+                out.add(o);
+                readsInput.add(reads);
+            }
+        }
+    }
+
+    private static long count(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    // ---- running ----
+
+    @Override
+    public NDArray run(NDArray x) {
+        long[] shape = x.getShape().getShape();
+        if (shape.length != sampleShape.length + 1 || x.getDataType() != DataType.FLOAT32
+                || !java.util.Arrays.equals(java.util.Arrays.copyOfRange(shape, 1, shape.length), sampleShape)) {
+            throw new IllegalArgumentException("plan built for float32 input [N, " + new Shape(sampleShape)
+                    .toString().replaceAll("[()]", "") + "] got " + x.getDataType() + " " + x.getShape());
+        }
+        try {
+            Binding b = binding(shape[0]);
+            ByteBuffer view = x.toByteBuffer(true).order(ByteOrder.nativeOrder());
+            try (OnnxTensor input = OnnxTensor.createTensor(env, view.asFloatBuffer(), shape)) {
+                for (int i = 0; i < stages.size(); i++) {
+                    Stage st = stages.get(i);
+                    if (st instanceof SessionStage s) {
+                        Map<String, OnnxTensor> in = b.in.get(i);
+                        if (b.readsInput.get(i)) {
+                            in.put("x", input);
+                        }
+                        s.session.run(in, b.out.get(i)).close();
+                    } else {
+                        ((PixStep) st).run(b);
+                    }
+                }
+            }
+            ByteBuffer result = b.output.buffer().duplicate().order(ByteOrder.nativeOrder());
+            return x.getManager().create(result.asFloatBuffer(), new Shape(b.output.shape()));
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+        }
+    }
+
+    private synchronized Binding binding(long batch) throws OrtException {
+        Binding b = bindings.get(batch);
+        if (b == null) {
+            b = new Binding(batch);
+            bindings.put(batch, b);
+        }
+        return b;
+    }
+
+    @Override
+    public String describe() {
+        StringBuilder sb = new StringBuilder(header);
+        for (Stage s : stages) sb.append("\n  ").append(s.describe());
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception ignored) {
+                // closing is best effort: the native objects are released with the environment at exit anyway
+            }
+        }
+        owned.clear();
+    }
+
+    /** One ORT session: reads the plan input and/or crossing tensors, writes crossing tensors. */
+    private static final class SessionStage implements Stage {
+        final OrtSession session;
+        final List<String> inputs;
+        final List<String> outputs;
+        final String description;
+
+        SessionStage(OrtSession session, List<String> inputs, List<String> outputs, String description) {
+            this.session = session;
+            this.inputs = inputs;
+            this.outputs = outputs;
+            this.description = description;
+        }
+
+        @Override
+        public String describe() { return description; }
+    }
+
+    /** PiX between two segments, on a binding's buffers. */
+    private final class PixStep implements Stage {
+        final int index;
+        final String x;
+        final String p;
+        final String y;
+        final int zeta;
+        final float tau;
+        /** ORT's block size when x and y are blocked, 0 for NCHW. */
+        final int layoutBlock;
+        final int permBlock;
+
+        PixStep(int index, String x, String p, String y, int zeta, float tau, int layoutBlock, int permBlock) {
+            this.index = index;
+            this.x = x;
+            this.p = p;
+            this.y = y;
+            this.zeta = zeta;
+            this.tau = tau;
+            this.layoutBlock = layoutBlock;
+            this.permBlock = permBlock;
+        }
+
+        void run(Binding b) {
+            ByteBuffer xb = b.pinned.get(x).buffer();
+            ByteBuffer yb = b.pinned.get(y).buffer();
+            long[] xs = b.pinned.get(x).shape();
+            ByteBuffer pb = b.pinned.get(p).buffer();
+            float[] pv = new float[pb.capacity() / 4];
+            pb.asFloatBuffer().get(pv);
+            int n = (int) xs[0];
+            int c = (int) xs[1];
+            int hw = (int) (xs[2] * xs[3]);
+            threads.parallelFor(n, (long) c * hw, (from, to) -> {
+                if (layoutBlock > 0) {
+                    PixKernel.blocked(xb, yb, pv, c, hw, zeta, tau, layoutBlock, from, to);
+                } else {
+                    PixKernel.plain(xb, yb, pv, c, hw, zeta, tau, permBlock, from, to);
+                }
+            });
+        }
+
+        @Override
+        public String describe() {
+            return "step " + index + ": PiX (Java) zeta=" + zeta + ", " + (layoutBlock > 0 ? "NCHW" + layoutBlock
+                    + "c blocks" : "NCHW" + (permBlock > 1 ? ", channels in " + permBlock + "-slot order" : ""));
+        }
+    }
+}
