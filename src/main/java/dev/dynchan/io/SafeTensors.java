@@ -41,8 +41,9 @@ public final class SafeTensors {
         public DataType dataType() { return toDataType(dtype); }
 
         /**
-         * Materialises the entry as an NDArray in {@code manager}. BF16 is widened to float32 here; other dtypes
-         * keep theirs, and {@link StateDicts#load} converts them to the model's.
+         * Materialises the entry as an NDArray in {@code manager}. BF16 is widened to float32 and I16 to int32 here
+         * (libtorch through DJL cannot take them); other dtypes keep theirs, and {@link StateDicts#load} converts
+         * them to the model's.
          */
         public NDArray toNDArray(NDManager manager) {
             if (dtype.equals("BF16")) {
@@ -54,6 +55,16 @@ public final class SafeTensors {
                 }
                 out.flip();
                 return manager.create(out.asFloatBuffer(), shape);
+            }
+            if (dtype.equals("I16")) {
+                // DJL's INT16 makes libtorch abort the JVM; widen to int32 in Java (loading converts anyway).
+                ByteBuffer out = ByteBuffer.allocateDirect(data.remaining() * 2).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer in = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+                while (in.remaining() >= 2) {
+                    out.putInt(in.getShort());
+                }
+                out.flip();
+                return manager.create(out.asIntBuffer(), shape);
             }
             NDArray a = manager.create(data.duplicate().order(ByteOrder.LITTLE_ENDIAN), shape, dataType());
             return a;

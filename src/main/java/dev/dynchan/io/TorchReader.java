@@ -89,6 +89,7 @@ final class TorchReader {
             if (e == null) {
                 throw new WeightsException(file + ": storage " + s.key + " has no record " + name);
             }
+            zip.dataOffset(e); // first: a size the file cannot back is reported as such
             long need = Math.multiplyExact(s.numel, (long) TorchPolicy.elementSize(s.dtype));
             if (e.size() != need) {
                 throw new WeightsException(file + ": entry " + name + " holds " + e.size() + " bytes but the pickle "
@@ -122,8 +123,8 @@ final class TorchReader {
         u = new Unpickler(head, u.position(), headLen, file, 0, plain, limits, deadline);
         Object protocol = u.load();
         if (!Long.valueOf(1001).equals(protocol)) {
-            throw new WeightsException(file + ": legacy torch.save protocol " + Unpickler.describe(protocol)
-                    + (protocol instanceof Long l ? " " + l : "") + ", expected 1001");
+            throw new WeightsException(file + ": legacy torch.save protocol "
+                    + (protocol instanceof Long l ? l.toString() : Unpickler.describe(protocol)) + ", expected 1001");
         }
         u = new Unpickler(head, u.position(), headLen, file, 0, plain, limits, deadline);
         Object sysInfo = u.load();
