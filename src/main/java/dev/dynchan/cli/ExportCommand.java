@@ -17,7 +17,7 @@ final class ExportCommand implements Runnable {
     @Option(names = "--model", required = true, description = "Model name")
     String model;
 
-    @Option(names = "--output", required = true, description = "Output .safetensors file (written atomically)")
+    @Option(names = "--output", required = true, description = "Output .safetensors, or .pth for a torch.save checkpoint (written atomically)")
     Path output;
 
     @Option(names = "--weights", description = "Start from these weights (safetensors, npz or torch.save .pth) instead of a fresh init")
