@@ -120,8 +120,7 @@ final class Unpickler {
     /**
      * @param in         the bytes; the pickle starts at {@code start} and may not read past {@code end}
      * @param where      the file and entry, for error messages
-     * @param baseOffset added to positions in messages (the entry's offset in the file is not shown; positions
-     *                   are within {@code where})
+     * @param baseOffset added to the positions that messages report (0: positions within {@code in})
      */
     Unpickler(ByteBuffer in, int start, int end, String where, long baseOffset, Policy policy, ReadLimits limits,
               ReadLimits.Deadline deadline) {
