@@ -69,6 +69,10 @@ class TorchPythonTest {
             "        print(path, k, str(v.dtype), list(v.shape), hashlib.sha256(raw(v)).hexdigest(), sep='\\t')",
             "    torch.save(sd, path + '.zip.pth')",
             "    torch.save(sd, path + '.legacy.pth', _use_new_zipfile_serialization=False)",
+            "    import argparse  # a PiX-style training checkpoint around it, saved from DataParallel",
+            "    dp = collections.OrderedDict(('module.' + k, v) for k, v in sd.items())",
+            "    torch.save({'model': dp, 'model_ema': sd, 'epoch': 3, 'args': argparse.Namespace(lr=0.1)},",
+            "               path + '.nested.pth.tar')",
             "");
 
     private static final Map<String, String> TORCH_DTYPE = Map.of("F32", "torch.float32", "F64", "torch.float64",
@@ -127,6 +131,11 @@ class TorchPythonTest {
             float[] want = b.predict(x).toFloatArray();
             assertArrayEquals(want, c.predict(x).toFloatArray(), "zip written by torch.save");
             assertArrayEquals(want, d.predict(x).toFloatArray(), "legacy written by torch.save");
+            Path nested = Path.of(pth + ".nested.pth.tar");
+            StateDicts.load(c.module(), nested); // 'model', with 'module.' stripped
+            assertArrayEquals(want, c.predict(x).toFloatArray(), "nested checkpoint, entry 'model'");
+            StateDicts.load(d.module(), nested, "model_ema");
+            assertArrayEquals(want, d.predict(x).toFloatArray(), "nested checkpoint, --model-key model_ema");
         }
         for (String variant : List.of(".zip.pth", ".legacy.pth")) {
             Map<String, SafeTensors.Entry> back = WeightFiles.read(Path.of(fixture + variant), null).tensors();
