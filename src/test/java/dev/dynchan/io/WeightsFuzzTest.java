@@ -301,7 +301,7 @@ class WeightsFuzzTest {
                 .forEach(e -> report.append(String.format("  %6d %s%n", e.getValue(), e.getKey())));
         // The long run prints the whole report; the default suite only its first line.
         System.out.print(System.getProperty("dynchan.fuzz") != null ? report
-                : report.substring(0, report.indexOf('\n') + 1));
+                : report.substring(0, report.indexOf("\n") + 1));
         Files.writeString(Path.of("target/fuzz-report.txt"), report);
         assertEquals(List.of(), problems);
     }
