@@ -18,7 +18,8 @@ import java.util.Locale;
         description = "Top-1/top-5 accuracy and loss of a weights file on a dataset's validation split.")
 final class EvalCommand implements Runnable {
     @Option(names = "--model", required = true) String model;
-    @Option(names = "--weights", required = true, description = ".safetensors or .npz state_dict") Path weights;
+    @Option(names = "--weights", required = true, description = "state_dict: safetensors, npz or torch.save .pth/.pt/.bin") Path weights;
+    @Mixin ModelKeyArgs modelKey = new ModelKeyArgs();
     @Option(names = "--data", description = "Dataset (default: fashion-mnist)") String data = "fashion-mnist";
     @Option(names = {"--batch-size", "-b"}) int batchSize = 128;
     @Option(names = {"--workers", "-j"}) int workers = 2;
@@ -41,7 +42,7 @@ final class EvalCommand implements Runnable {
                 modelArgs.inChans != null ? modelArgs.inChans : d.val().channels(), d.inputSize(),
                 modelArgs.smallStem != null ? modelArgs.smallStem : a.smallStem, null, null); // train's default stem
         try (Network net = Network.create(model, mo, dev, 0); var tr = d.train(); var val = d.val()) {
-            StateDicts.load(net.module(), weights);
+            StateDicts.load(net.module(), weights, modelKey.get());
             Evaluation.Result r = Evaluation.run(net::predict, val, net.manager());
             System.out.printf(Locale.ROOT, "%s on %s (%d images): top-1 %.2f %%  top-5 %.2f %%  loss %.4f%n", net.name(),
                     val.name(), r.samples(), r.top1(), r.top5(), r.loss());

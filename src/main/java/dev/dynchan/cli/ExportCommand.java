@@ -17,11 +17,14 @@ final class ExportCommand implements Runnable {
     @Option(names = "--model", required = true, description = "Model name")
     String model;
 
-    @Option(names = "--output", required = true, description = "Output .safetensors file (written atomically)")
+    @Option(names = "--output", required = true, description = "Output .safetensors, or .pth for a torch.save checkpoint (written atomically)")
     Path output;
 
-    @Option(names = "--weights", description = "Start from these weights (.safetensors or .npz) instead of a fresh init")
+    @Option(names = "--weights", description = "Start from these weights (safetensors, npz or torch.save .pth) instead of a fresh init")
     Path weights;
+
+    @Mixin
+    ModelKeyArgs modelKey = new ModelKeyArgs();
 
     @Mixin
     ModelArgs modelArgs = new ModelArgs();
@@ -34,7 +37,7 @@ final class ExportCommand implements Runnable {
         engine.start();
         try (Network net = Network.create(model, modelArgs.options(), ai.djl.Device.cpu(), engine.seed)) {
             if (weights != null) {
-                StateDicts.load(net.module(), weights);
+                StateDicts.load(net.module(), weights, modelKey.get());
             }
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "pt");

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dynchan", mixinStandardHelpOptions = true, version = "DynChan 0.1.0",
         description = "Dynamic-channel ConvNets for the JVM: PiX, parameter-free layers, DS-Net, FBS.",
         subcommands = {ModelsCommand.class, ProfileCommand.class, ExportCommand.class, PredictCommand.class,
-                BenchCommand.class, TrainCommand.class, EvalCommand.class})
+                BenchCommand.class, TrainCommand.class, EvalCommand.class, ConvertCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -21,8 +21,11 @@ final class PredictCommand implements Runnable {
     @Option(names = "--model", required = true, description = "Model name")
     String model;
 
-    @Option(names = "--weights", required = true, description = "Weights (.safetensors or .npz, reference keys)")
+    @Option(names = "--weights", required = true, description = "Weights (safetensors, npz or torch.save .pth; reference keys)")
     Path weights;
+
+    @Mixin
+    ModelKeyArgs modelKey = new ModelKeyArgs();
 
     @Option(names = "--input", required = true, description = "Input .npy float32 [N,C,H,W], an image, or a folder of images")
     Path input;
@@ -53,7 +56,7 @@ final class PredictCommand implements Runnable {
         ai.djl.Device device = engine.start();
         try (Network net = Network.create(model, modelArgs.options(), device, engine.seed);
              NDManager m = NDManager.newBaseManager(device)) {
-            StateDicts.load(net.module(), weights);
+            StateDicts.load(net.module(), weights, modelKey.get());
             if (!input.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".npy")) {
                 new ImagePredictor(net, modelArgs.size(), mean, std, labels, top).run(input, m);
                 return;

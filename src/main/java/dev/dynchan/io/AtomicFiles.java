@@ -10,6 +10,8 @@ import java.nio.file.StandardCopyOption;
 public final class AtomicFiles {
     private AtomicFiles() { }
 
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     /** Body that writes the file's content. */
     @FunctionalInterface
     public interface Writer {
@@ -21,9 +23,12 @@ public final class AtomicFiles {
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        // Not Files.createTempFile: it makes the file owner-only (0600), and the rename would carry that over.
+        // A fresh name opened with CREATE_NEW gets the usual permissions (0666 minus the umask).
+        Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
         try {
-            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp,
+                    java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE), 1 << 20)) {
                 body.write(out);
             }
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,

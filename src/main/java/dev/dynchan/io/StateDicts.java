@@ -26,21 +26,24 @@ import java.util.Map;
 public final class StateDicts {
     private StateDicts() { }
 
-    /** Reads a .safetensors or .npz file into arrays owned by {@code manager}, keeping the file's key order. */
+    /** Reads a weights file (see {@link #read(Path, NDManager, String)}) with the default checkpoint layout. */
     public static Map<String, NDArray> read(Path file, NDManager manager) {
-        if (!Files.isRegularFile(file)) {
-            throw new WeightsException(file + ": weights file not found");
-        }
-        byte[] magic = new byte[2];
-        try (InputStream in = Files.newInputStream(file)) {
-            if (in.readNBytes(magic, 0, 2) < 2) {
-                throw new WeightsException(file + ": empty or truncated weights file");
-            }
-        } catch (IOException e) {
-            throw new WeightsException(file + ": cannot read (" + e.getMessage() + ")");
-        }
+        return read(file, manager, null);
+    }
+
+    /**
+     * Reads a weights file into arrays owned by {@code manager}, keeping the file's key order. The format is
+     * recognised by content: safetensors, npz, or a torch.save checkpoint (.pth/.pt/.pth.tar/.bin, zip or legacy),
+     * read without running any of its pickle. In a checkpoint the state_dict is {@code state_dict}, then
+     * {@code model}, else the top level, or the entry {@code modelKey} names; a leading {@code module.} is stripped.
+     */
+    public static Map<String, NDArray> read(Path file, NDManager manager, String modelKey) {
         Map<String, NDArray> out = new LinkedHashMap<>();
-        if (magic[0] == 'P' && magic[1] == 'K') {
+        if (WeightFiles.detect(file) == WeightFiles.Format.NPZ) {
+            if (modelKey != null) {
+                throw new WeightsException(file + ": --model-key " + modelKey + " picks an entry of a torch.save "
+                        + "checkpoint, but this is an npz file");
+            }
             try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file))) {
                 NDList list = NDList.decode(manager, in);
                 for (NDArray a : list) {
@@ -51,28 +54,61 @@ public final class StateDicts {
             }
             return out;
         }
-        SafeTensors.read(file).forEach((k, e) -> out.put(k, e.toNDArray(manager)));
+        WeightFiles.read(file, modelKey).tensors().forEach((k, e) -> {
+            try {
+                out.put(k, e.toNDArray(manager));
+            } catch (IllegalArgumentException ex) {
+                throw new WeightsException(file + ": tensor '" + k + "' has dtype " + e.dtype()
+                        + ", which DynChan cannot hold in an array");
+            }
+        });
         return out;
     }
 
     /** Copies {@code file}'s tensors into {@code model} after checking every key and shape. */
     public static void load(Module model, Path file) {
+        load(model, file, null);
+    }
+
+    /** Like {@link #load(Module, Path)}, taking the state_dict from checkpoint entry {@code modelKey}. */
+    public static void load(Module model, Path file, String modelKey) {
         try (NDManager scratch = NDManager.newBaseManager(ai.djl.Device.cpu())) {
-            load(model, read(file, scratch), file.toString());
+            load(model, read(file, scratch, modelKey), file.toString());
         }
     }
 
     public static void load(Module model, Map<String, NDArray> source, String sourceName) {
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        source.forEach((k, a) -> shapes.put(k, a.getShape()));
+        check(model, shapes, sourceName);
+        Map<String, Tensor> target = model.namedTensors();
+        for (Map.Entry<String, Tensor> e : target.entrySet()) {
+            Tensor t = e.getValue();
+            NDArray a = source.get(e.getKey());
+            NDArray converted = a.getDataType() == t.dataType() ? a : a.toType(t.dataType(), false);
+            if (a.getShape().dimension() != t.shape().dimension()) {
+                converted = converted.reshape(t.shape());
+            }
+            t.value().set(converted.toByteBuffer());
+            t.touch();
+        }
+    }
+
+    /**
+     * The strict check of {@link #load}: throws one message naming every missing, unexpected and wrongly shaped
+     * key (like {@code load_state_dict(strict=True)}).
+     */
+    public static void check(Module model, Map<String, Shape> source, String sourceName) {
         Map<String, Tensor> target = model.namedTensors();
         List<String> missing = new ArrayList<>();
         List<String> wrongShape = new ArrayList<>();
         List<String> unexpected = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : target.entrySet()) {
-            NDArray a = source.get(e.getKey());
+            Shape a = source.get(e.getKey());
             if (a == null) {
                 missing.add(e.getKey());
-            } else if (!sameShape(a.getShape(), e.getValue().shape())) {
-                wrongShape.add(e.getKey() + " (file " + fmt(a.getShape()) + ", model " + fmt(e.getValue().shape()) + ")");
+            } else if (!sameShape(a, e.getValue().shape())) {
+                wrongShape.add(e.getKey() + " (file " + fmt(a) + ", model " + fmt(e.getValue().shape()) + ")");
             }
         }
         for (String k : source.keySet()) {
@@ -86,16 +122,6 @@ public final class StateDicts {
             append(sb, "unexpected", unexpected);
             append(sb, "wrong shape", wrongShape);
             throw new WeightsException(sb.toString());
-        }
-        for (Map.Entry<String, Tensor> e : target.entrySet()) {
-            Tensor t = e.getValue();
-            NDArray a = source.get(e.getKey());
-            NDArray converted = a.getDataType() == t.dataType() ? a : a.toType(t.dataType(), false);
-            if (a.getShape().dimension() != t.shape().dimension()) {
-                converted = converted.reshape(t.shape());
-            }
-            t.value().set(converted.toByteBuffer());
-            t.touch();
         }
     }
 
@@ -128,14 +154,25 @@ public final class StateDicts {
         return sb.toString();
     }
 
-    /** The module's full state (parameters and buffers) under its reference keys, as safetensors. */
+    /**
+     * The module's full state (parameters and buffers) under its reference keys: safetensors for
+     * {@code .safetensors}, a torch.save zip checkpoint for {@code .pth}/{@code .pt}/{@code .bin}/{@code .pth.tar}
+     * (metadata is dropped there: a state_dict has nowhere to keep it).
+     */
     public static void save(Module model, Path file, Map<String, String> metadata) throws IOException {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (!name.endsWith(".safetensors")) {
-            throw new WeightsException(file + ": output must end in .safetensors");
-        }
         Map<String, NDArray> arrays = new LinkedHashMap<>();
         model.namedTensors().forEach((k, t) -> arrays.put(k, t.value()));
+        if (TorchWriter.isTorchName(file)) {
+            Map<String, SafeTensors.Entry> entries = new LinkedHashMap<>();
+            arrays.forEach((k, a) -> entries.put(k, SafeTensors.entryOf(a)));
+            TorchWriter.write(file, entries);
+            return;
+        }
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (!name.endsWith(".safetensors")) {
+            throw new WeightsException(file + ": output must end in .safetensors, or .pth/.pt/.bin/.pth.tar for a "
+                    + "torch.save checkpoint");
+        }
         SafeTensors.write(file, arrays, metadata);
     }
 

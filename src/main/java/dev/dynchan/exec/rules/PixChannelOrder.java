@@ -9,7 +9,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Reorders channels so that PiX reads ONNX Runtime's blocked layout without shuffling lanes.
@@ -52,60 +51,58 @@ public final class PixChannelOrder implements Rule {
     // ---- constraints ----
 
     private Orders solve(Graph g) {
-        Map<Value, Value> parent = new HashMap<>();
-        Map<Value, int[]> fixed = new HashMap<>();
-        boolean[] conflict = {false};
-        java.util.function.Function<Value, Value> find = new java.util.function.Function<>() {
-            @Override
-            public Value apply(Value v) {
-                Value p = parent.getOrDefault(v, v);
-                if (p == v) return v;
-                Value r = apply(p);
-                parent.put(v, r);
-                return r;
-            }
-        };
-        java.util.function.BiConsumer<Value, int[]> fix = (v, order) -> {
-            Value r = find.apply(v);
-            int[] had = fixed.get(r);
-            if (had != null && !Arrays.equals(had, order)) conflict[0] = true;
-            fixed.put(r, order);
-        };
-        java.util.function.BiConsumer<Value, Value> same = (a, b) -> {
-            Value ra = find.apply(a);
-            Value rb = find.apply(b);
-            if (ra == rb) return;
-            int[] fa = fixed.remove(ra);
-            int[] fb = fixed.remove(rb);
-            parent.put(ra, rb);
-            if (fa != null && fb != null && !Arrays.equals(fa, fb)) conflict[0] = true;
-            if (fa != null || fb != null) fixed.put(rb, fa != null ? fa : fb);
-        };
-        java.util.function.Consumer<Value> natural = v -> fix.accept(v, identity(channels(v)));
-
-        // the largest group size reading each tensor
-        Map<Value, Integer> widest = new HashMap<>();
-        for (Node n : g.nodes) {
-            if (n.op.equals("pix")) widest.merge(n.input(0), n.intAttr("zeta"), Math::max);
-        }
-        if (widest.isEmpty()) {
+        if (g.count("pix") == 0) {
             return null;
         }
+        // 1. classes of tensors that must share one order
+        UnionFind classes = new UnionFind();
+        for (Node n : g.nodes) {
+            Value x = n.input(0);
+            Value y = n.output;
+            switch (n.op) {
+                case "relu", "sigmoid", "gelu", "scale", "max_pool2d", "avg_pool2d", "global_avg_pool", "batch_norm" ->
+                        classes.union(x, y);
+                case "add", "mul" -> {
+                    for (Value v : n.inputs) {
+                        if (!v.isConstant() && v.rank() == y.rank() && channels(v) == channels(y)) classes.union(v, y);
+                    }
+                }
+                case "conv2d" -> {
+                    if (n.intAttr("groups") > 1 && n.intAttr("groups") == channels(x) && channels(x) == channels(y)) {
+                        classes.union(x, y);
+                    }
+                }
+                case "reshape" -> {
+                    if (keepsChannels(x, y)) classes.union(x, y);
+                }
+                default -> { }
+            }
+        }
+        // 2. the largest PiX group size reading each class
+        Map<Value, Integer> widest = new HashMap<>();
+        for (Node n : g.nodes) {
+            if (n.op.equals("pix")) widest.merge(classes.find(n.input(0)), n.intAttr("zeta"), Math::max);
+        }
+        // 3. fixed orders: PiX inputs, outputs and probabilities; natural order wherever an op needs it
+        Map<Value, int[]> fixed = new HashMap<>();
+        boolean[] conflict = {false};
+        java.util.function.BiConsumer<Value, int[]> fix = (v, order) -> {
+            int[] had = fixed.put(classes.find(v), order);
+            if (had != null && !Arrays.equals(had, order)) conflict[0] = true;
+        };
+        java.util.function.Consumer<Value> natural = v -> fix.accept(v, identity(channels(v)));
         natural.accept(g.input);
         natural.accept(g.output);
         for (Node n : g.nodes) {
             Value x = n.input(0);
             Value y = n.output;
             switch (n.op) {
-                case "relu", "sigmoid", "gelu", "scale", "max_pool2d", "avg_pool2d", "global_avg_pool", "batch_norm" ->
-                        same.accept(x, y);
+                case "relu", "sigmoid", "gelu", "scale", "max_pool2d", "avg_pool2d", "global_avg_pool", "batch_norm" -> {
+                    // orders pass through
+                }
                 case "add", "mul" -> {
-                    // constant operands with a channel axis are permuted by the rewrite
                     for (Value v : n.inputs) {
-                        if (v.isConstant()) continue;
-                        if (v.rank() == y.rank() && channels(v) == channels(y)) {
-                            same.accept(v, y);
-                        } else {
+                        if (!v.isConstant() && !(v.rank() == y.rank() && channels(v) == channels(y))) {
                             natural.accept(v);
                             natural.accept(y);
                         }
@@ -113,9 +110,7 @@ public final class PixChannelOrder implements Rule {
                 }
                 case "conv2d" -> {
                     int groups = n.intAttr("groups");
-                    if (groups == channels(x) && groups == channels(y)) {
-                        same.accept(x, y);
-                    } else if (groups != 1) {
+                    if (groups > 1 && !(groups == channels(x) && groups == channels(y))) {
                         natural.accept(x);
                         natural.accept(y);
                     }
@@ -127,16 +122,14 @@ public final class PixChannelOrder implements Rule {
                     }
                 }
                 case "reshape" -> {
-                    if (keepsChannels(x, y)) {
-                        same.accept(x, y);
-                    } else {
+                    if (!keepsChannels(x, y)) {
                         natural.accept(x);
                         natural.accept(y);
                     }
                 }
                 case "pix" -> {
                     int zeta = n.intAttr("zeta");
-                    int z = widest.get(x);
+                    int z = widest.get(classes.find(x));
                     int c = (int) channels(x);
                     if (Integer.bitCount(zeta) != 1 || Integer.bitCount(z) != 1 || c % (z * block) != 0) {
                         return null;
@@ -156,17 +149,37 @@ public final class PixChannelOrder implements Rule {
             }
         }
         Map<Value, int[]> byValue = new HashMap<>();
-        Set<Value> all = new java.util.HashSet<>();
-        all.add(g.input);
-        for (Node n : g.nodes) {
-            all.add(n.output);
-            for (Value v : n.inputs) if (v != null && !v.isConstant()) all.add(v);
-        }
-        for (Value v : all) {
-            int[] o = fixed.get(find.apply(v));
+        java.util.function.Consumer<Value> assign = v -> {
+            int[] o = fixed.get(classes.find(v));
             byValue.put(v, o != null ? o : identity(channels(v)));
+        };
+        assign.accept(g.input);
+        for (Node n : g.nodes) {
+            assign.accept(n.output);
+            for (Value v : n.inputs) if (v != null && !v.isConstant()) assign.accept(v);
         }
         return new Orders(byValue);
+    }
+
+    /** Disjoint sets of tensors. */
+    private static final class UnionFind {
+        private final Map<Value, Value> parent = new HashMap<>();
+
+        Value find(Value v) {
+            Value root = v;
+            for (Value p = parent.get(root); p != null; p = parent.get(root)) root = p;
+            for (Value p = parent.get(v); p != null && p != root; p = parent.get(v)) {
+                parent.put(v, root);
+                v = p;
+            }
+            return root;
+        }
+
+        void union(Value a, Value b) {
+            Value ra = find(a);
+            Value rb = find(b);
+            if (ra != rb) parent.put(ra, rb);
+        }
     }
 
     /** Order of a tensor read by PiX with largest group Z: slot (Z·o + t)·B + l holds channel Z·(B·o + l) + t. */
