@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * reference path (eval, batch 1 and 3, small input, BN statistics randomised so that folding matters), and forward
  * + backward in train mode give a finite, non-zero gradient to every parameter.
  */
-class RegistryModelsTest {
+public class RegistryModelsTest {
     static final ModelOptions SMALL = ModelOptions.defaults().withInputSize(32).withNumClasses(10)
             .withDropPathRate(0f);
 
@@ -93,7 +93,7 @@ class RegistryModelsTest {
     }
 
     /** Running statistics and affine parameters away from 1/0, so that folded and unfolded BN differ if wrong. */
-    static void randomiseBatchNorm(Network net) {
+    public static void randomiseBatchNorm(Network net) {
         NDManager m = net.manager();
         for (Module mod : net.module().modules()) {
             if (mod instanceof BatchNorm2d bn) {
