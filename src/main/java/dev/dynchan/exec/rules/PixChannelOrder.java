@@ -134,8 +134,8 @@ public final class PixChannelOrder implements Rule {
                     if (Integer.bitCount(zeta) != 1 || Integer.bitCount(z) != 1 || c % (z * block) != 0) {
                         return null;
                     }
-                    fix.accept(x, streamOrder(c, z));
-                    int[] out = outputOrder(c / zeta, z / zeta);
+                    fix.accept(x, slotOrder(c, z));
+                    int[] out = slotOrder(c / zeta, z / zeta);
                     fix.accept(y, out);
                     fix.accept(n.input(1), out);
                 }
@@ -182,28 +182,17 @@ public final class PixChannelOrder implements Rule {
         }
     }
 
-    /** Order of a tensor read by PiX with largest group Z: slot (Z·o + t)·B + l holds channel Z·(B·o + l) + t. */
-    int[] streamOrder(int c, int z) {
-        int[] order = new int[c];
-        for (int slot = 0; slot < c; slot++) {
-            int b = slot / block;
-            int l = slot % block;
-            int o = b / z;
-            int t = b % z;
-            order[slot] = z * (block * o + l) + t;
-        }
-        return order;
-    }
-
-    /** Slot order of a PiX output with r = Z/ζ: slot (r·o + h)·B + l holds group r·(B·o + l) + h. */
-    int[] outputOrder(int groups, int r) {
-        int[] order = new int[groups];
-        for (int slot = 0; slot < groups; slot++) {
+    /**
+     * The slot order with r groups interleaved per block row: slot (r·o + h)·B + l holds index r·(B·o + l) + h.
+     * A tensor read by PiX with largest group Z takes r = Z (index = channel, h = its place in the group); the
+     * output of a PiX with group ζ takes r = Z/ζ (index = group).
+     */
+    int[] slotOrder(int count, int r) {
+        int[] order = new int[count];
+        for (int slot = 0; slot < count; slot++) {
             int q = slot / block;
             int l = slot % block;
-            int o = q / r;
-            int h = q % r;
-            order[slot] = r * (block * o + l) + h;
+            order[slot] = r * (block * (q / r) + l) + q % r;
         }
         return order;
     }

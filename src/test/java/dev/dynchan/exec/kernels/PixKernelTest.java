@@ -101,23 +101,15 @@ public class PixKernelTest {
         }
     }
 
-    /** original channel in each slot, as PixChannelOrder orders a tensor read with largest group z */
-    static int[] streamOrder(int c, int z, int block) {
-        int[] order = new int[c];
-        for (int slot = 0; slot < c; slot++) {
-            int b = slot / block;
-            int l = slot % block;
-            order[slot] = z * (block * (b / z) + l) + b % z;
-        }
-        return order;
-    }
-
-    static int[] outputOrder(int groups, int r, int block) {
-        int[] order = new int[groups];
-        for (int slot = 0; slot < groups; slot++) {
+    /**
+     * Slot order as the plan lays tensors out: a tensor read with largest group z puts channel z·(B·o + l) + t in
+     * lane l of block z·o + t (r = z); a PiX output puts group r·(B·o + l) + h in lane l of block r·o + h (r = z/ζ).
+     */
+    static int[] slotOrder(int count, int r, int block) {
+        int[] order = new int[count];
+        for (int slot = 0; slot < count; slot++) {
             int q = slot / block;
-            int l = slot % block;
-            order[slot] = r * (block * (q / r) + l) + q % r;
+            order[slot] = r * (block * (q / r) + slot % block) + q % r;
         }
         return order;
     }
@@ -165,8 +157,8 @@ public class PixKernelTest {
                     int g = c / zeta;
                     float[] p = probabilities(rnd, n * g);
                     float[] expected = composite(x, p, n, c, h, w, zeta);
-                    int[] in = streamOrder(c, z, block);
-                    int[] out = outputOrder(g, z / zeta, block);
+                    int[] in = slotOrder(c, z, block);
+                    int[] out = slotOrder(g, z / zeta, block);
                     float[] pSlots = reorderedP(p, n, g, out);
                     String what = "block " + block + ", z " + z + ", zeta " + zeta;
 
