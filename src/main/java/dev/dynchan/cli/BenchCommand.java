@@ -2,10 +2,13 @@ package dev.dynchan.cli;
 
 import ai.djl.Device;
 import com.google.gson.GsonBuilder;
+import dev.dynchan.OptionChecks;
+import dev.dynchan.UserException;
 import dev.dynchan.engine.Engines;
 import dev.dynchan.models.Network;
 import dev.dynchan.nn.Context;
 import dev.dynchan.profile.LatencyBench;
+import dev.dynchan.cli.options.ModelName;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,24 +22,27 @@ import java.util.Map;
         description = "Inference latency of one or more models, measured interleaved (A B A B ...) after warm-up; "
                 + "median/min/max ms, images/s and the ratio of each model's median to the first's.")
 final class BenchCommand implements Runnable {
-    @Option(names = "--model", description = "Model name; repeat to compare several")
+    @Option(names = "--model", paramLabel = "NAME", converter = ModelName.class,
+            description = "Model name; repeat to compare several (the first is the baseline of the speed-up column)")
     List<String> models;
 
-    @Option(names = "--op", description = "Single-op benchmark instead of models: 'pix' = PiX squeezer vs the 1x1 "
+    @Option(names = "--op", paramLabel = "OP", description = "Single-op benchmark instead of models: 'pix' = PiX squeezer vs the 1x1 "
             + "conv+BN+ReLU it replaces, [batch,256,56,56] -> 64 (zeta 4); 'conv1x1' = the two routes the fast path "
             + "picks from per shape (libtorch conv2d, matrix product) on every 1x1 conv shape of ResNet-50")
     String op;
 
-    @Option(names = "--batch", description = "Batch size (default: 1)")
+    @Option(names = "--batch", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE})")
     int batch = 1;
 
-    @Option(names = "--iterations", description = "Timed forwards per model (default: 30)")
+    @Option(names = "--iterations", paramLabel = "N",
+            description = "Timed forwards per model (default: ${DEFAULT-VALUE})")
     int iterations = 30;
 
-    @Option(names = "--warmup", description = "Untimed forwards per model first, at least (default: 10)")
+    @Option(names = "--warmup", paramLabel = "N",
+            description = "Untimed forwards per model first, at least (default: ${DEFAULT-VALUE})")
     int warmup = 10;
 
-    @Option(names = "--warmup-seconds", description = "Keep warming up until this many seconds have passed "
+    @Option(names = "--warmup-seconds", paramLabel = "S", description = "Keep warming up until this many seconds have passed "
             + "(default: 5; the JVM compiles its side over the first few hundred calls; 0 = exactly --warmup calls)")
     double warmupSeconds = 5;
 
@@ -46,7 +52,7 @@ final class BenchCommand implements Runnable {
     @Option(names = "--layers", description = "Also print per-block and per-op-type wall time of the first model")
     boolean layers;
 
-    @Option(names = "--json", description = "Print JSON")
+    @Option(names = "--json", description = "Print JSON instead of a table")
     boolean json;
 
     @Option(names = "--jmh", description = "Run the models through JMH instead (one forked JVM per model, "
@@ -61,10 +67,14 @@ final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        if (batch < 1 || iterations < 1 || warmup < 0 || !(warmupSeconds >= 0)) {
-            throw new IllegalArgumentException("--batch and --iterations must be >= 1, --warmup and --warmup-seconds"
-                    + " >= 0");
+        OptionChecks.atLeast("--batch", batch, 1);
+        OptionChecks.atLeast("--iterations", iterations, 1);
+        OptionChecks.atLeast("--warmup", warmup, 0);
+        OptionChecks.nonNegative("--warmup-seconds", warmupSeconds);
+        if (op != null && !op.equals("pix") && !op.equals("conv1x1")) {
+            throw new UserException("--op '" + op + "': choose 'pix' or 'conv1x1'");
         }
+        modelArgs.options(); // range checks of --input-size and the others before anything starts
         if (jmh) {
             runJmh();
             return;
@@ -103,14 +113,13 @@ final class BenchCommand implements Runnable {
                     sum[0], sum[1], sum[0] / sum[1]);
             return;
         }
-        if (op != null || models == null || models.isEmpty()) {
-            throw new IllegalArgumentException(op != null ? "--op '" + op + "': choose 'pix' or 'conv1x1'"
-                    : "give --model (repeatable) or --op pix|conv1x1");
+        if (models == null || models.isEmpty()) {
+            throw new UserException("give --model (repeatable) or --op pix|conv1x1");
         }
         List<Network> nets = new ArrayList<>();
         try {
             for (String m : models) {
-                nets.add(Network.create(m, modelArgs.options(), device, engine.seed));
+                nets.add(Network.create(m, modelArgs.options(), device, engine.seed()));
             }
             Context ctx = referencePath ? Context.evalReference() : Context.eval();
             ProgressBar bar = json ? null : new ProgressBar("bench", iterations, "it");
@@ -169,15 +178,14 @@ final class BenchCommand implements Runnable {
 
     private void runJmh() {
         if (models == null || models.isEmpty()) {
-            throw new IllegalArgumentException("--jmh needs at least one --model");
+            throw new UserException("--jmh needs at least one --model");
         }
-        models.forEach(m -> dev.dynchan.models.ModelRegistry.defaultRegistry().entry(m));
         var opts = new org.openjdk.jmh.runner.options.OptionsBuilder()
                 .include(dev.dynchan.profile.jmh.InferenceBenchmark.class.getName() + ".forward")
                 .param("model", models.toArray(new String[0]))
                 .param("batch", Integer.toString(batch))
                 .param("inputSize", Integer.toString(modelArgs.size()))
-                .param("threads", Integer.toString(engine.threads > 0 ? engine.threads
+                .param("threads", Integer.toString(engine.threads() > 0 ? engine.threads()
                         : Runtime.getRuntime().availableProcessors()))
                 .param("referencePath", Boolean.toString(referencePath))
                 .mode(org.openjdk.jmh.annotations.Mode.SampleTime)
@@ -193,7 +201,7 @@ final class BenchCommand implements Runnable {
         try {
             new org.openjdk.jmh.runner.Runner(opts).run();
         } catch (org.openjdk.jmh.runner.RunnerException e) {
-            throw new Main.UserException("JMH failed: " + e.getMessage());
+            throw new UserException("JMH failed: " + e.getMessage());
         }
     }
 

@@ -50,28 +50,10 @@ public final class SafeTensors {
 
     public static Map<String, Entry> read(Path file) {
         try (FileChannel ch = FileChannel.open(file)) {
-            long size = ch.size();
-            if (size < 8) {
-                throw new WeightsException(file + ": not a safetensors file (only " + size + " bytes)");
-            }
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            ch.read(lenBuf, 0);
-            long headerLen = lenBuf.getLong(0);
-            if (headerLen <= 0 || headerLen > size - 8 || headerLen > 100_000_000) {
-                throw new WeightsException(file + ": not a safetensors file (header length " + headerLen
-                        + " does not fit a " + size + "-byte file)");
-            }
-            ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
-            ch.read(hb, 8);
-            String header = new String(hb.array(), StandardCharsets.UTF_8);
-            JsonObject json;
-            try {
-                json = new Gson().fromJson(header, JsonObject.class);
-            } catch (JsonParseException e) {
-                throw new WeightsException(file + ": safetensors header is not valid JSON");
-            }
-            long dataStart = 8 + headerLen;
-            ByteBuffer body = ch.map(FileChannel.MapMode.READ_ONLY, dataStart, size - dataStart);
+            Header h = header(ch, file);
+            JsonObject json = h.json();
+            long dataStart = h.dataStart();
+            ByteBuffer body = ch.map(FileChannel.MapMode.READ_ONLY, dataStart, ch.size() - dataStart);
             Map<String, Entry> out = new LinkedHashMap<>();
             for (Map.Entry<String, JsonElement> e : json.entrySet()) {
                 if (e.getKey().equals("__metadata__")) {
@@ -84,6 +66,62 @@ public final class SafeTensors {
             throw new WeightsException(file + ": file not found");
         } catch (IOException e) {
             throw new WeightsException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The header's {@code __metadata__} (string to string, as the format defines it); empty when there is none. */
+    public static Map<String, String> readMetadata(Path file) {
+        try (FileChannel ch = FileChannel.open(file)) {
+            JsonElement meta = header(ch, file).json().get("__metadata__");
+            Map<String, String> out = new LinkedHashMap<>();
+            if (meta == null) {
+                return out;
+            }
+            if (!meta.isJsonObject()) {
+                throw new WeightsException(file + ": safetensors __metadata__ is not an object");
+            }
+            for (Map.Entry<String, JsonElement> e : meta.getAsJsonObject().entrySet()) {
+                if (!e.getValue().isJsonPrimitive()) {
+                    throw new WeightsException(file + ": safetensors __metadata__ value '" + e.getKey()
+                            + "' is not a string");
+                }
+                out.put(e.getKey(), e.getValue().getAsString());
+            }
+            return out;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new WeightsException(file + ": file not found");
+        } catch (IOException e) {
+            throw new WeightsException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The JSON header, and where the tensor data starts. */
+    private record Header(JsonObject json, long dataStart) { }
+
+    /** Reads the JSON header after the 8-byte little-endian length. */
+    private static Header header(FileChannel ch, Path file) throws IOException {
+        long size = ch.size();
+        if (size < 8) {
+            throw new WeightsException(file + ": not a safetensors file (only " + size + " bytes)");
+        }
+        ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        ch.read(lenBuf, 0);
+        long headerLen = lenBuf.getLong(0);
+        if (headerLen <= 0 || headerLen > size - 8 || headerLen > 100_000_000) {
+            throw new WeightsException(file + ": not a safetensors file (header length " + headerLen
+                    + " does not fit a " + size + "-byte file)");
+        }
+        ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
+        ch.read(hb, 8);
+        String header = new String(hb.array(), StandardCharsets.UTF_8);
+        try {
+            JsonObject json = new Gson().fromJson(header, JsonObject.class);
+            if (json == null) {
+                throw new WeightsException(file + ": safetensors header is empty");
+            }
+            return new Header(json, 8 + headerLen);
+        } catch (JsonParseException e) {
+            throw new WeightsException(file + ": safetensors header is not valid JSON");
         }
     }
 
