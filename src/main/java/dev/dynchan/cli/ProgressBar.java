@@ -20,6 +20,7 @@ public final class ProgressBar {
     private long firstTime = -1;
     private long firstDone;
     private long lastDraw;
+    private boolean drawn;
     private String suffix = "";
 
     public ProgressBar(String label, long total, String unit) {
@@ -54,9 +55,10 @@ public final class ProgressBar {
             }
         }
         boolean last = done >= total;
-        if (!first && !last && now - lastDraw < (redraw ? 100_000_000L : 5_000_000_000L)) {
+        if (drawn && !last && now - lastDraw < (redraw ? 100_000_000L : 5_000_000_000L)) {
             return;
         }
+        drawn = true;
         lastDraw = now;
         String line = line(done, now);
         if (redraw) {
