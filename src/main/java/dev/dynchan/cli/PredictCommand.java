@@ -86,7 +86,13 @@ final class PredictCommand implements Runnable {
             }
             NDArray x = Npy.read(input, m);
             checkInput(net, x);
-            NDArray logits = net.predict(x.toType(DataType.FLOAT32, false));
+            NDArray logits;
+            try {
+                logits = net.predict(x.toType(DataType.FLOAT32, false));
+            } catch (IllegalArgumentException e) {
+                // the model's own check of the input's shape (a ViT's token grid, say): the user's array is wrong
+                throw new UserException("--input " + input + ": " + e.getMessage(), e);
+            }
             Npy.write(output, logits.toDevice(Device.cpu(), false));
             System.out.printf("wrote %s %s%n", output, logits.getShape());
         } catch (IOException e) {

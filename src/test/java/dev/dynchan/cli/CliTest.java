@@ -161,6 +161,20 @@ class CliTest {
                 in.toString(), "--output", out.toString()), "junk.safetensors");
     }
 
+    /** An array whose spatial size the model cannot take (a ViT's token grid is fixed) is the user's to fix. */
+    @Test
+    void inputOfTheWrongSizeForAViTIsOneLine() throws Exception {
+        Path weights = tmp.resolve("vit.safetensors");
+        CliRun.ok("export", "--model", "vit_ti_max", "--input-size", "32", "--small-stem", "--num-classes", "10",
+                "--output", weights.toString());
+        Path in = tmp.resolve("x64.npy");
+        try (NDManager m = NDManager.newBaseManager()) {
+            Npy.write(in, m.randomNormal(new Shape(1, 3, 64, 64)));
+        }
+        CliRun.userError(args("predict", "--weights", weights.toString(), "--input", in.toString(), "--output",
+                tmp.resolve("y.npy").toString()), "--input", "x64.npy", "32 px");
+    }
+
     /** A file from PyTorch (no DynChan metadata) works as before, given the model and its options. */
     @Test
     void weightsWithoutMetadataNeedTheModelAndWorkAsBefore() throws Exception {
