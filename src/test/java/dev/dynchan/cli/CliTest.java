@@ -106,6 +106,12 @@ class CliTest {
         Path weights = tmp.resolve("w.safetensors");
         CliRun.ok("export", "--model", "tiny_test_cnn", "--num-classes", "10", "--in-chans", "1", "--input-size", "28",
                 "--output", weights.toString());
+        // profile reads the model from the weights too: tiny_test_cnn at 28 px, 1 channel
+        CliRun.Result profile = CliRun.ok("profile", "--weights", weights.toString(), "--json");
+        var json = new com.google.gson.Gson().fromJson(profile.out(), com.google.gson.JsonObject.class);
+        assertEquals("tiny_test_cnn", json.get("model").getAsString());
+        assertEquals("[1,1,28,28]", json.get("input").toString());
+        assertEquals(8L * 14 * 14 * 9 + 8 * 10, json.get("macs").getAsLong()); // conv1 3x3/2 to 14x14, fc 8->10
         CliRun.userError(args("eval", "--weights", weights.toString(), "--batch-size", "0"), "--batch-size 0",
                 "at least 1");
         CliRun.userError(args("eval", "--weights", weights.toString(), "-j", "-1"), "--workers -1");
