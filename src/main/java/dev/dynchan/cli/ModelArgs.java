@@ -20,16 +20,18 @@ import java.util.stream.Collectors;
  */
 public class ModelArgs {
     @Option(names = "--num-classes", paramLabel = "N",
-            description = "Classifier outputs (default: the weights' metadata, else 1000; train: the dataset's)")
+            description = "Classifier outputs (default: the weights' metadata; else the dataset's for train and eval, "
+                    + "1000 otherwise)")
     Integer numClasses;
 
     @Option(names = "--in-chans", paramLabel = "N",
-            description = "Input channels (default: the weights' metadata, else 3; train: the dataset's)")
+            description = "Input channels (default: the weights' metadata; else the dataset's for train and eval, "
+                    + "3 otherwise)")
     Integer inChans;
 
     @Option(names = "--input-size", paramLabel = "PX",
-            description = "Square input side in pixels (default: the weights' metadata, else 224; train: the "
-                    + "dataset's image size)")
+            description = "Square input side in pixels (default: the weights' metadata; else the dataset's image "
+                    + "size for train and eval, 224 otherwise)")
     Integer inputSize;
 
     @Option(names = "--small-stem", negatable = true,

@@ -17,17 +17,17 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = {"Run inputs through a model in eval mode.",
-                "--input X.npy (float32 [N,C,H,W]) writes the logits to --output as float32 [N,classes] .npy;",
-                "--input an image file or a folder of images prints the top classes per image.",
-                "A weights file written by DynChan names its model, options, preprocessing and class names, so",
-                "'predict --weights best.safetensors --input shirt.png' needs nothing else; for other files give",
-                "--model and the options (images then get ImageNet normalisation unless --mean/--std)."})
+        description = {"Run inputs through a model in eval mode: --input X.npy (float32 [N,C,H,W]) writes the logits "
+                + "to --output as float32 [N,classes] .npy; an image or a folder of images prints the top classes "
+                + "of each.",
+                "A weights file written by DynChan names its model, options, preprocessing and class names, so "
+                        + "'predict --weights best.safetensors --input shirt.png' needs nothing else. Other files "
+                        + "need --model and the options; their images get ImageNet's normalisation unless "
+                        + "--mean/--std."})
 final class PredictCommand implements Runnable {
     @Option(names = "--model", paramLabel = "NAME", converter = ModelName.class,
             description = "Model name (default: the one the weights' metadata names; required without metadata)")
@@ -134,15 +134,11 @@ final class PredictCommand implements Runnable {
     }
 
     private static String join(float[] v) {
-        return String.join(",", Arrays.stream(box(v)).map(Object::toString).toList());
-    }
-
-    private static Float[] box(float[] v) {
-        Float[] out = new Float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = v[i];
+        StringBuilder sb = new StringBuilder();
+        for (float f : v) {
+            sb.append(sb.length() == 0 ? "" : ",").append(f);
         }
-        return out;
+        return sb.toString();
     }
 
     /** --labels (checked against the weights' class names), else the weights' class names, else none. */

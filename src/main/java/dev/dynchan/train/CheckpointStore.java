@@ -54,8 +54,6 @@ public final class CheckpointStore {
 
     public Path lastWeights() { return dir.resolve("last.safetensors"); }
 
-    public boolean hasState() { return Files.isRegularFile(dir.resolve(STATE_FILE)); }
-
     /** Writes the training state, then the user-facing weights. */
     void save(TrainState state, Network net, ModelEma ema, Optimizer optimizer, OptimizerKind kind, long seed,
               boolean best) throws IOException {

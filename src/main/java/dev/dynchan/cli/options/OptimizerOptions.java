@@ -13,8 +13,8 @@ public final class OptimizerOptions {
             description = "Optimizer: sgd (Nesterov momentum), momentum, adamw or lamb (default: ${DEFAULT-VALUE})")
     OptimizerKind opt;
 
-    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default: ${DEFAULT-VALUE}; when "
-            + "unset: --lr-base x batch x update-freq / --lr-base-size)")
+    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate; null = --lr-base x batch x "
+            + "update-freq / --lr-base-size (default: ${DEFAULT-VALUE})")
     Float lr;
 
     @Option(names = "--lr-base", paramLabel = "LR",
