@@ -131,25 +131,26 @@ public final class TrainCommand implements Runnable {
             try (Network net = Network.create(cfg.model().name(), mo, dev, cfg.seed());
                  Network emaNet = cfg.ema().enabled() ? Network.create(cfg.model().name(), mo, dev, cfg.seed())
                          : null) {
+                WeightsMetadata meta = net.describe(splits.preprocessing(), train.classNames(), origin(out, train));
+                Trainer trainer = new Trainer(cfg, net, emaNet, train, val).checkpoints(new CheckpointStore(out, meta));
+                // a run that cannot be resumed stops here, before anything is printed or written into its folder
+                TrainState resumed = resume ? trainer.resume() : null;
                 long macs = Profile.of(net, splits.inputSize()).macs();
                 System.out.printf(Locale.ROOT, "train %s on %s: %d train / %d val images, %d classes, %d px, %,d "
                                 + "params, %,d MACs; opt %s lr %.4g, batch %d x %d, %d epochs; output %s%n",
                         net.name(), train.name(), train.samples(), val.samples(), train.numClasses(),
                         splits.inputSize(), net.parameterCount(), macs, cfg.optimizer().kind(), cfg.lr(),
                         cfg.data().batchSize(), cfg.optimizer().updateFreq(), cfg.schedule().totalEpochs(), out);
+                if (resumed != null) {
+                    System.out.printf("resumed from %s: %d epoch(s) completed, %d updates%n",
+                            out.resolve(CheckpointStore.STATE_FILE), resumed.epochsCompleted(), resumed.updates());
+                }
                 writeArgs(out, cfg);
-                WeightsMetadata meta = net.describe(splits.preprocessing(), train.classNames(), origin(out, train));
-                Trainer trainer = new Trainer(cfg, net, emaNet, train, val)
-                        .checkpoints(new CheckpointStore(out, meta)).macs(macs);
+                trainer.macs(macs);
                 if (!noProgress) {
                     trainer.listener(new ProgressListener());
                 }
                 trainer.listener(new RunLog(System.out, out, cfg));
-                if (resume) {
-                    TrainState s = trainer.resume();
-                    System.out.printf("resumed from %s: %d epoch(s) completed, %d updates%n",
-                            out.resolve(CheckpointStore.STATE_FILE), s.epochsCompleted(), s.updates());
-                }
                 TrainSummary summary = trainer.fit();
                 System.out.println(summary.toJson());
             }

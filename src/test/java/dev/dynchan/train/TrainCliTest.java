@@ -103,10 +103,14 @@ class TrainCliTest {
     }
 
     @Test
-    void resumeErrorsAreOneLine(@TempDir Path dir) {
-        CliRun.userError(args("train", "--model", "tiny_test_cnn", "--output", dir.toString(), "--resume",
-                "--max-train-samples", "64", "--max-val-samples", "32", "--epochs", "1", "--no-progress"),
+    void resumeErrorsAreOneLine(@TempDir Path dir) throws Exception {
+        CliRun.Result r = CliRun.userError(args("train", "--model", "tiny_test_cnn", "--output", dir.toString(),
+                "--resume", "--max-train-samples", "64", "--max-val-samples", "32", "--epochs", "1", "--no-progress"),
                 "--resume: no train_state.safetensors in " + dir);
+        assertEquals("", r.out());
+        try (var files = Files.list(dir)) {
+            assertEquals(0, files.count(), "nothing written into the folder of a run that cannot resume");
+        }
         CliRun.userError(args("train", "--resume", "--no-progress"), "--resume needs --output");
         CliRun.userError(args("train", "--opt", "rmsprop", "--no-progress"), "--opt", "rmsprop", "sgd");
     }
