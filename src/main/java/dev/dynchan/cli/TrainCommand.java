@@ -162,6 +162,9 @@ public final class TrainCommand implements Runnable {
     /** Data the run cannot use is the user's to fix, said before a model is built. */
     private static void checkData(TrainConfig cfg, BatchSource train, BatchSource val) {
         int batch = cfg.data().batchSize();
+        if (train.images() == 0) {
+            throw new UserException("--data " + cfg.data().dataset() + ": the training split has no images");
+        }
         if (train.batches() < 1) {
             throw new UserException("--batch-size " + batch + " is larger than the " + train.images()
                     + " training images of " + cfg.data().dataset() + " (the last partial batch is dropped, so no "
