@@ -3,6 +3,8 @@ package dev.dynchan.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.GsonBuilder;
+import dev.dynchan.OptionChecks;
+import dev.dynchan.UserException;
 import dev.dynchan.engine.Engines;
 import dev.dynchan.exec.InferenceOptions;
 import dev.dynchan.models.Network;
@@ -20,27 +22,30 @@ import java.util.Map;
         description = "Inference latency of one or more models, measured interleaved (A B A B ...) after warm-up; "
                 + "median/min/max ms, images/s and the ratio of each model's median to the first's.")
 final class BenchCommand implements Runnable {
-    @Option(names = "--model", description = "Model, optionally with per-model options: NAME[:key=value,...] "
-            + "(keys: backend); repeat to compare several")
+    @Option(names = "--model", paramLabel = "SPEC", description = "Model, optionally with per-model options: "
+            + "NAME[:key=value,...] (keys: backend); repeat to compare several (the first is the baseline of the "
+            + "speed-up column)")
     List<String> models;
 
-    @Option(names = "--batch", description = "Batch size (default: 1)")
+    @Option(names = "--batch", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE})")
     int batch = 1;
 
-    @Option(names = "--iterations", description = "Timed forwards per model (default: 30)")
+    @Option(names = "--iterations", paramLabel = "N",
+            description = "Timed forwards per model (default: ${DEFAULT-VALUE})")
     int iterations = 30;
 
-    @Option(names = "--warmup", description = "Untimed forwards per model first, at least (default: 10)")
+    @Option(names = "--warmup", paramLabel = "N",
+            description = "Untimed forwards per model first, at least (default: ${DEFAULT-VALUE})")
     int warmup = 10;
 
-    @Option(names = "--warmup-seconds", description = "Keep warming up until this many seconds have passed "
+    @Option(names = "--warmup-seconds", paramLabel = "S", description = "Keep warming up until this many seconds have passed "
             + "(default: 5; the JVM compiles its side over the first few hundred calls; 0 = exactly --warmup calls)")
     double warmupSeconds = 5;
 
     @Option(names = "--plan", description = "Also print each model's compiled inference plan")
     boolean plan;
 
-    @Option(names = "--json", description = "Print JSON")
+    @Option(names = "--json", description = "Print JSON instead of a table")
     boolean json;
 
     @Option(names = "--jmh", description = "Run the models through JMH instead (one forked JVM per model, "
@@ -53,16 +58,18 @@ final class BenchCommand implements Runnable {
     @Mixin
     EngineArgs engine = new EngineArgs();
 
+    @Mixin
+    InferenceArgs inference = new InferenceArgs();
+
     @Override
     public void run() {
-        if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
-        if (iterations < 1) throw new IllegalArgumentException("--iterations must be >= 1, got " + iterations);
-        if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
-        if (!(warmupSeconds >= 0)) {
-            throw new IllegalArgumentException("--warmup-seconds must be >= 0, got " + warmupSeconds);
-        }
+        OptionChecks.atLeast("--batch", batch, 1);
+        OptionChecks.atLeast("--iterations", iterations, 1);
+        OptionChecks.atLeast("--warmup", warmup, 0);
+        OptionChecks.nonNegative("--warmup-seconds", warmupSeconds);
+        modelArgs.options(); // range checks of --input-size and the others before anything starts
         if (models == null || models.isEmpty()) {
-            throw new IllegalArgumentException("give --model (repeatable)");
+            throw new UserException("give --model (repeatable)");
         }
         List<ModelSpec> specs = models.stream().map(ModelSpec::parse).toList();
         if (jmh) {
@@ -70,11 +77,11 @@ final class BenchCommand implements Runnable {
             return;
         }
         Device device = engine.start();
-        InferenceOptions base = engine.inference();
+        InferenceOptions base = inference.options();
         List<LatencyBench.Subject> subjects = new ArrayList<>();
         try {
             for (ModelSpec s : specs) {
-                Network net = Network.create(s.name(), s.modelOptions(modelArgs.options()), device, engine.seed);
+                Network net = Network.create(s.name(), s.modelOptions(modelArgs.options()), device, engine.seed());
                 subjects.add(new LatencyBench.Subject(s.text(), net, s.inferenceOptions(base)));
             }
             ProgressBar bar = json ? null : new ProgressBar("bench", iterations, "it");
@@ -141,22 +148,21 @@ final class BenchCommand implements Runnable {
     private void runJmh(List<ModelSpec> specs) {
         List<String> names = new ArrayList<>();
         for (ModelSpec s : specs) {
-            dev.dynchan.models.ModelRegistry.defaultRegistry().entry(s.name());
             if (!s.options().isEmpty()) {
-                throw new IllegalArgumentException("--jmh takes plain model names; use --backend for the backend,"
-                        + " got '" + s.text() + "'");
+                throw new UserException("--jmh takes plain model names; use --backend for the backend, got '"
+                        + s.text() + "'");
             }
             names.add(s.name());
         }
-        EngineArgs.backend(engine.backend, "--backend");
+        InferenceArgs.backend(inference.backend, "--backend");
         var opts = new org.openjdk.jmh.runner.options.OptionsBuilder()
                 .include(dev.dynchan.profile.jmh.InferenceBenchmark.class.getName() + ".forward")
                 .param("model", names.toArray(new String[0]))
                 .param("batch", Integer.toString(batch))
                 .param("inputSize", Integer.toString(modelArgs.size()))
-                .param("threads", Integer.toString(engine.threads > 0 ? engine.threads
+                .param("threads", Integer.toString(engine.threads() > 0 ? engine.threads()
                         : Runtime.getRuntime().availableProcessors()))
-                .param("backend", engine.backend.toUpperCase(java.util.Locale.ROOT))
+                .param("backend", inference.backend.toUpperCase(java.util.Locale.ROOT))
                 .mode(org.openjdk.jmh.annotations.Mode.SampleTime)
                 .timeUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
                 .warmupIterations(Math.max(1, warmup / 5))
@@ -170,7 +176,7 @@ final class BenchCommand implements Runnable {
         try {
             new org.openjdk.jmh.runner.Runner(opts).run();
         } catch (org.openjdk.jmh.runner.RunnerException e) {
-            throw new Main.UserException("JMH failed: " + e.getMessage());
+            throw new UserException("JMH failed: " + e.getMessage());
         }
     }
 

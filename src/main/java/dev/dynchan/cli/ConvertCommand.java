@@ -1,5 +1,6 @@
 package dev.dynchan.cli;
 
+import dev.dynchan.UserException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -47,7 +48,7 @@ final class ConvertCommand implements Runnable {
     public void run() {
         boolean toTorch = TorchWriter.isTorchName(output);
         if (!toTorch && !output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
-            throw new Main.UserException(output + ": OUT must end in .safetensors, or .pth/.pt/.bin/.pth.tar/.ckpt");
+            throw new UserException(output + ": OUT must end in .safetensors, or .pth/.pt/.bin/.pth.tar/.ckpt");
         }
         WeightFiles.Format format = WeightFiles.detect(input);
         WeightFiles.Loaded in = format == WeightFiles.Format.NPZ ? readNpz() : WeightFiles.read(input, modelKey.get());
@@ -70,7 +71,7 @@ final class ConvertCommand implements Runnable {
                 SafeTensors.writeEntries(output, in.tensors(), Map.of("format", "pt"));
             }
         } catch (IOException e) {
-            throw new Main.UserException(output + ": cannot write (" + e.getMessage() + ")");
+            throw new UserException(output + ": cannot write (" + e.getMessage() + ")");
         }
         long bytes = in.tensors().values().stream().mapToLong(e -> e.data().remaining()).sum();
         StringJoiner dtypes = new StringJoiner(", ");
@@ -95,7 +96,7 @@ final class ConvertCommand implements Runnable {
     /** npz goes through DJL's decoder, so it needs the engine; its arrays are copied out as raw entries. */
     private WeightFiles.Loaded readNpz() {
         if (modelKey.get() != null) {
-            throw new Main.UserException(input + ": --model-key applies to torch.save checkpoints, not npz files");
+            throw new UserException(input + ": --model-key applies to torch.save checkpoints, not npz files");
         }
         Engines.start(0);
         Map<String, SafeTensors.Entry> out = new LinkedHashMap<>();

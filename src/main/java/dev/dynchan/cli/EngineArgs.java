@@ -1,42 +1,46 @@
 package dev.dynchan.cli;
 
 import ai.djl.Device;
+import dev.dynchan.OptionChecks;
+import dev.dynchan.UserException;
 import dev.dynchan.engine.Engines;
-import dev.dynchan.exec.InferenceOptions;
 import picocli.CommandLine.Option;
 
-import java.util.Locale;
-
-/** Options of every compute command: intra-op threads, device, seed, inference backend. */
+/** Options of every compute command: intra-op threads, device and seed. */
 public class EngineArgs {
-    @Option(names = "--threads", description = "Intra-op threads (default: all cores)")
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Intra-op threads of the engine (default: 0 = all cores)")
     int threads = 0;
 
-    @Option(names = "--device", description = "cpu, gpu or gpu:N (default: cpu)")
+    @Option(names = "--device", paramLabel = "DEVICE",
+            description = "cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}); a GPU needs a CUDA build of libtorch")
     String device = "cpu";
 
-    @Option(names = "--seed", description = "Random seed (default: 0)")
-    long seed = 0;
+    @Option(names = "--seed", paramLabel = "N",
+            description = "Random seed: model initialisation, random inputs, data order (default: ${DEFAULT-VALUE})")
+    long seed;
 
-    @Option(names = "--backend", description = "Inference backend: auto (ONNX Runtime on CPU, libtorch on GPU), "
-            + "ort, or torch (libtorch eager, the reference ops; default: auto)")
-    String backend = "auto";
+    public EngineArgs() {
+        this(0);
+    }
 
+    /** With another default seed (train's is 42, timm's default). */
+    public EngineArgs(long defaultSeed) {
+        this.seed = defaultSeed;
+    }
+
+    /** Starts the engine and returns the device, after checking both options. */
     public Device start() {
+        OptionChecks.atLeast("--threads", threads, 0);
         Engines.start(threads);
-        return Engines.device(device);
-    }
-
-    /** The inference options these flags select. */
-    public InferenceOptions inference() {
-        return InferenceOptions.defaults().withThreads(Engines.threads()).withBackend(backend(backend, "--backend"));
-    }
-
-    static InferenceOptions.Backend backend(String value, String flag) {
         try {
-            return InferenceOptions.Backend.valueOf(value.trim().toUpperCase(Locale.ROOT));
+            return Engines.device(device);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(flag + " '" + value + "': expected auto, ort or torch");
+            throw new UserException(e.getMessage()); // names --device and the value
         }
     }
+
+    public long seed() { return seed; }
+
+    public int threads() { return threads; }
 }

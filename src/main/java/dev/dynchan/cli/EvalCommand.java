@@ -1,12 +1,13 @@
 package dev.dynchan.cli;
 
 import ai.djl.Device;
-import dev.dynchan.io.StateDicts;
+import dev.dynchan.UserException;
 import dev.dynchan.models.ModelOptions;
 import dev.dynchan.models.Network;
+import dev.dynchan.train.DataConfig;
 import dev.dynchan.train.DataSources;
 import dev.dynchan.train.Evaluation;
-import dev.dynchan.train.TrainArgs;
+import dev.dynchan.cli.options.ModelName;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,37 +16,79 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Top-1/top-5 accuracy and loss of a weights file on a dataset's validation split.")
+        description = {"Top-1/top-5 accuracy and loss of a weights file on a dataset's validation split.",
+                "DynChan weights name their model, options and preprocessing; other files need --model and the options."})
 final class EvalCommand implements Runnable {
-    @Option(names = "--model", required = true) String model;
-    @Option(names = "--weights", required = true, description = "state_dict: safetensors, npz or torch.save .pth/.pt/.bin") Path weights;
-    @Mixin ModelKeyArgs modelKey = new ModelKeyArgs();
-    @Option(names = "--data", description = "Dataset (default: fashion-mnist)") String data = "fashion-mnist";
-    @Option(names = {"--batch-size", "-b"}) int batchSize = 128;
-    @Option(names = {"--workers", "-j"}) int workers = 2;
-    @Option(names = "--max-val-samples") int maxValSamples = 0;
-    @Mixin ModelArgs modelArgs = new ModelArgs();
-    @Mixin EngineArgs engine = new EngineArgs();
+    @Option(names = "--model", paramLabel = "NAME", converter = ModelName.class,
+            description = "Model name (default: the one the weights' metadata names; required without metadata)")
+    String model;
+
+    @Option(names = "--weights", required = true, paramLabel = "FILE",
+            description = "Weights: safetensors, npz or torch.save .pth/.pt/.bin, under the reference PyTorch keys")
+    Path weights;
+
+    @Option(names = "--data", paramLabel = "DATA",
+            description = "fashion-mnist (embedded), fashion-mnist-full, an IDX folder or an ImageFolder root "
+                    + "(default: ${DEFAULT-VALUE})")
+    String data = "fashion-mnist";
+
+    @Option(names = {"--batch-size", "-b"}, paramLabel = "N",
+            description = "Images per evaluation batch (default: ${DEFAULT-VALUE})")
+    int batchSize = 128;
+
+    @Option(names = {"--workers", "-j"}, paramLabel = "N",
+            description = "Image decoding threads (default: ${DEFAULT-VALUE})")
+    int workers = 2;
+
+    @Option(names = "--max-val-samples", paramLabel = "N",
+            description = "Evaluate a class-balanced subset of N images (default: 0 = all)")
+    int maxValSamples = 0;
+
+    @Mixin
+    ModelKeyArgs modelKey = new ModelKeyArgs();
+
+    @Mixin
+    ModelArgs modelArgs = new ModelArgs();
+
+    @Mixin
+    EngineArgs engine = new EngineArgs();
+
+    @Mixin
+    InferenceArgs inference = new InferenceArgs();
 
     @Override
     public void run() {
+        DataConfig dc = new DataConfig(data, modelArgs.inputSize, batchSize, workers, 0, maxValSamples, false);
+        ModelArgs.ModelChoice choice = modelArgs.resolve(model, weights);
         Device dev = engine.start();
-        TrainArgs a = new TrainArgs();
-        a.data = data;
-        a.batchSize = batchSize;
-        a.workers = workers;
-        a.inputSize = modelArgs.inputSize;
-        a.maxValSamples = maxValSamples;
-        a.maxTrainSamples = 1;
-        DataSources.Splits d = DataSources.open(a);
-        ModelOptions mo = new ModelOptions(modelArgs.numClasses != null ? modelArgs.numClasses : d.val().numClasses(),
-                modelArgs.inChans != null ? modelArgs.inChans : d.val().channels(), d.inputSize(),
-                modelArgs.smallStem != null ? modelArgs.smallStem : a.smallStem, null, null); // train's default stem
-        try (Network net = Network.create(model, mo, dev, 0); var tr = d.train(); var val = d.val()) {
-            StateDicts.load(net.module(), weights, modelKey.get());
-            Evaluation.Result r = Evaluation.run(net::predict, val, net.manager());
-            System.out.printf(Locale.ROOT, "%s on %s (%d images): top-1 %.2f %%  top-5 %.2f %%  loss %.4f%n", net.name(),
-                    val.name(), r.samples(), r.top1(), r.top5(), r.loss());
+        DataSources.Validation d = DataSources.validation(dc,
+                choice.metadata().map(m -> m.preprocessing()).orElse(null));
+        try (var val = d.val()) {
+            ModelOptions asked = choice.options();
+            // with metadata the weights decide; without, classes, channels and size follow the data, as in train
+            ModelOptions mo = choice.metadata().isPresent() ? asked : new ModelOptions(
+                    asked.numClasses() != null ? asked.numClasses() : val.numClasses(),
+                    asked.inChannels() != null ? asked.inChannels() : val.channels(), d.inputSize(),
+                    asked.smallStem(), null, null);
+            if (mo.channels() != val.channels()) {
+                throw new UserException("--data " + data + " has " + val.channels() + "-channel images but "
+                        + choice.name() + " takes " + mo.channels() + " (" + (choice.metadata().isPresent()
+                        ? "recorded in " + weights : "--in-chans") + ")");
+            }
+            if (val.numClasses() > mo.classes()) {
+                throw new UserException("--data " + data + " has " + val.numClasses() + " classes but the model has "
+                        + mo.classes() + " outputs (" + (choice.metadata().isPresent() ? "recorded in " + weights
+                        : "--num-classes") + ")");
+            }
+            if (val.samples() == 0) {
+                throw new UserException("--data " + data + ": the validation split has no images");
+            }
+            try (Network net = Network.load(weights, modelKey.get(), choice.name(), mo, dev)) {
+                var options = inference.options();
+                Evaluation.Result r = Evaluation.run(x -> net.predict(x, options), val, net.manager());
+                System.out.printf(Locale.ROOT, "%s on %s (%d images): top-1 %.2f %%  top-5 %.2f %%  loss %.4f%n",
+                        net.name(), val.name(), r.samples(), r.top1(), r.top5(), r.loss());
+            }
         }
     }
 }

@@ -3,23 +3,28 @@ package dev.dynchan.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.dynchan.data.ByteImage;
+import dev.dynchan.UserException;
 import dev.dynchan.data.Datasets;
 import dev.dynchan.data.FloatImage;
 import dev.dynchan.data.ImageDecoder;
+import dev.dynchan.data.transform.Interpolation;
 import dev.dynchan.data.transform.Pipeline;
 import dev.dynchan.data.transform.TransformConfig;
 import dev.dynchan.data.transform.Transforms;
+import dev.dynchan.io.WeightsMetadata;
 import dev.dynchan.models.Network;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 import java.util.stream.Stream;
 
-/** Top-k classification of image files with the standard eval transform, printed one line per image. */
+/** Top-k classification of image files through a weights file's eval transform, printed one line per image. */
 final class ImagePredictor {
     private static final int BATCH = 16;
 
@@ -28,48 +33,58 @@ final class ImagePredictor {
     private final List<String> classNames;
     private final int top;
 
-    ImagePredictor(Network net, int inputSize, float[] mean, float[] std, Path labels, int top) {
+    /**
+     * @param classNames names by class index, or an empty list to print indices
+     */
+    ImagePredictor(Network net, WeightsMetadata.Preprocessing pre, List<String> classNames, int top) {
         this.net = net;
-        int channels = net.module().inChannels();
-        float[] m = mean != null ? mean : channels == 3 ? Datasets.IMAGENET_MEAN : new float[] {0.5f};
-        float[] s = std != null ? std : channels == 3 ? Datasets.IMAGENET_STD : new float[] {0.5f};
-        if (m.length != channels || s.length != channels) {
-            throw new Main.UserException("--mean/--std need " + channels + " values for " + net.name());
-        }
-        this.pipeline = Transforms.eval(TransformConfig.defaults(inputSize, m, s));
-        this.classNames = labels == null ? null : readLabels(labels, net.module().numClasses());
+        this.pipeline = Transforms.eval(TransformConfig.forEval(pre.inputSize(), pre.mean(), pre.std(), pre.cropPct(),
+                Interpolation.parse(pre.interpolation())));
+        this.classNames = classNames;
         this.top = Math.min(top, net.module().numClasses());
     }
 
-    private static List<String> readLabels(Path file, int classes) {
+    /**
+     * What images go through when the weights do not say: ImageNet's normalisation for RGB models (0.5/0.5 for
+     * others), resize to size/0.875 and centre-crop, bicubic (timm's defaults).
+     */
+    static WeightsMetadata.Preprocessing defaultPreprocessing(int channels, int inputSize) {
+        float[] mean = channels == 3 ? Datasets.IMAGENET_MEAN : filled(channels, 0.5f);
+        float[] std = channels == 3 ? Datasets.IMAGENET_STD : filled(channels, 0.5f);
+        return new WeightsMetadata.Preprocessing(inputSize, mean, std, TransformConfig.DEFAULT_CROP_PCT, "bicubic");
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        Arrays.fill(a, v);
+        return a;
+    }
+
+    /** Class names from a text file, one per line, for a model with {@code classes} outputs. */
+    static List<String> readLabels(Path file, int classes) {
         List<String> names;
         try {
             names = Files.readAllLines(file).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
         } catch (IOException e) {
-            throw new Main.UserException(file + ": cannot read labels (" + e.getMessage() + ")");
+            throw new UserException("--labels " + file + ": cannot read (" + e.getMessage() + ")");
         }
         if (names.size() != classes) {
-            throw new Main.UserException(file + ": " + names.size() + " labels for a model with " + classes
+            throw new UserException("--labels " + file + ": " + names.size() + " labels for a model with " + classes
                     + " classes");
         }
         return names;
     }
 
-    void run(Path input, NDManager manager) {
+    void run(Path input, NDManager manager, PrintStream out) {
         List<Path> images = collect(input);
         int channels = net.module().inChannels();
-        int size = -1;
         for (int start = 0; start < images.size(); start += BATCH) {
             List<Path> chunk = images.subList(start, Math.min(images.size(), start + BATCH));
             float[][] tensors = new float[chunk.size()][];
             int h = 0;
             int w = 0;
             for (int i = 0; i < chunk.size(); i++) {
-                ByteImage img = ImageDecoder.decodeRgb(chunk.get(i));
-                if (channels == 1) {
-                    img = toGray(img);
-                }
-                FloatImage t = pipeline.apply(img, new java.util.Random(0));
+                FloatImage t = pipeline.apply(ImageDecoder.decode(chunk.get(i), channels), new Random(0));
                 tensors[i] = t.data();
                 h = t.height();
                 w = t.width();
@@ -80,11 +95,10 @@ final class ImagePredictor {
             }
             try (NDManager batch = manager.newSubManager()) {
                 NDArray x = batch.create(flat, new Shape(chunk.size(), channels, h, w));
-                NDArray probs = net.predict(x).softmax(1);
-                float[] p = probs.toFloatArray();
+                float[] p = net.predict(x).softmax(1).toFloatArray();
                 int k = net.module().numClasses();
                 for (int i = 0; i < chunk.size(); i++) {
-                    System.out.println(chunk.get(i) + "\t" + topK(p, i * k, k));
+                    out.println(chunk.get(i) + "\t" + topK(p, i * k, k));
                 }
             }
         }
@@ -92,29 +106,20 @@ final class ImagePredictor {
 
     private String topK(float[] p, int offset, int k) {
         Integer[] idx = new Integer[k];
-        for (int i = 0; i < k; i++) idx[i] = i;
-        java.util.Arrays.sort(idx, (a, b) -> Float.compare(p[offset + b], p[offset + a]));
+        for (int i = 0; i < k; i++) {
+            idx[i] = i;
+        }
+        Arrays.sort(idx, (a, b) -> Float.compare(p[offset + b], p[offset + a]));
         StringBuilder sb = new StringBuilder();
         for (int j = 0; j < top; j++) {
             int c = idx[j];
-            if (j > 0) sb.append("  ");
-            sb.append(classNames == null ? Integer.toString(c) : classNames.get(c))
+            if (j > 0) {
+                sb.append("  ");
+            }
+            sb.append(classNames.isEmpty() ? Integer.toString(c) : classNames.get(c))
                     .append(String.format(Locale.ROOT, " %.4f", p[offset + c]));
         }
         return sb.toString();
-    }
-
-    /** ITU-R 601 luma, as PIL's convert('L'). */
-    private static ByteImage toGray(ByteImage rgb) {
-        byte[] src = rgb.pixels();
-        byte[] out = new byte[rgb.width() * rgb.height()];
-        for (int i = 0; i < out.length; i++) {
-            int r = src[3 * i] & 0xff;
-            int g = src[3 * i + 1] & 0xff;
-            int b = src[3 * i + 2] & 0xff;
-            out[i] = (byte) ((r * 299 + g * 587 + b * 114 + 500) / 1000);
-        }
-        return new ByteImage(rgb.width(), rgb.height(), 1, out);
     }
 
     private static List<Path> collect(Path input) {
@@ -122,7 +127,7 @@ final class ImagePredictor {
             return List.of(input);
         }
         if (!Files.isDirectory(input)) {
-            throw new Main.UserException(input + ": no such image file or folder");
+            throw new UserException("--input " + input + ": no such image file or folder");
         }
         try (Stream<Path> s = Files.list(input)) {
             List<Path> images = s.filter(p -> {
@@ -130,11 +135,11 @@ final class ImagePredictor {
                 return n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".png");
             }).sorted().toList();
             if (images.isEmpty()) {
-                throw new Main.UserException(input + ": folder holds no .jpg/.jpeg/.png images");
+                throw new UserException("--input " + input + ": folder holds no .jpg/.jpeg/.png images");
             }
             return images;
         } catch (IOException e) {
-            throw new Main.UserException(input + ": cannot list (" + e.getMessage() + ")");
+            throw new UserException("--input " + input + ": cannot list (" + e.getMessage() + ")");
         }
     }
 }

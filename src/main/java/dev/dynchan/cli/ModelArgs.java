@@ -1,26 +1,106 @@
 package dev.dynchan.cli;
 
+import dev.dynchan.OptionChecks;
+import dev.dynchan.UserException;
+import dev.dynchan.io.WeightsMetadata;
 import dev.dynchan.models.ModelOptions;
+import dev.dynchan.models.Network;
 import picocli.CommandLine.Option;
 
-/** Model-construction options shared by every command that builds a model. */
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Model-construction options shared by every command that builds a model. Unset options keep the model's default
+ * or, with a DynChan weights file, what its metadata records; a set option that contradicts the metadata is an error.
+ */
 public class ModelArgs {
-    @Option(names = "--num-classes", description = "Classifier outputs (default: 1000)")
+    @Option(names = "--num-classes", paramLabel = "N",
+            description = "Classifier outputs (default: the weights' metadata; else the dataset's for train and eval, "
+                    + "1000 otherwise)")
     Integer numClasses;
 
-    @Option(names = "--in-chans", description = "Input channels (default: 3)")
+    @Option(names = "--in-chans", paramLabel = "N",
+            description = "Input channels (default: the weights' metadata; else the dataset's for train and eval, "
+                    + "3 otherwise)")
     Integer inChans;
 
-    @Option(names = "--input-size", description = "Square input side in pixels (default: 224)")
+    @Option(names = "--input-size", paramLabel = "PX",
+            description = "Square input side in pixels (default: the weights' metadata; else the dataset's image "
+                    + "size for train and eval, 224 otherwise)")
     Integer inputSize;
 
     @Option(names = "--small-stem", negatable = true,
-            description = "Small-image variant (3x3 stride-1 stem, no stem max-pool); default: on when --input-size <= 64")
+            description = "Small-image variant: 3x3 stride-1 stem without its max-pool (ConvNets), patch 4 "
+                    + "(transformers); off unless given or recorded in the weights' metadata")
     Boolean smallStem;
 
+    /** The options as given (unset ones null), after range checks. */
     public ModelOptions options() {
+        if (numClasses != null) {
+            OptionChecks.atLeast("--num-classes", numClasses, 1);
+        }
+        if (inChans != null) {
+            OptionChecks.atLeast("--in-chans", inChans, 1);
+        }
+        if (inputSize != null) {
+            OptionChecks.atLeast("--input-size", inputSize, 1);
+        }
         return new ModelOptions(numClasses, inChans, inputSize, smallStem, null, null);
     }
 
     public int size() { return inputSize == null ? 224 : inputSize; }
+
+    /** What to build: the model's name and options, and the metadata they were read from, if any. */
+    public record ModelChoice(String name, ModelOptions options, Optional<WeightsMetadata> metadata) {
+        public int size() { return options.size(); }
+    }
+
+    /**
+     * Decides the model from {@code --model} ({@code model}, null when not given), these options and the metadata of
+     * {@code weights} (null when the command has none): the metadata fills in what is not given, and anything given
+     * must agree with it.
+     *
+     * @throws UserException when the model is unknown, contradicts the weights, or cannot be known at all
+     */
+    public ModelChoice resolve(String model, Path weights) {
+        ModelOptions asked = options();
+        if (weights != null && !Files.isRegularFile(weights)) {
+            throw new UserException("--weights " + weights + ": no such file");
+        }
+        Optional<WeightsMetadata> meta = weights == null ? Optional.empty() : WeightsMetadata.read(weights);
+        if (meta.isEmpty()) {
+            if (model == null) {
+                throw new UserException(weights == null ? "--model is required"
+                        : "--model is required: " + weights + " has no DynChan metadata naming its model");
+            }
+            return new ModelChoice(model, asked, meta);
+        }
+        WeightsMetadata m = meta.get();
+        if (model != null && !model.toLowerCase(Locale.ROOT).equals(m.model().toLowerCase(Locale.ROOT))) {
+            throw new UserException("--model " + model + " contradicts " + weights + ", which holds " + m.model()
+                    + " weights; drop --model (the weights name their model)");
+        }
+        ModelOptions recorded = Network.recordedOptions(m, weights);
+        List<ModelOptions.Conflict> conflicts = recorded.conflictsWith(asked);
+        if (!conflicts.isEmpty()) {
+            throw new UserException(conflicts.stream().map(c -> flag(c.key(), c.asked()) + " contradicts " + weights
+                    + ", saved with " + c.key() + " " + c.recorded()).collect(Collectors.joining("; "))
+                    + " (drop the option: the weights' metadata sets it)");
+        }
+        return new ModelChoice(m.model(), recorded, meta);
+    }
+
+    /** An option as typed on the command line, e.g. {@code --num-classes 5} or {@code --no-small-stem}. */
+    static String flag(String key, Object value) {
+        String name = "--" + key.replace('_', '-');
+        if (value instanceof Boolean b) {
+            return b ? name : "--no-" + key.replace('_', '-');
+        }
+        return name + " " + value;
+    }
 }

@@ -14,18 +14,24 @@ import java.util.Map;
 record ModelSpec(String text, String name, Map<String, String> options) {
     static ModelSpec parse(String text) {
         int colon = text.indexOf(':');
-        String name = colon < 0 ? text : text.substring(0, colon);
+        String given = colon < 0 ? text : text.substring(0, colon);
+        String name;
+        try {
+            name = dev.dynchan.models.ModelRegistry.defaultRegistry().entry(given).name();
+        } catch (dev.dynchan.models.ModelRegistry.UnknownModelException e) {
+            throw new dev.dynchan.UserException("--model '" + text + "': " + e.getMessage());
+        }
         Map<String, String> opts = new LinkedHashMap<>();
         if (colon >= 0) {
             for (String kv : text.substring(colon + 1).split(",")) {
                 int eq = kv.indexOf('=');
                 if (eq <= 0 || eq == kv.length() - 1) {
-                    throw new IllegalArgumentException("--model '" + text + "': expected NAME:key=value[,key=value],"
+                    throw new dev.dynchan.UserException("--model '" + text + "': expected NAME:key=value[,key=value],"
                             + " got '" + kv + "'");
                 }
                 String key = kv.substring(0, eq).trim().toLowerCase(Locale.ROOT);
                 if (!key.equals("backend")) {
-                    throw new IllegalArgumentException("--model '" + text + "': unknown option '" + key
+                    throw new dev.dynchan.UserException("--model '" + text + "': unknown option '" + key
                             + "' (known: backend)");
                 }
                 opts.put(key, kv.substring(eq + 1).trim());
@@ -42,6 +48,6 @@ record ModelSpec(String text, String name, Map<String, String> options) {
     /** The command's inference options with this spec's overrides. */
     InferenceOptions inferenceOptions(InferenceOptions base) {
         String b = options.get("backend");
-        return b == null ? base : base.withBackend(EngineArgs.backend(b, "--model '" + text + "' backend"));
+        return b == null ? base : base.withBackend(InferenceArgs.backend(b, "--model '" + text + "' backend"));
     }
 }

@@ -2,12 +2,12 @@ package dev.dynchan.cli;
 
 import ai.djl.Device;
 import com.google.gson.GsonBuilder;
-import dev.dynchan.engine.Engines;
 import dev.dynchan.models.ModelOptions;
 import dev.dynchan.models.ModelRegistry;
 import dev.dynchan.models.Network;
 import dev.dynchan.profile.Profile;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -21,18 +21,21 @@ final class ModelsCommand implements Runnable {
     @Option(names = "--json", description = "Print JSON instead of a table")
     boolean json;
 
-    @Option(names = "--filter", description = "Only names containing this text (case-insensitive)")
+    @Option(names = "--filter", paramLabel = "TEXT", description = "Only names containing this text (case-insensitive)")
     String filter;
+
+    @Mixin
+    EngineArgs engine = new EngineArgs();
 
     @Override
     public void run() {
-        Engines.start(0);
+        Device device = engine.start();
         List<Map<String, Object>> rows = new ArrayList<>();
         for (ModelRegistry.Entry e : ModelRegistry.defaultRegistry().entries()) {
             if (filter != null && !e.name().toLowerCase().contains(filter.toLowerCase())) {
                 continue;
             }
-            try (Network net = Network.create(e.name(), ModelOptions.defaults(), Device.cpu(), 0)) {
+            try (Network net = Network.create(e.name(), ModelOptions.defaults(), device, engine.seed())) {
                 Profile p = Profile.of(net, 224);
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("model", e.name());

@@ -1,12 +1,15 @@
 package dev.dynchan.cli;
 
+import ai.djl.Device;
 import com.google.gson.GsonBuilder;
 import dev.dynchan.models.Network;
 import dev.dynchan.profile.Profile;
+import dev.dynchan.cli.options.ModelName;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,23 +18,30 @@ import java.util.Map;
 @Command(name = "profile", mixinStandardHelpOptions = true,
         description = "Parameters, MACs per image (conv + linear multiply-accumulates) and a per-layer table.")
 final class ProfileCommand implements Runnable {
-    @Option(names = "--model", required = true, description = "Model name (see 'models')")
+    @Option(names = "--model", paramLabel = "NAME", converter = ModelName.class,
+            description = "Model name, see 'models' (default: the one --weights' metadata names)")
     String model;
+
+    @Option(names = "--weights", paramLabel = "FILE",
+            description = "Profile these weights (dynamic models' MACs depend on them); DynChan's name their model")
+    Path weights;
+
+    @Option(names = "--json", description = "Print JSON instead of a table")
+    boolean json;
 
     @Mixin
     ModelArgs modelArgs = new ModelArgs();
 
-    @Option(names = "--json", description = "Print JSON")
-    boolean json;
-
-    @Option(names = "--threads", description = "Intra-op threads (default: all cores)")
-    int threads = 0;
+    @Mixin
+    EngineArgs engine = new EngineArgs();
 
     @Override
     public void run() {
-        dev.dynchan.engine.Engines.start(threads);
-        try (Network net = Network.create(model, modelArgs.options())) {
-            Profile p = Profile.of(net, modelArgs.size());
+        ModelArgs.ModelChoice choice = modelArgs.resolve(model, weights);
+        Device device = engine.start();
+        try (Network net = weights != null ? Network.load(weights, choice.name(), choice.options(), device)
+                : Network.create(choice.name(), choice.options(), device, engine.seed())) {
+            Profile p = Profile.of(net, choice.size());
             if (json) {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("model", p.model());

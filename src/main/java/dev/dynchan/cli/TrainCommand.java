@@ -1,167 +1,272 @@
 package dev.dynchan.cli;
 
 import ai.djl.Device;
-import com.google.gson.GsonBuilder;
+import dev.dynchan.UserException;
+import dev.dynchan.cli.options.AugmentOptions;
+import dev.dynchan.cli.options.Choices;
+import dev.dynchan.cli.options.DataOptions;
+import dev.dynchan.cli.options.EmaOptions;
+import dev.dynchan.cli.options.LossOptions;
+import dev.dynchan.cli.options.OptimizerOptions;
+import dev.dynchan.cli.options.ScheduleOptions;
+import dev.dynchan.cli.options.TrainModelOptions;
 import dev.dynchan.engine.Engines;
+import dev.dynchan.io.AtomicFiles;
+import dev.dynchan.io.WeightsMetadata;
 import dev.dynchan.models.ModelOptions;
 import dev.dynchan.models.Network;
 import dev.dynchan.profile.Profile;
+import dev.dynchan.train.BatchSource;
+import dev.dynchan.train.CheckpointStore;
 import dev.dynchan.train.DataSources;
-import dev.dynchan.train.Recipes;
-import dev.dynchan.train.TrainArgs;
+import dev.dynchan.train.Recipe;
+import dev.dynchan.train.RunLog;
+import dev.dynchan.train.StepBenchmark;
+import dev.dynchan.train.TrainConfig;
+import dev.dynchan.train.TrainState;
+import dev.dynchan.train.TrainSummary;
 import dev.dynchan.train.Trainer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code ./dynchan train}: timm train.py's flags. Values resolve as defaults → --recipe → --config YAML → flags.
- * Every option is kept as text here and converted by {@link TrainArgs#set}, so YAML and flags share one parser.
+ * {@code ./dynchan train}: timm train.py's options in its groups, one mixin per configuration record. Values
+ * resolve as the records' defaults → {@code --recipe} → {@code --config} YAML → flags: {@link Defaults} hands picocli
+ * the recipe's and the file's values as the defaults of the options not given, so a value from YAML is converted and
+ * checked exactly like the same flag.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train a model (timm train.py semantics). With no flags: resnet18 (standard stem, 1 channel, 28 px) "
-                + "on the embedded Fashion-MNIST subset, SGD lr 0.1, batch 64, 6 epochs. Writes summary.json, last/best.safetensors, train_state.safetensors "
-                + "(resume), log.csv, args.yaml and plot.png to --output.")
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false, defaultValueProvider = TrainCommand.Defaults.class,
+        description = {"Train a model (timm train.py semantics). With no flags: resnet18 (standard stem) on the embedded "
+                + "Fashion-MNIST subset at 28 px, SGD lr 0.1, batch 64, 6 epochs.",
+                "Writes summary.json, last/best.safetensors (with the metadata predict/eval need), "
+                        + "train_state.safetensors (for --resume), log.csv, args.yaml and plot.png to --output."})
 public final class TrainCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Option(names = "--config", paramLabel = "FILE.yml", description = "YAML file of options (dashes or underscores)")
+    @Option(names = "--config", paramLabel = "FILE.yml",
+            description = "YAML file of options (keys are the flag names, dashes or underscores; args.yaml of a run "
+                    + "works); flags given here win")
     Path config;
-    @Option(names = "--recipe", description = "Preset: pix-imagenet, pf-resnet, deit") String recipe;
-    @Option(names = "--model", description = "Model name (default resnet18)") String model;
-    @Option(names = "--data", description = "fashion-mnist (embedded), fashion-mnist-full, IDX folder or ImageFolder root") String data;
-    @Option(names = "--epochs") String epochs;
-    @Option(names = {"--batch-size", "-b"}) String batchSize;
-    @Option(names = "--lr", description = "Learning rate (default: lr-base x batch x update-freq / lr-base-size)") String lr;
-    @Option(names = "--lr-base") String lrBase;
-    @Option(names = "--lr-base-size") String lrBaseSize;
-    @Option(names = "--lr-base-scale", description = "linear or sqrt") String lrBaseScale;
-    @Option(names = "--opt", description = "sgd (Nesterov), momentum, adamw, lamb") String opt;
-    @Option(names = "--momentum") String momentum;
-    @Option(names = "--weight-decay") String weightDecay;
-    @Option(names = "--clip-grad", description = "Global-norm gradient clipping (0 = off)") String clipGrad;
-    @Option(names = "--update-freq", description = "Gradient accumulation: batches per optimizer update") String updateFreq;
-    @Option(names = "--sched", description = "cosine, step or const") String sched;
-    @Option(names = "--warmup-epochs") String warmupEpochs;
-    @Option(names = "--warmup-lr") String warmupLr;
-    @Option(names = "--min-lr") String minLr;
-    @Option(names = "--decay-epochs") String decayEpochs;
-    @Option(names = "--decay-rate") String decayRate;
-    @Option(names = "--cooldown-epochs") String cooldownEpochs;
-    @Option(names = "--smoothing", description = "Label smoothing") String smoothing;
-    @Option(names = "--mixup", description = "Mixup alpha (0 = off)") String mixup;
-    @Option(names = "--cutmix", description = "CutMix alpha (0 = off)") String cutmix;
-    @Option(names = "--mixup-prob") String mixupProb;
-    @Option(names = "--mixup-switch-prob") String mixupSwitchProb;
-    @Option(names = "--aa", description = "RandAugment, e.g. rand-m9-mstd0.5-inc1") String aa;
-    @Option(names = "--reprob", description = "Random-erasing probability") String reprob;
-    @Option(names = "--hflip", description = "Horizontal-flip probability") String hflip;
-    @Option(names = "--scale", description = "RandomResizedCrop area range min,max") String scale;
-    @Option(names = "--no-aug", arity = "0..1", fallbackValue = "true", description = "No training augmentation") String noAug;
-    @Option(names = "--bce-loss", arity = "0..1", fallbackValue = "true", description = "Sigmoid BCE loss (timm)") String bceLoss;
-    @Option(names = "--drop", description = "Classifier dropout") String drop;
-    @Option(names = "--drop-path", description = "Stochastic depth") String dropPath;
-    @Option(names = "--model-ema", arity = "0..1", fallbackValue = "true", description = "Keep and evaluate an EMA of the weights") String modelEma;
-    @Option(names = "--model-ema-decay") String modelEmaDecay;
-    @Option(names = "--num-classes") String numClasses;
-    @Option(names = "--in-chans") String inChans;
-    @Option(names = "--input-size", description = "Square input side (default: the dataset's, else 224)") String inputSize;
-    @Option(names = "--small-stem", arity = "0..1", fallbackValue = "true") String smallStem;
-    @Option(names = "--seed") String seed;
-    @Option(names = {"--workers", "-j"}, description = "Data-loading threads") String workers;
-    @Option(names = "--output", description = "Output folder (default runs/<time>-<model>)") String output;
-    @Option(names = "--resume", arity = "0..1", fallbackValue = "true", description = "Continue the run in --output") String resume;
-    @Option(names = "--threads", description = "Intra-op threads (default: all cores)") String threads;
-    @Option(names = "--device", description = "cpu, gpu or gpu:N") String device;
-    @Option(names = "--max-train-samples", description = "Use a class-balanced subset of N training images") String maxTrainSamples;
-    @Option(names = "--max-val-samples") String maxValSamples;
-    @Option(names = "--skip-bad-images", arity = "0..1", fallbackValue = "true") String skipBadImages;
-    @Option(names = "--benchmark-steps", description = "Only time N training steps on random data and print images/s") String benchmarkSteps;
-    @Option(names = "--no-progress", description = "No progress bar") boolean noProgress;
 
-    /** Resolves defaults → recipe → config → explicit flags. */
-    TrainArgs resolve() {
-        TrainArgs a = new TrainArgs();
-        CommandLine.ParseResult pr = spec.commandLine().getParseResult();
-        String rec = recipe;
-        if (config != null) {
-            TrainArgs probe = new TrainArgs();
-            probe.applyYaml(config);
-            if (rec == null && !probe.recipe.isEmpty()) rec = probe.recipe;
-        }
-        if (rec != null && !rec.isEmpty()) {
-            a.applyAll(Recipes.get(rec));
-            a.recipe = rec;
-        }
-        if (config != null) {
-            a.applyYaml(config);
-        }
-        for (CommandLine.Model.OptionSpec o : spec.options()) {
-            String name = o.longestName().replaceFirst("^--?", "");
-            if (!pr.hasMatchedOption(o) || name.equals("config") || name.equals("help") || name.equals("version")
-                    || name.equals("no-progress")) {
-                continue;
-            }
-            a.set(name, o.getValue());
-        }
-        a.validate();
-        return a;
+    @Option(names = "--recipe", paramLabel = "NAME", converter = Choices.RecipeName.class,
+            description = "Preset of a paper's recipe: pix-imagenet, pf-resnet or deit; --config and flags win")
+    Recipe recipe;
+
+    @Option(names = "--output", paramLabel = "DIR",
+            description = "Run folder (default: runs/<yyyyMMdd-HHmmss>-<model>)")
+    Path output;
+
+    @Option(names = "--resume", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Continue the run in --output after its last completed epoch")
+    boolean resume;
+
+    @Option(names = "--benchmark-steps", paramLabel = "N",
+            description = "Only time N training steps on random data and print images/s (0 = train)")
+    int benchmarkSteps;
+
+    @Option(names = "--no-progress", description = "No progress bar")
+    boolean noProgress;
+
+    @Mixin DataOptions data;
+    @Mixin TrainModelOptions model;
+    @Mixin ModelArgs modelArgs = new ModelArgs();
+    @Mixin OptimizerOptions optimizer;
+    @Mixin ScheduleOptions schedule;
+    @Mixin AugmentOptions augment;
+    @Mixin LossOptions loss;
+    @Mixin EmaOptions ema;
+    @Mixin EngineArgs engine = new EngineArgs(TrainConfig.defaults().seed());
+
+    private Map<String, Object> yaml;
+
+    /** The configuration the options describe; each record checks its values as it is built. */
+    TrainConfig config() {
+        ModelOptions m = modelArgs.options();
+        return new TrainConfig(data.toConfig(m.inputSize()), model.toConfig(m.numClasses(), m.inChannels(),
+                m.smallStem()), optimizer.toConfig(), schedule.toConfig(), augment.toConfig(), loss.toConfig(),
+                ema.toConfig(), engine.seed());
+    }
+
+    /** Every option of a configuration under its flag name (without dashes), as args.yaml and the defaults hold it. */
+    public static Map<String, Object> describe(TrainConfig c) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        TrainModelOptions.describe(c.model(), out);
+        DataOptions.describe(c.data(), out);
+        OptimizerOptions.describe(c.optimizer(), out);
+        ScheduleOptions.describe(c.schedule(), out);
+        AugmentOptions.describe(c.augment(), out);
+        LossOptions.describe(c.loss(), out);
+        EmaOptions.describe(c.ema(), out);
+        out.put("seed", c.seed());
+        return out;
     }
 
     @Override
     public void run() {
-        TrainArgs a = resolve();
-        Engines.start(a.threads);
-        Device dev = Engines.device(a.device);
-        if (a.benchmarkSteps > 0) {
-            benchmark(a, dev);
+        TrainConfig cfg = config();
+        if (resume && output == null) {
+            throw new UserException("--resume needs --output DIR (the folder of the run to continue)");
+        }
+        Device dev = engine.start();
+        if (benchmarkSteps > 0) {
+            benchmark(cfg, dev);
             return;
         }
-        DataSources.Splits data = DataSources.open(a);
-        ModelOptions mo = new ModelOptions(a.numClasses != null ? a.numClasses : data.train().numClasses(),
-                a.inChans != null ? a.inChans : data.train().channels(), data.inputSize(), a.smallStem,
-                a.drop, a.dropPath);
-        Path out = Path.of(a.output.isEmpty() ? "runs/" + LocalDateTime.now().format(
-                DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + a.model : a.output);
-        if (a.resume && a.output.isEmpty()) {
-            throw new IllegalArgumentException("--resume needs --output DIR (the folder of the run to continue)");
-        }
-        a.output = out.toString();
-        try (Network net = Network.create(a.model, mo, dev, a.seed);
-             Network emaNet = a.modelEma ? Network.create(a.model, mo, dev, a.seed) : null;
-             var train = data.train(); var val = data.val()) {
-            long macs = Profile.of(net, data.inputSize()).macs();
-            System.out.printf("train %s on %s: %d train / %d val images, %d classes, %d px, %,d params, %,d MACs; "
-                            + "opt %s lr %.4g, batch %d x %d, %d epochs; output %s%n", net.name(), train.name(),
-                    train.samples(), val.samples(), train.numClasses(), data.inputSize(), net.parameterCount(), macs,
-                    a.opt, a.resolvedLr(), a.batchSize, a.updateFreq, a.epochs, out);
-            Trainer t = new Trainer(a, net, emaNet, train, val, out, System.out, !noProgress);
-            t.setMacs(macs);
-            Map<String, Object> summary = t.fit();
-            System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(summary));
-        } catch (Trainer.DivergedException e) {
-            throw new Main.UserException(e.getMessage());
-        } catch (java.io.IOException e) {
-            throw new Main.UserException("cannot write to " + out + ": " + e.getMessage());
+        DataSources.Splits splits = DataSources.open(cfg);
+        Path out = output != null ? output : Path.of("runs", LocalDateTime.now().format(
+                DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + cfg.model().name());
+        try (BatchSource train = splits.train(); BatchSource val = splits.val()) {
+            checkData(cfg, train, val);
+            ModelOptions mo = cfg.model().options(train.numClasses(), train.channels(), splits.inputSize());
+            try (Network net = Network.create(cfg.model().name(), mo, dev, cfg.seed());
+                 Network emaNet = cfg.ema().enabled() ? Network.create(cfg.model().name(), mo, dev, cfg.seed())
+                         : null) {
+                WeightsMetadata meta = net.describe(splits.preprocessing(), train.classNames(), origin(out, train));
+                Trainer trainer = new Trainer(cfg, net, emaNet, train, val).checkpoints(new CheckpointStore(out, meta));
+                // a run that cannot be resumed stops here, before anything is printed or written into its folder
+                TrainState resumed = resume ? trainer.resume() : null;
+                long macs = Profile.of(net, splits.inputSize()).macs();
+                System.out.printf(Locale.ROOT, "train %s on %s: %d train / %d val images, %d classes, %d px, %,d "
+                                + "params, %,d MACs; opt %s lr %.4g, batch %d x %d, %d epochs; output %s%n",
+                        net.name(), train.name(), train.samples(), val.samples(), train.numClasses(),
+                        splits.inputSize(), net.parameterCount(), macs, cfg.optimizer().kind(), cfg.lr(),
+                        cfg.data().batchSize(), cfg.optimizer().updateFreq(), cfg.schedule().totalEpochs(), out);
+                if (resumed != null) {
+                    System.out.printf("resumed from %s: %d epoch(s) completed, %d updates%n",
+                            out.resolve(CheckpointStore.STATE_FILE), resumed.epochsCompleted(), resumed.updates());
+                }
+                writeArgs(out, cfg);
+                trainer.macs(macs);
+                if (!noProgress) {
+                    trainer.listener(new ProgressListener());
+                }
+                trainer.listener(new RunLog(System.out, out, cfg));
+                TrainSummary summary = trainer.fit();
+                System.out.println(summary.toJson());
+            }
+        } catch (IOException e) {
+            throw new UserException("--output " + out + ": cannot write (" + e.getMessage() + ")", e);
         }
     }
 
-    private void benchmark(TrainArgs a, Device dev) {
-        int size = a.inputSize != null ? a.inputSize : 224;
-        int chans = a.inChans != null ? a.inChans : 3;
-        int classes = a.numClasses != null ? a.numClasses : 1000;
-        ModelOptions mo = new ModelOptions(classes, chans, size, a.smallStem, a.drop, a.dropPath);
-        try (Network net = Network.create(a.model, mo, dev, a.seed)) {
-            Trainer.BenchResult r = Trainer.benchmark(net, a, size, chans, classes, a.benchmarkSteps);
-            System.out.printf("train step %s batch %d %dpx, %d threads, opt %s: median %.1f ms (min %.1f, max %.1f) "
-                            + "over %d steps after 3 warm-up -> %.1f images/s%n", net.name(), a.batchSize, size,
-                    Engines.threads(), a.opt, r.medianMs(), r.minMs(), r.maxMs(), a.benchmarkSteps, r.imagesPerSecond());
+    /** Data the run cannot use is the user's to fix, said before a model is built. */
+    private static void checkData(TrainConfig cfg, BatchSource train, BatchSource val) {
+        int batch = cfg.data().batchSize();
+        if (train.images() == 0) {
+            throw new UserException("--data " + cfg.data().dataset() + ": the training split has no images");
         }
+        if (train.batches() < 1) {
+            throw new UserException("--batch-size " + batch + " is larger than the " + train.images()
+                    + " training images of " + cfg.data().dataset() + " (the last partial batch is dropped, so no "
+                    + "step would run); pass --batch-size " + train.images() + " or smaller");
+        }
+        if (val.samples() == 0) {
+            throw new UserException("--data " + cfg.data().dataset() + ": the validation split has no images");
+        }
+        Integer chans = cfg.model().inChans();
+        if (chans != null && chans != train.channels()) {
+            throw new UserException("--in-chans " + chans + " contradicts --data " + cfg.data().dataset()
+                    + ", whose images have " + train.channels() + " channel(s)");
+        }
+        Integer classes = cfg.model().numClasses();
+        if (classes != null && classes < train.numClasses()) {
+            throw new UserException("--num-classes " + classes + " is fewer than the " + train.numClasses()
+                    + " classes of --data " + cfg.data().dataset());
+        }
+    }
+
+    /** The resolved options, so that {@code --config args.yaml} repeats the run (timm's args.yaml). */
+    private static void writeArgs(Path out, TrainConfig cfg) throws IOException {
+        Map<String, Object> args = new LinkedHashMap<>();
+        describe(cfg).forEach((k, v) -> args.put(k.replace('-', '_'), v));
+        org.yaml.snakeyaml.DumperOptions o = new org.yaml.snakeyaml.DumperOptions();
+        o.setDefaultFlowStyle(org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK);
+        String text = new org.yaml.snakeyaml.Yaml(o).dump(args);
+        AtomicFiles.write(out.resolve("args.yaml"), s -> s.write(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** The run part of the weights' metadata. */
+    private Map<String, Object> origin(Path out, BatchSource train) {
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("source", "train");
+        run.put("dataset", train.name());
+        run.put("output", out.toAbsolutePath().toString());
+        run.put("started", Instant.now().toString());
+        if (recipe != null) {
+            run.put("recipe", recipe.toString());
+        }
+        return run;
+    }
+
+    private void benchmark(TrainConfig cfg, Device dev) {
+        int size = cfg.data().inputSize() != null ? cfg.data().inputSize() : 224;
+        int chans = cfg.model().inChans() != null ? cfg.model().inChans() : 3;
+        int classes = cfg.model().numClasses() != null ? cfg.model().numClasses() : 1000;
+        try (Network net = Network.create(cfg.model().name(), cfg.model().options(classes, chans, size), dev,
+                cfg.seed())) {
+            StepBenchmark.Result r = StepBenchmark.run(net, cfg, size, chans, classes, benchmarkSteps);
+            System.out.printf(Locale.ROOT, "train step %s batch %d %dpx, %d threads, opt %s: median %.1f ms (min %.1f,"
+                            + " max %.1f) over %d steps after 3 warm-up -> %.1f images/s%n", net.name(),
+                    cfg.data().batchSize(), size, Engines.threads(), cfg.optimizer().kind(), r.medianMs(), r.minMs(),
+                    r.maxMs(), benchmarkSteps, r.imagesPerSecond());
+        }
+    }
+
+    /**
+     * The defaults of the options not given: the value in {@code --config}'s YAML, else the one of {@code --recipe}
+     * (applied to the records' defaults), else the records' defaults. picocli asks after matching the command line,
+     * so {@code --config} and {@code --recipe} are already known.
+     */
+    public static final class Defaults implements CommandLine.IDefaultValueProvider {
+        @Override
+        public String defaultValue(CommandLine.Model.ArgSpec arg) {
+            if (!(arg instanceof CommandLine.Model.OptionSpec o)
+                    || !(arg.command().userObject() instanceof TrainCommand cmd)) {
+                return null;
+            }
+            String key = o.longestName().replaceFirst("^--?", "");
+            Map<String, Object> file = cmd.yaml(arg.command());
+            if (file.get(key) != null || (file.containsKey(key) && !o.type().isPrimitive())) {
+                return text(file.get(key)); // null: the file unsets an option that may be unset, such as --lr
+            }
+            Recipe r = cmd.recipe;
+            if (r == null && file.get("recipe") != null) {
+                r = Recipe.parse(String.valueOf(file.get("recipe")));
+            }
+            TrainConfig base = r == null ? TrainConfig.defaults() : r.apply(TrainConfig.defaults());
+            return text(describe(base).get(key));
+        }
+
+        private static String text(Object v) {
+            if (v == null) {
+                return null;
+            }
+            if (v instanceof java.util.List<?> l) {
+                return String.join(",", l.stream().map(Defaults::text).toList());
+            }
+            if (v instanceof Double || v instanceof Float) {
+                // 0.0005, not 5.0E-4: the defaults appear in --help
+                return new java.math.BigDecimal(v.toString()).stripTrailingZeros().toPlainString();
+            }
+            return String.valueOf(v);
+        }
+    }
+
+    /** {@code --config}'s options by flag name (no dashes), read once; empty without {@code --config}. */
+    private Map<String, Object> yaml(CommandLine.Model.CommandSpec spec) {
+        if (yaml == null) {
+            yaml = config == null ? Map.of() : ConfigFile.read(config, spec);
+        }
+        return yaml;
     }
 }

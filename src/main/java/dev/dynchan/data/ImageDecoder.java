@@ -40,6 +40,31 @@ public final class ImageDecoder {
         }
     }
 
+    /**
+     * Decodes {@code path} to {@code channels} channels: 3 = RGB, 1 = luma (ITU-R 601, as PIL's convert("L"), which
+     * gives a gray file back unchanged).
+     *
+     * @throws DataException naming the path when the file is missing, truncated or not an image
+     */
+    public static ByteImage decode(Path path, int channels) {
+        ByteImage rgb = decodeRgb(path);
+        if (channels == 3) {
+            return rgb;
+        }
+        if (channels != 1) {
+            throw new IllegalArgumentException("channels must be 1 or 3, found " + channels);
+        }
+        byte[] src = rgb.pixels();
+        byte[] out = new byte[rgb.width() * rgb.height()];
+        for (int i = 0; i < out.length; i++) {
+            int r = src[3 * i] & 0xff;
+            int g = src[3 * i + 1] & 0xff;
+            int b = src[3 * i + 2] & 0xff;
+            out[i] = (byte) ((r * 299 + g * 587 + b * 114 + 500) / 1000);
+        }
+        return new ByteImage(rgb.width(), rgb.height(), 1, out);
+    }
+
     /** Converts any BufferedImage to an RGB ByteImage; alpha is dropped, gray is replicated. */
     public static ByteImage toRgb(BufferedImage img) {
         int w = img.getWidth();

@@ -25,7 +25,8 @@ import java.util.List;
  *   <li>{@link PixChannelOrder} (ONNX Runtime with a blocked layout, models with PiX): channel order that lets the
  *       PiX kernel work on ORT's blocked tensors in place.</li>
  * </ol>
- * ORT then applies its own fusions (conv + ReLU, conv + residual add + ReLU, layout) inside each segment.
+ * ORT then applies its own fusions (conv + ReLU, conv + residual add + ReLU, layout) inside each segment. A forward
+ * that routes samples by their data ({@code BatchRouting}) has no fixed graph and runs as a {@link TorchPlan}.
  */
 public final class Planner {
     private Planner() { }
@@ -39,12 +40,17 @@ public final class Planner {
         InferenceOptions.Backend backend = o.backend();
         boolean cpu = device.getDeviceType().equals(Device.Type.CPU);
         if (backend == InferenceOptions.Backend.ORT && !cpu) {
-            throw new IllegalArgumentException("--backend ort runs on the CPU only; the model is on " + device);
+            throw new dev.dynchan.UserException("--backend ort runs on the CPU only; the model is on " + device);
         }
         if (backend == InferenceOptions.Backend.TORCH || !cpu) {
             return new TorchPlan(model, ctx);
         }
-        Graph traced = Tracer.trace(name, model, new Shape(2).addAll(sampleShape), ctx, manager);
+        Graph traced;
+        try {
+            traced = Tracer.trace(name, model, new Shape(2).addAll(sampleShape), ctx, manager);
+        } catch (Tracer.DataDependentRouting e) {
+            return new TorchPlan(model, ctx); // runs the routing itself, group by group
+        }
         List<String> applied = new ArrayList<>();
         Graph g = traced;
         for (Rule r : List.<Rule>of(new FoldBatchNorm())) {

@@ -83,27 +83,10 @@ public final class SafeTensors {
     public static Map<String, Entry> read(Path file) {
         try (FileChannel ch = FileChannel.open(file)) {
             long size = ch.size();
-            if (size < 8) {
-                throw new WeightsException(file + ": not a safetensors file (only " + size + " bytes)");
-            }
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            ch.read(lenBuf, 0);
-            long headerLen = lenBuf.getLong(0);
-            if (headerLen <= 0 || headerLen > size - 8 || headerLen > MAX_HEADER) {
-                throw new WeightsException(file + ": not a safetensors file (header length " + headerLen
-                        + " does not fit a " + size + "-byte file)");
-            }
-            ByteBuffer hb = ZipArchive.read(ch, 8, (int) headerLen);
-            String header;
-            try {
-                header = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(hb).toString();
-            } catch (CharacterCodingException e) {
-                throw new WeightsException(file + ": safetensors header is not valid UTF-8");
-            }
-            long dataStart = 8 + headerLen;
+            String header = header(ch, file);
+            long dataStart = 8 + header.getBytes(StandardCharsets.UTF_8).length;
             long bodySize = size - dataStart;
-            List<Raw> raws = parseHeader(file, header);
+            List<Raw> raws = parseHeader(file, header, new LinkedHashMap<>());
             // The byte ranges must tile the data section: sort by offset and walk it once.
             List<Raw> byOffset = new ArrayList<>(raws);
             byOffset.sort(Comparator.comparingLong((Raw r) -> r.begin).thenComparingLong(r -> r.end));
@@ -150,10 +133,45 @@ public final class SafeTensors {
         }
     }
 
+    /** The header's {@code __metadata__} (string to string, as the format defines it); empty when there is none. */
+    public static Map<String, String> readMetadata(Path file) {
+        try (FileChannel ch = FileChannel.open(file)) {
+            Map<String, String> metadata = new LinkedHashMap<>();
+            parseHeader(file, header(ch, file), metadata);
+            return metadata;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new WeightsException(file + ": file not found");
+        } catch (IOException e) {
+            throw new WeightsException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The header's JSON text, after the 8-byte little-endian length, checked to be UTF-8. */
+    private static String header(FileChannel ch, Path file) throws IOException {
+        long size = ch.size();
+        if (size < 8) {
+            throw new WeightsException(file + ": not a safetensors file (only " + size + " bytes)");
+        }
+        ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        ch.read(lenBuf, 0);
+        long headerLen = lenBuf.getLong(0);
+        if (headerLen <= 0 || headerLen > size - 8 || headerLen > MAX_HEADER) {
+            throw new WeightsException(file + ": not a safetensors file (header length " + headerLen
+                    + " does not fit a " + size + "-byte file)");
+        }
+        ByteBuffer hb = ZipArchive.read(ch, 8, (int) headerLen);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(hb).toString();
+        } catch (CharacterCodingException e) {
+            throw new WeightsException(file + ": safetensors header is not valid UTF-8");
+        }
+    }
+
     /** One header entry before the data is looked at. */
     private record Raw(String key, String dtype, long[] shape, long begin, long end) { }
 
-    private static List<Raw> parseHeader(Path file, String header) {
+    private static List<Raw> parseHeader(Path file, String header, Map<String, String> metadata) {
         List<Raw> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         String key = null;
@@ -166,7 +184,7 @@ public final class SafeTensors {
                     throw new WeightsException(file + ": safetensors header names '" + key + "' twice");
                 }
                 if (key.equals("__metadata__")) {
-                    readMetadata(file, r);
+                    readMetadata(file, r, metadata);
                 } else {
                     out.add(readEntry(file, key, r));
                 }
@@ -183,7 +201,7 @@ public final class SafeTensors {
         return out;
     }
 
-    private static void readMetadata(Path file, JsonReader r) throws IOException {
+    private static void readMetadata(Path file, JsonReader r, Map<String, String> into) throws IOException {
         Set<String> seen = new HashSet<>();
         r.beginObject();
         while (r.hasNext()) {
@@ -194,7 +212,7 @@ public final class SafeTensors {
             if (r.peek() != JsonToken.STRING) {
                 throw new WeightsException(file + ": safetensors __metadata__ value '" + k + "' is not a string");
             }
-            r.nextString();
+            into.put(k, r.nextString());
         }
         r.endObject();
     }

@@ -1,5 +1,11 @@
 package dev.dynchan.models;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
 /**
  * Options every factory understands (timm's create_model kwargs). Unset values keep the model's defaults.
  *
@@ -7,7 +13,9 @@ package dev.dynchan.models;
  * @param inChannels  input channels (default 3; 1 for grayscale data such as Fashion-MNIST)
  * @param inputSize   square input side the model is built and profiled for (default 224)
  * @param smallStem   small-image variant for 28–64 px inputs: 3×3 stride-1 stem without stem max-pool (ConvNets)
- *                    or a patch size that fits (transformers); null = automatic (on when inputSize ≤ 64)
+ *                    or a patch size that fits (transformers); off unless asked for (null = off), whatever the input
+ *                    size: like torchvision and timm, a model name means one architecture, and the choice travels
+ *                    with the weights (their metadata records it)
  * @param dropRate    classifier dropout (null = family default)
  * @param dropPathRate stochastic depth (null = family default)
  */
@@ -23,7 +31,8 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
 
     public int size() { return inputSize == null ? 224 : inputSize; }
 
-    public boolean small() { return smallStem == null ? size() <= 64 : smallStem; }
+    /** The one stem rule, for every command and the Java API: the small stem only when asked for. */
+    public boolean small() { return Boolean.TRUE.equals(smallStem); }
 
     public float drop(float familyDefault) { return dropRate == null ? familyDefault : dropRate; }
 
@@ -51,5 +60,91 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
 
     public ModelOptions withDropPathRate(Float d) {
         return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, d);
+    }
+
+    /** Metadata keys (timm's create_model kwargs; the CLI flag is the key with dashes, e.g. {@code --num-classes}). */
+    public static final String NUM_CLASSES = "num_classes";
+    public static final String IN_CHANS = "in_chans";
+    public static final String INPUT_SIZE = "input_size";
+    public static final String SMALL_STEM = "small_stem";
+    public static final String DROP_RATE = "drop_rate";
+    public static final String DROP_PATH_RATE = "drop_path_rate";
+
+    /**
+     * The options as weights metadata: the architecture as built (classes, channels, input size and stem, defaults
+     * resolved) and the dropout rates that were set.
+     */
+    public Map<String, Object> toMetadata() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(NUM_CLASSES, classes());
+        m.put(IN_CHANS, channels());
+        m.put(INPUT_SIZE, size());
+        m.put(SMALL_STEM, small());
+        if (dropRate != null) {
+            m.put(DROP_RATE, dropRate);
+        }
+        if (dropPathRate != null) {
+            m.put(DROP_PATH_RATE, dropPathRate);
+        }
+        return m;
+    }
+
+    /**
+     * Reads {@link #toMetadata()}'s map (numbers may arrive as doubles from JSON).
+     *
+     * @throws IllegalArgumentException for a key this version does not know or a value of the wrong type, naming it
+     */
+    public static ModelOptions fromMetadata(Map<String, ?> m) {
+        for (String k : m.keySet()) {
+            if (!List.of(NUM_CLASSES, IN_CHANS, INPUT_SIZE, SMALL_STEM, DROP_RATE, DROP_PATH_RATE).contains(k)) {
+                throw new IllegalArgumentException("unknown model option '" + k + "'");
+            }
+        }
+        return new ModelOptions(integer(m, NUM_CLASSES), integer(m, IN_CHANS), integer(m, INPUT_SIZE),
+                (Boolean) typed(m, SMALL_STEM, Boolean.class), real(m, DROP_RATE), real(m, DROP_PATH_RATE));
+    }
+
+    private static Object typed(Map<String, ?> m, String key, Class<?> type) {
+        Object v = m.get(key);
+        if (v != null && !type.isInstance(v)) {
+            throw new IllegalArgumentException("model option '" + key + "' is " + v + ", not a "
+                    + type.getSimpleName().toLowerCase(java.util.Locale.ROOT));
+        }
+        return v;
+    }
+
+    private static Integer integer(Map<String, ?> m, String key) {
+        Number n = (Number) typed(m, key, Number.class);
+        if (n != null && n.doubleValue() != Math.rint(n.doubleValue())) {
+            throw new IllegalArgumentException("model option '" + key + "' is " + n + ", not an integer");
+        }
+        return n == null ? null : n.intValue();
+    }
+
+    private static Float real(Map<String, ?> m, String key) {
+        Number n = (Number) typed(m, key, Number.class);
+        return n == null ? null : n.floatValue();
+    }
+
+    /** An option asked for that differs from the one recorded with the weights. */
+    public record Conflict(String key, Object asked, Object recorded) { }
+
+    /**
+     * The options set in {@code asked} (non-null) whose value differs from this, the recorded, options' resolved
+     * value; empty when {@code asked} only repeats or leaves out what is recorded.
+     */
+    public List<Conflict> conflictsWith(ModelOptions asked) {
+        List<Conflict> out = new ArrayList<>();
+        compare(out, NUM_CLASSES, asked.numClasses, classes());
+        compare(out, IN_CHANS, asked.inChannels, channels());
+        compare(out, INPUT_SIZE, asked.inputSize, size());
+        compare(out, SMALL_STEM, asked.smallStem, small());
+        return out;
+    }
+
+    private static void compare(List<Conflict> out, String key, Object asked, Object recorded) {
+        if (asked != null && !Objects.equals(asked, recorded)) {
+            out.add(new Conflict(key, asked, recorded));
+        }
     }
 }

@@ -38,7 +38,11 @@ public final class ModelRegistry {
         return r;
     }
 
+    /** The registry every name lookup uses: the built-in families plus whatever a program registered. */
     public static ModelRegistry defaultRegistry() { return DEFAULT; }
+
+    /** A fresh registry of the built-in families only (what tests generated over the zoo iterate). */
+    public static ModelRegistry builtin() { return build(); }
 
     public List<Entry> entries() { return List.copyOf(entries.values()); }
 

@@ -9,10 +9,18 @@ import dev.dynchan.exec.InferenceOptions;
 import dev.dynchan.exec.Plan;
 import dev.dynchan.exec.PlanCache;
 import dev.dynchan.exec.Planner;
+import dev.dynchan.io.StateDicts;
+import dev.dynchan.io.WeightsException;
+import dev.dynchan.io.WeightsMetadata;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Tensor;
 
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * A ready-to-run model: the module tree, the manager that owns its weights, its name and options, and its compiled
@@ -24,13 +32,16 @@ public final class Network implements AutoCloseable {
     private final ImageClassifier module;
     private final NDManager manager;
     private final PlanCache plans;
+    private final WeightsMetadata metadata;
 
-    private Network(String name, ModelOptions options, ImageClassifier module, NDManager manager) {
+    private Network(String name, ModelOptions options, ImageClassifier module, NDManager manager,
+                    WeightsMetadata metadata) {
         this.name = name;
         this.options = options;
         this.module = module;
         this.manager = manager;
         this.plans = new PlanCache(module.namedTensors().values());
+        this.metadata = metadata;
     }
 
     /** Builds and initialises {@code name} (reference initialisation, seeded) on {@code device}. */
@@ -41,7 +52,96 @@ public final class Network implements AutoCloseable {
         NDManager manager = NDManager.newBaseManager(device);
         Engine.getInstance().setRandomSeed((int) seed);
         module.initialize(manager);
-        return new Network(entry.name(), options, module, manager);
+        return new Network(entry.name(), options, module, manager, null);
+    }
+
+    /**
+     * Builds the model a DynChan weights file was saved from (its metadata names the model and its options) and loads
+     * the weights.
+     *
+     * @throws WeightsException if the file has no DynChan metadata (give the model with
+     *                          {@link #load(Path, String, ModelOptions, Device)}), or does not match
+     */
+    public static Network load(Path weights, Device device) {
+        return load(weights, null, ModelOptions.defaults(), device);
+    }
+
+    /**
+     * Builds {@code model} with {@code options} and loads {@code weights} (strictly: every key and shape must match).
+     * When the file has DynChan metadata, a null {@code model} and unset options are taken from it, and a model or
+     * an option that contradicts it is an error naming both values (as torchvision does for {@code num_classes});
+     * without metadata (a file from PyTorch) {@code model} is required.
+     */
+    public static Network load(Path weights, String model, ModelOptions options, Device device) {
+        return load(weights, null, model, options, device);
+    }
+
+    /**
+     * Like {@link #load(Path, String, ModelOptions, Device)}, the state_dict taken from checkpoint entry
+     * {@code modelKey} of a torch.save file (null: {@code state_dict}, then {@code model}, else the top level).
+     */
+    public static Network load(Path weights, String modelKey, String model, ModelOptions options, Device device) {
+        Optional<WeightsMetadata> meta = WeightsMetadata.read(weights);
+        String name = model;
+        ModelOptions resolved = options;
+        if (meta.isPresent()) {
+            WeightsMetadata m = meta.get();
+            if (model != null && !sameModel(model, m.model())) {
+                throw new WeightsException(weights + " holds " + m.model() + " weights, not " + model);
+            }
+            name = m.model();
+            ModelOptions recorded = recordedOptions(m, weights);
+            List<ModelOptions.Conflict> conflicts = recorded.conflictsWith(options);
+            if (!conflicts.isEmpty()) {
+                throw new WeightsException(weights + " was saved with " + conflicts.stream()
+                        .map(c -> c.key() + " " + c.recorded() + ", not " + c.asked()).collect(Collectors.joining("; ")));
+            }
+            resolved = recorded;
+        } else if (model == null) {
+            throw new WeightsException(weights + " has no DynChan metadata, so the model must be given");
+        }
+        Network net;
+        try {
+            net = create(name, resolved, device, 0);
+        } catch (ModelRegistry.UnknownModelException e) {
+            if (model != null) {
+                throw e;
+            }
+            throw new WeightsException(weights + " holds weights of model '" + name + "', which this DynChan does not"
+                    + " have");
+        }
+        try {
+            StateDicts.load(net.module(), weights, modelKey);
+        } catch (RuntimeException e) {
+            net.close();
+            throw e;
+        }
+        return new Network(net.name, net.options, net.module, net.manager, meta.orElse(null));
+    }
+
+    /** The options a metadata map records, or a WeightsException naming the file. */
+    public static ModelOptions recordedOptions(WeightsMetadata m, Path weights) {
+        try {
+            return ModelOptions.fromMetadata(m.modelOptions());
+        } catch (IllegalArgumentException e) {
+            throw new WeightsException(weights + ": " + e.getMessage() + " in its metadata (written by a newer DynChan?)");
+        }
+    }
+
+    private static boolean sameModel(String a, String b) {
+        return a.toLowerCase(Locale.ROOT).equals(b.toLowerCase(Locale.ROOT));
+    }
+
+    /** The metadata of the weights this network was loaded from; empty when built fresh or loaded without it. */
+    public Optional<WeightsMetadata> metadata() { return Optional.ofNullable(metadata); }
+
+    /**
+     * A description of this network's weights for saving with them: its name and options, with the given
+     * preprocessing, class names (empty when unknown) and run information.
+     */
+    public WeightsMetadata describe(WeightsMetadata.Preprocessing preprocessing, List<String> classNames,
+                                    Map<String, Object> run) {
+        return new WeightsMetadata(name, options.toMetadata(), preprocessing, classNames, run);
     }
 
     public static Network create(String name, ModelOptions options) {

@@ -32,6 +32,11 @@ public final class BatchRouting {
         if (groupOfSample.length != n) {
             throw new IllegalArgumentException("routing: " + groupOfSample.length + " group ids for a batch of " + n);
         }
+        OpHook hook = ctx.hook();
+        if (hook != null) {
+            // a data-dependent split: tracers must know they cannot record it as a fixed graph
+            hook.onOp(new OpEvent("route", null, List.of(x), x, java.util.Map.of("groups", numGroups), null));
+        }
         List<int[]> members = members(groupOfSample, numGroups);
         List<NDArray> outputs = new ArrayList<>();
         long[] order = new long[n];
@@ -42,7 +47,6 @@ public final class BatchRouting {
                 continue;
             }
             NDArray sub = ids.length == n ? x : take(x, ids);
-            OpHook hook = ctx.hook();
             outputs.add(path.run(g, sub, hook == null ? ctx : ctx.withHook(e -> hook.onOp(e.onSamples(ids)))));
             for (int id : ids) {
                 order[pos++] = id;

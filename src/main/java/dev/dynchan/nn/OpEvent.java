@@ -14,9 +14,11 @@ import java.util.Map;
  * eps), {@code relu}, {@code gelu}, {@code sigmoid}, {@code add} (a, b), {@code mul} (a, b), {@code scale} (x;
  * factor), {@code matmul} (a, b), {@code softmax} (x; axis), {@code max_pool2d} / {@code avg_pool2d} (x; kernel,
  * stride, padding), {@code global_avg_pool} (x), {@code mean} (x; axis), {@code reshape} (x; shape),
- * {@code transpose} (x; axes), {@code select} (x; axis, index), {@code pix} (x, p; zeta, tau).
+ * {@code transpose} (x; axes), {@code select} (x; axis, index), {@code pix} (x, p; zeta, tau). {@link BatchRouting}
+ * reports {@code route} (x; groups) before a data-dependent split of the batch (module null): an op graph traced
+ * from one input would not hold for another.
  *
- * @param module  the module that ran the op (never null; functional ops report their caller)
+ * @param module  the module that ran the op (functional ops report their caller; null only for {@code route})
  * @param samples for an op that ran on a sub-batch ({@link BatchRouting}), the full-batch index of each of its rows;
  *                null when it ran on the whole batch
  */

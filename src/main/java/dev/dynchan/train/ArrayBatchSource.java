@@ -48,6 +48,9 @@ public final class ArrayBatchSource implements BatchSource {
     public long samples() { return dropLast ? (long) batches() * batchSize : count; }
 
     @Override
+    public long images() { return count; }
+
+    @Override
     public int numClasses() { return numClasses; }
 
     @Override

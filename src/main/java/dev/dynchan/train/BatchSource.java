@@ -15,6 +15,9 @@ public interface BatchSource extends AutoCloseable {
     /** Samples per epoch (after drop-last, if any). */
     long samples();
 
+    /** Images in the split, including those a dropped last batch leaves out. */
+    long images();
+
     int numClasses();
 
     int channels();

@@ -16,6 +16,7 @@ import dev.dynchan.data.transform.RandomErasing;
 import dev.dynchan.data.transform.ToTensorNormalize;
 import dev.dynchan.data.transform.TransformConfig;
 import dev.dynchan.data.transform.Transforms;
+import dev.dynchan.io.WeightsMetadata;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -31,38 +32,79 @@ import java.util.List;
 public final class DataSources {
     private DataSources() { }
 
-    public record Splits(BatchSource train, BatchSource val, DatasetSplits splits, int inputSize) { }
+    /**
+     * Opened training data.
+     *
+     * @param inputSize     the side every batch has
+     * @param preprocessing the evaluation transform, as recorded with the trained weights
+     */
+    public record Splits(BatchSource train, BatchSource val, DatasetSplits splits, int inputSize,
+                         WeightsMetadata.Preprocessing preprocessing) { }
 
-    public static Splits open(TrainArgs a) {
-        DatasetSplits s = Datasets.open(a.data);
+    /** An opened validation split alone ({@code eval}). */
+    public record Validation(BatchSource val, DatasetSplits splits, int inputSize,
+                             WeightsMetadata.Preprocessing preprocessing) { }
+
+    /** The train and validation splits of {@code c.data()}, with {@code c}'s augmentation, mixup and seed. */
+    public static Splits open(TrainConfig c) {
+        DataConfig d = c.data();
+        AugmentConfig a = c.augment();
+        DatasetSplits s = Datasets.open(d.dataset());
         int native0 = nativeSize(s.val());
-        int size = a.inputSize != null ? a.inputSize : (native0 > 0 ? native0 : 224);
-        ImageDataset trainSet = subset(s.train(), a.maxTrainSamples);
-        ImageDataset valSet = subset(s.val(), a.maxValSamples);
-        TransformConfig cfg = TransformConfig.defaults(size, s.mean(), s.std());
-        double[] scale = parsePair(a.scale, "--scale");
-        cfg = new TransformConfig(size, Interpolation.BICUBIC, scale[0], scale[1], 3.0 / 4.0, 4.0 / 3.0, a.hflip,
-                a.aa == null || a.aa.isBlank() ? null : a.aa, a.reprob, RandomErasing.Mode.PIXEL, 1,
-                TransformConfig.DEFAULT_CROP_PCT, s.mean(), s.std(), false);
+        int size = d.inputSize() != null ? d.inputSize() : (native0 > 0 ? native0 : 224);
+        ImageDataset trainSet = subset(s.train(), d.maxTrainSamples());
+        ImageDataset valSet = subset(s.val(), d.maxValSamples());
+        TransformConfig cfg = new TransformConfig(size, Interpolation.BICUBIC, a.scaleMin(), a.scaleMax(), 3.0 / 4.0,
+                4.0 / 3.0, a.hflip(), a.autoAugment().isEmpty() ? null : a.autoAugment(), a.reprob(),
+                RandomErasing.Mode.PIXEL, 1, TransformConfig.DEFAULT_CROP_PCT, s.mean(), s.std(), false);
         Pipeline eval = native0 == size ? identity(cfg, 0) : Transforms.eval(cfg);
         Pipeline train;
-        if (a.noAug) {
+        if (a.noAug()) {
             train = native0 == size ? identity(cfg, 0) : Transforms.eval(cfg);
-        } else if (scale[0] == 1.0 && scale[1] == 1.0) {
+        } else if (a.scaleMin() == 1.0 && a.scaleMax() == 1.0) {
             train = noCrop(cfg, native0 == size ? null : Transforms.eval(cfg));
         } else {
             train = Transforms.train(cfg);
         }
         Mixup mixup = null;
-        if (!a.noAug && (a.mixup > 0 || a.cutmix > 0)) {
-            mixup = new Mixup(new MixupConfig(a.mixup, a.cutmix, a.mixupProb, a.mixupSwitchProb, a.smoothing,
-                    trainSet.numClasses(), true));
+        if (a.mixesBatches()) {
+            mixup = new Mixup(new MixupConfig(a.mixup(), a.cutmix(), a.mixupProb(), a.mixupSwitchProb(),
+                    c.loss().smoothing(), trainSet.numClasses(), true));
         }
-        LoaderConfig tl = LoaderConfig.train(a.batchSize, a.seed, a.workers).withSkipBadImages(a.skipBadImages);
-        LoaderConfig vl = LoaderConfig.eval(Math.max(a.batchSize, 64), a.workers).withSkipBadImages(a.skipBadImages);
+        LoaderConfig tl = LoaderConfig.train(d.batchSize(), c.seed(), d.workers()).withSkipBadImages(d.skipBadImages());
+        LoaderConfig vl = LoaderConfig.eval(Math.max(d.batchSize(), 64), d.workers())
+                .withSkipBadImages(d.skipBadImages());
         String name = s.name();
         return new Splits(new LoaderSource(name, new DataLoader(trainSet, train, tl, mixup), trainSet, size),
-                new LoaderSource(name, new DataLoader(valSet, eval, vl, null), valSet, size), s, size);
+                new LoaderSource(name, new DataLoader(valSet, eval, vl, null), valSet, size), s, size,
+                preprocessing(s, native0, size));
+    }
+
+    /**
+     * The validation split of {@code d} alone, transformed by {@code pre} (the weights' recorded preprocessing) or,
+     * when null, by what training on this dataset would record.
+     */
+    public static Validation validation(DataConfig d, WeightsMetadata.Preprocessing pre) {
+        DatasetSplits s = Datasets.open(d.dataset());
+        int native0 = nativeSize(s.val());
+        int size = pre != null ? pre.inputSize() : d.inputSize() != null ? d.inputSize() : native0 > 0 ? native0 : 224;
+        WeightsMetadata.Preprocessing p = pre != null ? pre : preprocessing(s, native0, size);
+        TransformConfig cfg = TransformConfig.forEval(size, p.mean(), p.std(), p.cropPct(),
+                Interpolation.parse(p.interpolation()));
+        Pipeline eval = native0 == size && p.cropPct() == 1.0 ? identity(cfg, 0) : Transforms.eval(cfg);
+        ImageDataset valSet = subset(s.val(), d.maxValSamples());
+        LoaderConfig vl = LoaderConfig.eval(d.batchSize(), d.workers()).withSkipBadImages(d.skipBadImages());
+        return new Validation(new LoaderSource(s.name(), new DataLoader(valSet, eval, vl, null), valSet, size), s,
+                size, p);
+    }
+
+    /**
+     * The eval transform of this data at {@code size}: the dataset's normalisation; no crop margin when its images
+     * already have that size (they were used as they are), else timm's 0.875.
+     */
+    static WeightsMetadata.Preprocessing preprocessing(DatasetSplits s, int nativeSize, int size) {
+        return new WeightsMetadata.Preprocessing(size, s.mean(), s.std(),
+                nativeSize == size ? 1.0 : TransformConfig.DEFAULT_CROP_PCT, "bicubic");
     }
 
     /** Normalise only (optionally flip): for data already at the input size. */
@@ -89,22 +131,6 @@ public final class DataSources {
             tensor.add(new RandomErasing(cfg.reprob(), cfg.remode(), cfg.recount()));
         }
         return new Pipeline(steps, new ToTensorNormalize(cfg.mean(), cfg.std()), tensor);
-    }
-
-    static double[] parsePair(String s, String flag) {
-        String[] p = s.trim().split("[,\\s]+");
-        try {
-            if (p.length == 2) {
-                double lo = Double.parseDouble(p[0]);
-                double hi = Double.parseDouble(p[1]);
-                if (lo > 0 && lo <= hi && hi <= 1) {
-                    return new double[] {lo, hi};
-                }
-            }
-        } catch (NumberFormatException e) {
-            // fall through
-        }
-        throw new IllegalArgumentException(flag + " '" + s + "': expected two numbers 0 < min <= max <= 1, e.g. 0.08,1.0");
     }
 
     /** Side of the first validation image if the split has one fixed size (IDX data), else -1. */
@@ -155,6 +181,8 @@ public final class DataSources {
         @Override public long samples() {
             return loader.config().dropLast() ? (long) loader.numBatches() * loader.config().batchSize() : dataset.size();
         }
+
+        @Override public long images() { return dataset.size(); }
 
         @Override public int numClasses() { return dataset.numClasses(); }
 

@@ -1,7 +1,5 @@
 package dev.dynchan.train;
 
-import java.util.Locale;
-
 /**
  * Learning rate per optimizer update, following timm's schedulers stepped on updates
  * ({@code sched_on_updates}: t = optimizer updates done so far, lengths in updates = epochs × updates per epoch).
@@ -17,7 +15,7 @@ import java.util.Locale;
  * rate is the curve's value at warmup_t, not the peak.
  */
 public final class LrSchedule {
-    private final String kind;
+    private final ScheduleKind kind;
     private final double baseLr;
     private final double warmupLr;
     private final long warmupT;
@@ -26,12 +24,9 @@ public final class LrSchedule {
     private final long decayT;
     private final double decayRate;
 
-    public LrSchedule(String kind, double baseLr, double warmupLr, long warmupT, long tInitial, double minLr,
+    public LrSchedule(ScheduleKind kind, double baseLr, double warmupLr, long warmupT, long tInitial, double minLr,
                       long decayT, double decayRate) {
-        this.kind = kind.toLowerCase(Locale.ROOT);
-        if (!this.kind.equals("cosine") && !this.kind.equals("step") && !this.kind.equals("const")) {
-            throw new IllegalArgumentException("--sched '" + kind + "': expected cosine, step or const");
-        }
+        this.kind = kind;
         this.baseLr = baseLr;
         this.warmupLr = warmupLr;
         this.warmupT = warmupT;
@@ -41,11 +36,11 @@ public final class LrSchedule {
         this.decayRate = decayRate;
     }
 
-    /** Schedule in epochs converted to updates. */
-    public static LrSchedule ofEpochs(String kind, double lr, double warmupLr, double warmupEpochs, int epochs,
-                                      double minLr, double decayEpochs, double decayRate, long updatesPerEpoch) {
-        return new LrSchedule(kind, lr, warmupLr, Math.round(warmupEpochs * updatesPerEpoch),
-                (long) epochs * updatesPerEpoch, minLr, Math.round(decayEpochs * updatesPerEpoch), decayRate);
+    /** The schedule of {@code s} (lengths in epochs) at peak rate {@code lr}, converted to updates. */
+    public static LrSchedule of(ScheduleConfig s, double lr, long updatesPerEpoch) {
+        return new LrSchedule(s.kind(), lr, s.warmupLr(), Math.round(s.warmupEpochs() * updatesPerEpoch),
+                (long) s.epochs() * updatesPerEpoch, s.minLr(), Math.round(s.decayEpochs() * updatesPerEpoch),
+                s.decayRate());
     }
 
     /** Learning rate for the update that follows {@code t} completed updates. */
@@ -54,10 +49,10 @@ public final class LrSchedule {
             return warmupLr + t * (baseLr - warmupLr) / warmupT;
         }
         return switch (kind) {
-            case "cosine" -> t < tInitial ? minLr + 0.5 * (baseLr - minLr) * (1 + Math.cos(Math.PI * t / tInitial))
+            case COSINE -> t < tInitial ? minLr + 0.5 * (baseLr - minLr) * (1 + Math.cos(Math.PI * t / tInitial))
                     : minLr;
-            case "step" -> baseLr * Math.pow(decayRate, t / decayT);
-            default -> baseLr;
+            case STEP -> baseLr * Math.pow(decayRate, t / decayT);
+            case CONST -> baseLr;
         };
     }
 }

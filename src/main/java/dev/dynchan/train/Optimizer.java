@@ -11,7 +11,6 @@ import dev.dynchan.nn.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -53,15 +52,14 @@ public abstract class Optimizer implements AutoCloseable {
         this.stateManager = parent.newSubManager();
     }
 
-    /** Builds {@code sgd|momentum|nesterov|adamw|lamb} with timm's defaults for the unset values. */
-    public static Optimizer create(String name, Map<String, Tensor> params, float weightDecay, float momentum,
-                                   float clipGrad, NDManager manager) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "sgd", "nesterov" -> new Sgd(params, weightDecay, momentum, true, clipGrad, manager);
-            case "momentum" -> new Sgd(params, weightDecay, momentum, false, clipGrad, manager);
-            case "adamw" -> new AdamW(params, weightDecay, 0.9f, 0.999f, 1e-8f, clipGrad, manager);
-            case "lamb" -> new Lamb(params, weightDecay, 0.9f, 0.999f, 1e-6f, 1.0f, clipGrad, manager);
-            default -> throw new IllegalArgumentException("--opt '" + name + "': expected sgd, momentum, adamw or lamb");
+    /** Builds the configured optimizer with timm's defaults for what the configuration does not set. */
+    public static Optimizer create(OptimizerConfig cfg, Map<String, Tensor> params, NDManager manager) {
+        float wd = cfg.weightDecay();
+        return switch (cfg.kind()) {
+            case SGD -> new Sgd(params, wd, cfg.momentum(), true, cfg.clipGrad(), manager);
+            case MOMENTUM -> new Sgd(params, wd, cfg.momentum(), false, cfg.clipGrad(), manager);
+            case ADAMW -> new AdamW(params, wd, 0.9f, 0.999f, 1e-8f, cfg.clipGrad(), manager);
+            case LAMB -> new Lamb(params, wd, 0.9f, 0.999f, 1e-6f, 1.0f, cfg.clipGrad(), manager);
         };
     }
 

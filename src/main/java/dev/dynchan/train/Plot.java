@@ -15,7 +15,8 @@ import java.util.List;
 public final class Plot {
     private Plot() { }
 
-    public static void write(Path file, String title, List<Trainer.EpochLog> rows) throws IOException {
+    /** {@code trainLabel} names the training-loss series (it says when that loss is not plain cross-entropy). */
+    public static void write(Path file, String title, List<EpochLog> rows, String trainLabel) throws IOException {
         if (rows.isEmpty()) {
             return;
         }
@@ -28,7 +29,7 @@ public final class Plot {
         double[] emaTop1 = new double[rows.size()];
         boolean ema = rows.get(0).emaTop1() != null;
         for (int i = 0; i < rows.size(); i++) {
-            Trainer.EpochLog r = rows.get(i);
+            EpochLog r = rows.get(i);
             x[i] = r.epoch() + 1;
             trainLoss[i] = r.trainLoss();
             valLoss[i] = r.valLoss();
@@ -38,8 +39,8 @@ public final class Plot {
         }
         XYChart loss = new XYChartBuilder().width(640).height(420).title(title + ": loss").xAxisTitle("epoch")
                 .yAxisTitle("loss").build();
-        loss.addSeries("train", x, trainLoss);
-        loss.addSeries("val", x, valLoss);
+        loss.addSeries(trainLabel, x, trainLoss);
+        loss.addSeries("val (cross-entropy)", x, valLoss);
         XYChart acc = new XYChartBuilder().width(640).height(420).title(title + ": accuracy").xAxisTitle("epoch")
                 .yAxisTitle("%").build();
         acc.addSeries("val top-1", x, top1);

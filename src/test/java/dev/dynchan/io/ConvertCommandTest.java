@@ -143,7 +143,8 @@ class ConvertCommandTest {
         assertOneLineError(run("convert", HostileFilesTest.DIR.resolve("zip_bomb_declared_size.pth").toString(),
                 out.toString()), "zip bomb");
         assertOneLineError(run("predict", "--model", "resnet18", "--weights",
-                        HostileFilesTest.DIR.resolve("os_system_legacy.pth").toString(), "--input", "x.npy"),
+                        HostileFilesTest.DIR.resolve("os_system_legacy.pth").toString(), "--input",
+                        VALID.resolve("fp16.pth").toString()), // an input that exists: the weights are read first
                 "refused global os.system");
         assertFalse(Files.exists(out), "nothing half-written");
         assertOneLineError(run("convert", VALID.resolve("fp16.pth").toString(), tmp.resolve("o.txt").toString()),

@@ -99,7 +99,7 @@ class PfLayerModelsTest {
 
     @Test
     void smallImageVariantsSizeTheirPatchesAndPositionEmbeddings() {
-        ModelOptions small = ModelOptions.defaults().withInputSize(32).withNumClasses(10);
+        ModelOptions small = ModelOptions.defaults().withInputSize(32).withNumClasses(10).withSmallStem(true);
         VitMax vit = (VitMax) ModelRegistry.defaultRegistry().build("vit_s_max", small);
         assertEquals(4, vit.config().patch());
         assertEquals(64, vit.posEmbed.shape().get(1));

@@ -82,7 +82,8 @@ class PiXResNetTest {
 
     @Test
     void smallStemAndOptions() {
-        ModelOptions o = ModelOptions.defaults().withInputSize(32).withNumClasses(10).withInChannels(1);
+        ModelOptions o = ModelOptions.defaults().withInputSize(32).withNumClasses(10).withInChannels(1)
+                .withSmallStem(true);
         PiXResNet model = (PiXResNet) ModelRegistry.defaultRegistry().build("PiXResNet50_cs", o);
         assertEquals(new Shape(64, 1, 3, 3), model.namedTensors().get("conv_stem.weight").shape());
         assertEquals(new Shape(10, 2048, 1, 1), model.namedTensors().get("classifier.weight").shape());

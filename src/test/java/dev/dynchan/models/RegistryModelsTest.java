@@ -37,7 +37,7 @@ public class RegistryModelsTest {
 
     @TestFactory
     Stream<DynamicTest> compiledPlanEqualsReferencePath() {
-        return ModelRegistry.defaultRegistry().entries().stream().map(e -> DynamicTest.dynamicTest(e.name(), () -> {
+        return ModelRegistry.builtin().entries().stream().map(e -> DynamicTest.dynamicTest(e.name(), () -> {
             try (Network net = Network.create(e.name(), SMALL)) {
                 randomiseBatchNorm(net);
                 for (int batch : new int[] {1, 3}) {
@@ -68,7 +68,7 @@ public class RegistryModelsTest {
 
     @TestFactory
     Stream<DynamicTest> trainModeGradientsReachEveryParameter() {
-        return ModelRegistry.defaultRegistry().entries().stream().map(e -> DynamicTest.dynamicTest(e.name(), () -> {
+        return ModelRegistry.builtin().entries().stream().map(e -> DynamicTest.dynamicTest(e.name(), () -> {
             try (Network net = Network.create(e.name(), SMALL); NDManager step = net.manager().newSubManager()) {
                 NDArray x = step.randomNormal(new Shape(2, 3, 32, 32));
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {

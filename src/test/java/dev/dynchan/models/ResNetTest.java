@@ -57,7 +57,8 @@ class ResNetTest {
 
     @Test
     void smallStemReplacesConv1AndDropsMaxPool() {
-        try (Network net = Network.create("resnet18", ModelOptions.defaults().withInputSize(32).withNumClasses(10))) {
+        try (Network net = Network.create("resnet18", ModelOptions.defaults().withInputSize(32).withNumClasses(10)
+                .withSmallStem(true))) {
             Profile p = Profile.of(net, 32);
             // conv1 is 3×3 stride 1: 64·32·32 outputs × 3·9 MACs; no max-pool keeps layer1 at 32×32.
             Profile.Row conv1 = p.layers().get(0);

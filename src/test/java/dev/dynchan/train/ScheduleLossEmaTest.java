@@ -18,7 +18,7 @@ class ScheduleLossEmaTest {
 
     @Test
     void cosineWithWarmup() {
-        LrSchedule s = new LrSchedule("cosine", 1.0, 0.1, 10, 100, 0.01, 1, 0.1);
+        LrSchedule s = new LrSchedule(ScheduleKind.COSINE, 1.0, 0.1, 10, 100, 0.01, 1, 0.1);
         assertEquals(0.1, s.lr(0), 1e-12);
         assertEquals(0.55, s.lr(5), 1e-12);           // 0.1 + 5·0.9/10
         assertEquals(0.9757729755661011, s.lr(10), 1e-12); // 0.01 + ½·0.99·(1+cos(π/10)), no warmup prefix
@@ -29,13 +29,16 @@ class ScheduleLossEmaTest {
 
     @Test
     void stepWithWarmup() {
-        LrSchedule s = LrSchedule.ofEpochs("step", 0.2, 1e-4, 3, 90, 0, 30, 0.1, 10); // 10 updates per epoch
-        assertEquals(1e-4, s.lr(0), 1e-12);
-        assertEquals(1e-4 + (0.2 - 1e-4) / 30 * 10, s.lr(10), 1e-12);
+        ScheduleConfig cfg = new ScheduleConfig(ScheduleKind.STEP, 90, 3f, 1e-4f, 0f, 30f, 0.1f, 0);
+        LrSchedule s = LrSchedule.of(cfg, 0.2, 10); // 10 updates per epoch
+        double warm = 1e-4f;   // the configuration holds floats
+        double rate = 0.1f;
+        assertEquals(warm, s.lr(0), 1e-12);
+        assertEquals(warm + (0.2 - warm) / 30 * 10, s.lr(10), 1e-12);
         assertEquals(0.2, s.lr(30), 1e-12);
         assertEquals(0.2, s.lr(299), 1e-12);
-        assertEquals(0.02, s.lr(300), 1e-12);
-        assertEquals(0.002, s.lr(650), 1e-12);
+        assertEquals(0.2 * rate, s.lr(300), 1e-12);
+        assertEquals(0.2 * rate * rate, s.lr(650), 1e-12);
     }
 
     @Test

@@ -8,6 +8,7 @@ import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import dev.dynchan.engine.Engines;
 import dev.dynchan.io.StateDicts;
+import dev.dynchan.io.WeightsMetadata;
 import dev.dynchan.models.ModelOptions;
 import dev.dynchan.models.Network;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,18 +53,20 @@ class TrainerTest {
         return new ArrayBatchSource("synthetic", x, y, 1, s, 4, batch, shuffle, shuffle, seed);
     }
 
-    static TrainArgs args(String opt) {
-        TrainArgs a = new TrainArgs();
-        a.model = "tiny_test_cnn";
-        a.opt = opt;
-        a.lr = 0.05f;
-        a.epochs = 2;
-        a.batchSize = 16;
-        a.warmupEpochs = 0.5f;
-        a.modelEma = true;
-        a.modelEmaDecay = 0.9f;
-        a.seed = 3;
-        return a;
+    static TrainConfig config(OptimizerKind opt) {
+        TrainConfig d = TrainConfig.defaults();
+        return d.withModel(d.model().withName("tiny_test_cnn"))
+                .withData(d.data().withBatchSize(16))
+                .withOptimizer(d.optimizer().withKind(opt).withLr(0.05f))
+                .withSchedule(d.schedule().withEpochs(2).withWarmup(0.5f, d.schedule().warmupLr()))
+                .withEma(new EmaConfig(true, 0.9f))
+                .withSeed(3);
+    }
+
+    /** What the weights files of these runs say about themselves. */
+    static WeightsMetadata metadata(Network n) {
+        return n.describe(new WeightsMetadata.Preprocessing(8, new float[] {0f}, new float[] {1f}, 1.0, "bicubic"),
+                List.of("a", "b", "c", "d"), Map.of("source", "test"));
     }
 
     static Network net(long seed) {
@@ -78,26 +81,30 @@ class TrainerTest {
         return out;
     }
 
-    void run(TrainArgs a, Path out, int stopAfter) throws Exception {
-        try (Network n = net(a.seed); Network e = net(a.seed)) {
-            Trainer t = new Trainer(a, n, e, data(96, 16, true, 1), data(32, 16, false, 2), out, QUIET, false);
-            if (stopAfter > 0) t.stopAfter(stopAfter);
+    void run(TrainConfig c, Path out, int stopAfter, boolean resume) throws Exception {
+        try (Network n = net(c.seed()); Network e = net(c.seed())) {
+            Trainer t = new Trainer(c, n, e, data(96, 16, true, 1), data(32, 16, false, 2))
+                    .checkpoints(new CheckpointStore(out, metadata(n))).listener(new RunLog(QUIET, out, c));
+            if (stopAfter > 0) {
+                t.stopAfter(stopAfter);
+            }
+            if (resume) {
+                t.resume();
+            }
             t.fit();
         }
     }
 
     @Test
     void resumeEqualsUninterruptedRun(@TempDir Path dir) throws Exception {
-        for (String opt : List.of("sgd", "adamw")) {
+        for (OptimizerKind opt : List.of(OptimizerKind.SGD, OptimizerKind.ADAMW)) {
             Path full = dir.resolve(opt + "-full");
             Path split = dir.resolve(opt + "-split");
-            run(args(opt), full, 0);
-            run(args(opt), split, 1);                 // "killed" after epoch 1
+            run(config(opt), full, 0, false);
+            run(config(opt), split, 1, false);        // "killed" after epoch 1
             JsonObject meta = new Gson().fromJson(Files.readString(split.resolve("summary.json")), JsonObject.class);
             assertEquals(1, meta.get("epochs").getAsInt());
-            TrainArgs r = args(opt);
-            r.resume = true;
-            run(r, split, 0);                         // resume for epoch 2
+            run(config(opt), split, 0, true);         // resume for epoch 2
             for (String f : List.of("last.safetensors", "last_ema.safetensors")) {
                 Map<String, float[]> a = weights(full.resolve(f));
                 Map<String, float[]> b = weights(split.resolve(f));
@@ -120,11 +127,12 @@ class TrainerTest {
 
     @Test
     void nanLossStopsAndKeepsLastGoodCheckpoint(@TempDir Path out) throws Exception {
-        TrainArgs a = args("sgd");
+        TrainConfig a = config(OptimizerKind.SGD);
         ArrayBatchSource clean = data(96, 16, true, 1);
         BatchSource poisoned = new BatchSource() {
             @Override public int batches() { return clean.batches(); }
             @Override public long samples() { return clean.samples(); }
+            @Override public long images() { return clean.images(); }
             @Override public int numClasses() { return 4; }
             @Override public int channels() { return 1; }
             @Override public int imageSize() { return 8; }
@@ -147,9 +155,15 @@ class TrainerTest {
         };
         Map<String, float[]> afterEpoch1;
         try (Network n = net(3); Network e = net(3)) {
-            Trainer t = new Trainer(a, n, e, poisoned, data(32, 16, false, 2), out, QUIET, false);
             List<Map<String, float[]>> snap = new ArrayList<>();
-            t.onEpochEnd(ep -> snap.add(weights(out.resolve("last.safetensors"))));
+            Trainer t = new Trainer(a, n, e, poisoned, data(32, 16, false, 2))
+                    .checkpoints(new CheckpointStore(out, metadata(n))).listener(new RunLog(QUIET, out, a))
+                    .listener(new TrainingListener() {
+                        @Override
+                        public void onEpochEnd(EpochLog row, List<EpochLog> history, TrainSummary summary) {
+                            snap.add(weights(out.resolve("last.safetensors")));
+                        }
+                    });
             Trainer.DivergedException ex = assertThrows(Trainer.DivergedException.class, t::fit);
             assertTrue(ex.getMessage().contains("epoch 2, step 3/6"), ex.getMessage());
             afterEpoch1 = snap.get(0);
@@ -173,24 +187,25 @@ class TrainerTest {
 
     @Test
     void nativeMemoryFlatOver300Steps() throws Exception {
-        TrainArgs a = args("adamw");
-        a.epochs = 3;
-        a.modelEma = true;
-        a.clipGrad = 1f;
+        TrainConfig c = config(OptimizerKind.ADAMW);
+        // 100 batches of 4 per epoch, 3 epochs = 300 optimizer steps; eval on 8 images
+        TrainConfig a = c.withSchedule(c.schedule().withEpochs(3)).withOptimizer(c.optimizer().withClipGrad(1f))
+                .withData(c.data().withBatchSize(4));
         List<Integer> counts = new ArrayList<>();
         List<Long> rss = new ArrayList<>();
         try (Network n = net(3); Network e = net(3)) {
-            // 100 batches of 4 per epoch, 3 epochs = 300 optimizer steps; eval on 8 images
-            a.batchSize = 4;
-            Trainer t = new Trainer(a, n, e, data(400, 4, true, 1), data(8, 4, false, 2), null, QUIET, false);
-            t.onEpochEnd(ep -> {
-                counts.add(((PtNDManager) n.manager()).getManagedArrays().size());
-                try {
-                    rss.add(rssKb());
-                } catch (Exception ex) {
-                    throw new IllegalStateException(ex);
-                }
-            });
+            Trainer t = new Trainer(a, n, e, data(400, 4, true, 1), data(8, 4, false, 2))
+                    .listener(new TrainingListener() {
+                        @Override
+                        public void onEpochEnd(EpochLog row, List<EpochLog> history, TrainSummary summary) {
+                            counts.add(((PtNDManager) n.manager()).getManagedArrays().size());
+                            try {
+                                rss.add(rssKb());
+                            } catch (Exception ex) {
+                                throw new IllegalStateException(ex);
+                            }
+                        }
+                    });
             t.fit();
             assertEquals(300, t.optimizer().steps());
         }

@@ -46,6 +46,15 @@ public record TransformConfig(int inputSize, Interpolation interpolation, double
                 0.0, RandomErasing.Mode.PIXEL, 1, DEFAULT_CROP_PCT, mean, std, false);
     }
 
+    /**
+     * The eval transform only: resize the shorter side to floor(inputSize / cropPct) with {@code interpolation},
+     * centre-crop, normalise (what a weights file's preprocessing metadata describes).
+     */
+    public static TransformConfig forEval(int inputSize, float[] mean, float[] std, double cropPct,
+                                          Interpolation interpolation) {
+        return defaults(inputSize, mean, std).withCropPct(cropPct).withInterpolation(interpolation);
+    }
+
     /** The PiX recipe (SYSTEMS.md §1.7): bicubic, RandAugment rand-m7-mstd0.5-inc1, erasing 0.25 pixel ×1. */
     public static TransformConfig pixRecipe(int inputSize, float[] mean, float[] std) {
         return defaults(inputSize, mean, std).withAutoAugment("rand-m7-mstd0.5-inc1").withRandomErasing(0.25);
@@ -69,6 +78,11 @@ public record TransformConfig(int inputSize, Interpolation interpolation, double
     public TransformConfig withHflip(double p) {
         return new TransformConfig(inputSize, interpolation, minScale, maxScale, minRatio, maxRatio, p, autoAugment,
                 reprob, remode, recount, cropPct, mean, std, toRgb);
+    }
+
+    public TransformConfig withCropPct(double pct) {
+        return new TransformConfig(inputSize, interpolation, minScale, maxScale, minRatio, maxRatio, hflip,
+                autoAugment, reprob, remode, recount, pct, mean, std, toRgb);
     }
 
     public TransformConfig withToRgb(boolean rgb) {

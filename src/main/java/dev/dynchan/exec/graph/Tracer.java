@@ -25,6 +25,13 @@ import java.util.Map;
 public final class Tracer {
     private Tracer() { }
 
+    /** The forward splits the batch by data (BatchRouting): no single graph describes it. */
+    public static final class DataDependentRouting extends RuntimeException {
+        DataDependentRouting(String model) {
+            super(model + " routes samples by their data; it has no fixed graph to compile");
+        }
+    }
+
     /** Traces {@code model} at {@code inputShape} (eval mode, {@code ctx}'s routing state). */
     public static Graph trace(String name, Module model, Shape inputShape, Context ctx, NDManager manager) {
         Map<NDArray, String> keys = new IdentityHashMap<>();
@@ -38,7 +45,12 @@ public final class Tracer {
             Value input = Value.input(inputShape.getShape());
             values.put(x, input);
             int[] constants = {0};
-            Context traced = ctx.withHook(e -> nodes.add(node(e, values, keys, constants)));
+            Context traced = ctx.withHook(e -> {
+                if (e.op().equals("route")) {
+                    throw new DataDependentRouting(name);
+                }
+                nodes.add(node(e, values, keys, constants));
+            });
             NDArray y = model.forward(x, traced);
             Value output = values.get(y);
             if (output == null) {

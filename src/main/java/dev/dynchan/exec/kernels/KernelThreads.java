@@ -10,7 +10,7 @@ import java.util.concurrent.Future;
  * taking the first share — but only when each share covers {@code minElements} elements. Steps run right after a
  * backend segment whose worker threads may still be spinning on the other cores, so a woken Java worker shares a
  * core with a spinner; a share must be far larger than a hand-off (~100 µs of memory-bound work at the default 1 M
- * elements: docs/design/java-steps.md).
+ * elements; docs/design/pix-on-blocked-layout.md).
  */
 public final class KernelThreads {
     /** A share of the work: items {@code from} (inclusive) to {@code to} (exclusive). */

@@ -1,0 +1,29 @@
+package dev.dynchan.cli;
+
+import dev.dynchan.UserException;
+import dev.dynchan.engine.Engines;
+import dev.dynchan.exec.InferenceOptions;
+import picocli.CommandLine.Option;
+
+import java.util.Locale;
+
+/** Options of the commands that run inference plans: the backend (threads come from {@link EngineArgs}). */
+public class InferenceArgs {
+    @Option(names = "--backend", paramLabel = "BACKEND",
+            description = "Inference backend: auto (ONNX Runtime on CPU, libtorch on GPU), ort, or torch (libtorch "
+                    + "eager: the model's own ops, no rewriting) (default: ${DEFAULT-VALUE})")
+    String backend = "auto";
+
+    /** The inference options these flags select; call after {@link EngineArgs#start()}. */
+    public InferenceOptions options() {
+        return InferenceOptions.defaults().withThreads(Engines.threads()).withBackend(backend(backend, "--backend"));
+    }
+
+    static InferenceOptions.Backend backend(String value, String flag) {
+        try {
+            return InferenceOptions.Backend.valueOf(value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UserException(flag + " '" + value + "': expected auto, ort or torch");
+        }
+    }
+}

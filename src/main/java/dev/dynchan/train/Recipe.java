@@ -1,0 +1,71 @@
+package dev.dynchan.train;
+
+import dev.dynchan.UserException;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.UnaryOperator;
+
+/**
+ * The seeds' training recipes as presets: each replaces some values of a base configuration and keeps the rest
+ * ({@code --recipe NAME} applies one on top of the defaults; {@code --config} and explicit flags override it).
+ */
+public enum Recipe {
+    /** Pick-or-Mix's ImageNet recipe: LAMB + BCE, timm "A2"-style. */
+    PIX_IMAGENET("pix-imagenet", c -> c
+            .withData(c.data().withBatchSize(128))
+            .withModel(c.model().withDrop(0.05f, c.model().dropPathRate()))
+            .withOptimizer(c.optimizer().withKind(OptimizerKind.LAMB).withLr(3.5e-3f).withWeightDecay(0.35f))
+            .withSchedule(c.schedule().withKind(ScheduleKind.COSINE).withEpochs(300)
+                    .withWarmup(5f, c.schedule().warmupLr()).withMinLr(1e-6f))
+            .withAugment(c.augment().withNoAug(false).withScale(0.08, 1.0).withHflip(0.5f)
+                    .withAutoAugment("rand-m7-mstd0.5-inc1").withMixup(0.15f, 1.0f))
+            .withLoss(new LossConfig(0.1f, true))
+            .withEma(new EmaConfig(true, 0.99996f))),
+    /**
+     * The parameter-free (pf) ResNet recipe: SGD Nesterov, step decay. The seed ran batch 256 on 4 GPUs with lr 0.2
+     * unscaled, so one machine accumulates 4 batches to keep the effective batch of 1024.
+     */
+    PF_RESNET("pf-resnet", c -> c
+            .withData(c.data().withBatchSize(256))
+            .withOptimizer(c.optimizer().withKind(OptimizerKind.SGD).withMomentum(0.9f).withLr(0.2f)
+                    .withWeightDecay(1e-4f).withUpdateFreq(4))
+            .withSchedule(c.schedule().withKind(ScheduleKind.STEP).withEpochs(90).withStepDecay(30f, 0.1f)
+                    .withWarmup(3f, 1e-4f))
+            .withAugment(c.augment().withNoAug(false).withScale(0.08, 1.0).withHflip(0.5f))
+            .withLoss(new LossConfig(0f, c.loss().bce()))),
+    /** DeiT: AdamW with lr 5e-4 scaled linearly by batch/512 (timm's lr_base rule). */
+    DEIT("deit", c -> c
+            .withModel(c.model().withDrop(c.model().dropRate(), 0.1f))
+            .withOptimizer(c.optimizer().withKind(OptimizerKind.ADAMW).withLr(null)
+                    .withLrBase(5e-4f, 512, LrBaseScale.LINEAR).withWeightDecay(0.05f))
+            .withSchedule(c.schedule().withKind(ScheduleKind.COSINE).withEpochs(300)
+                    .withWarmup(5f, c.schedule().warmupLr()))
+            .withAugment(c.augment().withNoAug(false).withScale(0.08, 1.0).withHflip(0.5f)
+                    .withAutoAugment("rand-m9-mstd0.5-inc1").withRandomErasing(0.25f).withMixup(0.8f, 1.0f))
+            .withLoss(new LossConfig(0.1f, c.loss().bce())));
+
+    private final String cliName;
+    private final UnaryOperator<TrainConfig> change;
+
+    Recipe(String cliName, UnaryOperator<TrainConfig> change) {
+        this.cliName = cliName;
+        this.change = change;
+    }
+
+    /** {@code base} with this recipe's values. */
+    public TrainConfig apply(TrainConfig base) { return change.apply(base); }
+
+    /** The name {@code --recipe} takes. */
+    @Override
+    public String toString() { return cliName; }
+
+    public static Recipe parse(String name) {
+        for (Recipe r : values()) {
+            if (r.cliName.equals(name.strip().toLowerCase(Locale.ROOT))) {
+                return r;
+            }
+        }
+        throw new UserException("--recipe '" + name + "': known recipes are " + Arrays.toString(values()));
+    }
+}
