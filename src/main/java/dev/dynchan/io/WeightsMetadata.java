@@ -178,6 +178,14 @@ public record WeightsMetadata(String model, Map<String, Object> modelOptions, Pr
         if (!Files.isRegularFile(file)) {
             throw new WeightsException(file + ": weights file not found");
         }
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] magic = in.readNBytes(2);
+            if (magic.length == 2 && magic[0] == 'P' && magic[1] == 'K') {
+                return false; // a zip: npz or a torch.save checkpoint
+            }
+        } catch (IOException e) {
+            throw new WeightsException(file + ": cannot read (" + e.getMessage() + ")");
+        }
         return WeightFiles.detect(file) == WeightFiles.Format.SAFETENSORS;
     }
 }
