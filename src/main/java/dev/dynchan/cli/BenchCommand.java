@@ -45,6 +45,10 @@ final class BenchCommand implements Runnable {
     @Option(names = "--plan", description = "Also print each model's compiled inference plan")
     boolean plan;
 
+    @Option(names = "--layers", description = "Also profile the first model's plan (ONNX Runtime's profiler and the "
+            + "Java steps) and print its time per block and per kernel kind")
+    boolean layers;
+
     @Option(names = "--json", description = "Print JSON instead of a table")
     boolean json;
 
@@ -91,6 +95,9 @@ final class BenchCommand implements Runnable {
                 bar.done();
             }
             print(results, subjects);
+            if (layers) {
+                printLayers(subjects.get(0));
+            }
         } finally {
             subjects.forEach(s -> s.net().close());
         }
@@ -143,6 +150,25 @@ final class BenchCommand implements Runnable {
                 System.out.println("\nplan of " + s.label() + ": " + planOf(s));
             }
         }
+    }
+
+    /** Profiles a separate plan of the first model: ORT's per-node times and the Java steps, per block and kind. */
+    private void printLayers(LatencyBench.Subject s) {
+        InferenceOptions profiled = s.options().withProfile(true);
+        LatencyBench.Subject p = new LatencyBench.Subject(s.label(), s.net(), profiled);
+        LatencyBench.run(List.of(p), batch, modelArgs.size(), warmup, 0, iterations, null);
+        Shape in = new Shape(batch, s.net().module().inChannels(), modelArgs.size(), modelArgs.size());
+        var times = s.net().plan(in, profiled).layerTimes().orElseThrow(() -> new UserException("--layers: the "
+                + "plan of " + s.label() + " has no profiler (libtorch eager); use --backend ort"));
+        System.out.printf("%nwhere %s's time goes (ms per forward, mean of %d profiled calls; the profiler's own "
+                + "cost included)%n", s.label(), times.calls());
+        System.out.printf("%-28s %10s%n", "block", "ms");
+        times.byBlock().forEach((k, v) -> System.out.printf("%-28s %10.3f%n", k, v));
+        System.out.printf("%n%-28s %10s %8s%n", "kernel", "ms", "share");
+        times.byKind().entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+                .forEach(e -> System.out.printf("%-28s %10.3f %7.1f%%%n", e.getKey(), e.getValue(),
+                        100 * e.getValue() / times.totalMs()));
+        System.out.printf("%-28s %10.3f%n", "total", times.totalMs());
     }
 
     private void runJmh(List<ModelSpec> specs) {

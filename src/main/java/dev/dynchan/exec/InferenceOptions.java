@@ -8,8 +8,10 @@ package dev.dynchan.exec;
  * @param backend              which executor runs the dense parts (see {@link Backend})
  * @param minElementsPerThread a Java step hands work to another thread only when each gets at least this many
  *                             elements (below it the hand-off costs more than it saves)
+ * @param profile              record per-node times (ONNX Runtime's profiler, and the Java steps) for
+ *                             {@link Plan#layerTimes()}; costs a little time per call
  */
-public record InferenceOptions(int threads, Backend backend, long minElementsPerThread) {
+public record InferenceOptions(int threads, Backend backend, long minElementsPerThread, boolean profile) {
     /** The dense executor. */
     public enum Backend {
         /** ONNX Runtime for CPU tensors, libtorch otherwise. */
@@ -26,9 +28,17 @@ public record InferenceOptions(int threads, Backend backend, long minElementsPer
         }
     }
 
-    public static InferenceOptions defaults() { return new InferenceOptions(0, Backend.AUTO, 1L << 20); }
+    public static InferenceOptions defaults() { return new InferenceOptions(0, Backend.AUTO, 1L << 20, false); }
 
-    public InferenceOptions withThreads(int t) { return new InferenceOptions(t, backend, minElementsPerThread); }
+    public InferenceOptions withThreads(int t) {
+        return new InferenceOptions(t, backend, minElementsPerThread, profile);
+    }
 
-    public InferenceOptions withBackend(Backend b) { return new InferenceOptions(threads, b, minElementsPerThread); }
+    public InferenceOptions withBackend(Backend b) {
+        return new InferenceOptions(threads, b, minElementsPerThread, profile);
+    }
+
+    public InferenceOptions withProfile(boolean on) {
+        return new InferenceOptions(threads, backend, minElementsPerThread, on);
+    }
 }

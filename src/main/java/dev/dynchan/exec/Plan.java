@@ -13,6 +13,12 @@ public interface Plan extends AutoCloseable {
     /** What the plan does, step by step (backend segments, Java steps, rules applied), for {@code bench --plan}. */
     String describe();
 
+    /**
+     * Where the time of the calls so far went, for a plan built with {@link InferenceOptions#profile()}; empty
+     * otherwise (and for plans whose backend has no profiler).
+     */
+    default java.util.Optional<LayerTimes> layerTimes() { return java.util.Optional.empty(); }
+
     @Override
     void close();
 }

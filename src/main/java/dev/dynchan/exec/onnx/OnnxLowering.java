@@ -33,8 +33,8 @@ public final class OnnxLowering {
     public enum PixMode { COMPOSITE, STAND_IN }
 
     /** A lowered PiX in stand-in mode: where the plan must run the kernel. */
-    public record PixSite(int index, String standInNode, String standInOutput, String xName, String pName, int zeta,
-                          float tau, long[] xShape) { }
+    public record PixSite(int index, String scope, String standInNode, String standInOutput, String xName,
+                          String pName, int zeta, float tau, long[] xShape) { }
 
     /** The ONNX graph and, in stand-in mode, the PiX sites in execution order. */
     public record Lowered(OnnxGraph graph, List<PixSite> pixSites) { }
@@ -51,6 +51,8 @@ public final class OnnxLowering {
         final Set<String> initialized = new HashSet<>();
         final List<PixSite> sites = new ArrayList<>();
         int counter;
+        /** The module path of the node being lowered: activations are named after it (ORT keeps it in its node names). */
+        String scope = "";
 
         Builder(Graph g, PixMode pixMode) {
             this.g = g;
@@ -89,7 +91,7 @@ public final class OnnxLowering {
                 n = unique(v.name);
                 out.initializers.add(OnnxGraph.Initializer.floats(n, v.shape, v.data()));
             } else {
-                n = "t" + v.id;
+                n = (scope.isEmpty() ? "" : scope + "#") + v.id;
             }
             names.put(v, n);
             return n;
@@ -113,7 +115,7 @@ public final class OnnxLowering {
             return n;
         }
 
-        String temp() { return "t_" + counter++; }
+        String temp() { return (scope.isEmpty() ? "" : scope + "#") + "t" + counter++; }
 
         void node(String op, String scope, List<String> in, String outName, byte[]... attrs) {
             out.nodes.add(new OnnxGraph.Node(scope + "/" + op + "_" + counter++, op, in, List.of(outName),
@@ -121,6 +123,7 @@ public final class OnnxLowering {
         }
 
         void lower(Node n) {
+            scope = n.scope;
             String y = name(n.output);
             String x = n.input(0) == null ? null : name(n.input(0));
             switch (n.op) {
@@ -251,7 +254,7 @@ public final class OnnxLowering {
                 String p = name(n.input(1));
                 String pOut = "pix_p_" + k;
                 out.nodes.add(new OnnxGraph.Node(n.scope + "/p_" + k, "Identity", List.of(p), List.of(pOut), List.of()));
-                sites.add(new PixSite(k, node, node, x, pOut, zeta, tau, xv.shape));
+                sites.add(new PixSite(k, n.scope, node, node, x, pOut, zeta, tau, xv.shape));
                 return;
             }
             String p = name(n.input(1));

@@ -55,14 +55,19 @@ public final class OrtPlan implements Plan {
     private final String header;
     private final KernelThreads threads;
     private final Map<Long, Binding> bindings = new HashMap<>();
+    /** Profiling: ORT writes per-node times to files; the Java steps add theirs here (nanoseconds by step). */
+    private final boolean profiling;
+    private final Map<String, Long> stepNanos = new LinkedHashMap<>();
+    private int calls;
 
     private record Pinned(ByteBuffer buffer, OnnxTensor tensor, long[] shape) { }
 
-    private OrtPlan(OrtEnvironment env, long[] sampleShape, String header, KernelThreads threads) {
+    private OrtPlan(OrtEnvironment env, long[] sampleShape, String header, KernelThreads threads, boolean profiling) {
         this.env = env;
         this.sampleShape = sampleShape;
         this.header = header;
         this.threads = threads;
+        this.profiling = profiling;
     }
 
     /**
@@ -80,7 +85,7 @@ public final class OrtPlan implements Plan {
         String header = "onnxruntime, " + t + " threads, " + (layoutPass ? "all optimisations (NCHWc layout)"
                 : "extended optimisations (NCHW)") + ", rules: " + String.join(", ", rules);
         long[] sample = java.util.Arrays.copyOfRange(g.input.shape, 1, g.input.shape.length);
-        OrtPlan plan = new OrtPlan(env, sample, header, new KernelThreads(t, o.minElementsPerThread()));
+        OrtPlan plan = new OrtPlan(env, sample, header, new KernelThreads(t, o.minElementsPerThread()), o.profile());
         try {
             if (lowered.pixSites().isEmpty()) {
                 plan.single(lowered.graph(), level);
@@ -108,6 +113,9 @@ public final class OrtPlan implements Plan {
 
     private OrtSession session(byte[] model, OrtSession.SessionOptions.OptLevel level) throws OrtException {
         try (OrtSession.SessionOptions opts = OrtRuntime.options(level)) {
+            if (profiling) {
+                opts.enableProfiling(System.getProperty("java.io.tmpdir") + "/dynchan-profile-" + owned.size());
+            }
             OrtSession s = env.createSession(model, opts);
             owned.add(s);
             return s;
@@ -149,7 +157,8 @@ public final class OrtPlan implements Plan {
                         + (yBlocked ? "blocked" : "NCHW") + ", block " + block + ", channel order for block "
                         + permBlock);
             }
-            steps.add(new PixStep(k, x, site.pName(), y, site.zeta(), site.tau(), xBlocked ? block : 0, permBlock));
+            steps.add(new PixStep(k, site.scope(), x, site.pName(), y, site.zeta(), site.tau(), xBlocked ? block : 0,
+                    permBlock));
         }
         for (int s = 0; s < cut.segments().size(); s++) {
             GraphCut.Segment seg = cut.segments().get(s);
@@ -300,11 +309,16 @@ public final class OrtPlan implements Plan {
                             in.put("x", input);
                         }
                         s.session.run(in, b.out.get(i)).close();
+                    } else if (profiling) {
+                        long t0 = System.nanoTime();
+                        ((PixStep) st).run(b);
+                        stepNanos.merge(((PixStep) st).scope, System.nanoTime() - t0, Long::sum);
                     } else {
                         ((PixStep) st).run(b);
                     }
                 }
             }
+            calls++;
             ByteBuffer result = b.output.buffer().duplicate().order(ByteOrder.nativeOrder());
             return x.getManager().create(result.asFloatBuffer(), new Shape(b.output.shape()));
         } catch (OrtException e) {
@@ -326,6 +340,61 @@ public final class OrtPlan implements Plan {
         StringBuilder sb = new StringBuilder(header);
         for (Stage s : stages) sb.append("\n  ").append(s.describe());
         return sb.toString();
+    }
+
+    /**
+     * Ends ORT's profiling (later calls are not recorded) and sums what the calls so far spent, per block and per
+     * kernel kind; {@code layer1.0.conv1#12_nchwc} and {@code layer1.0.conv1/Conv_12} both belong to layer1.0.
+     */
+    @Override
+    public synchronized java.util.Optional<dev.dynchan.exec.LayerTimes> layerTimes() {
+        if (!profiling || calls == 0) {
+            return java.util.Optional.empty();
+        }
+        Map<String, Double> byBlock = new LinkedHashMap<>();
+        Map<String, Double> byKind = new LinkedHashMap<>();
+        double total = 0;
+        for (Stage st : stages) {
+            if (!(st instanceof SessionStage s)) {
+                continue;
+            }
+            try {
+                Path file = Path.of(s.session.endProfiling());
+                for (var e : com.google.gson.JsonParser.parseString(Files.readString(file)).getAsJsonArray()) {
+                    var o = e.getAsJsonObject();
+                    if (!o.has("cat") || !o.get("cat").getAsString().equals("Node")) {
+                        continue;
+                    }
+                    String name = o.get("name").getAsString();
+                    if (!name.endsWith("_kernel_time")) {
+                        continue;
+                    }
+                    double ms = o.get("dur").getAsDouble() / 1000.0 / calls;
+                    String kind = o.getAsJsonObject("args").get("op_name").getAsString();
+                    byBlock.merge(dev.dynchan.exec.LayerTimes.blockOf(scopeOf(name)), ms, Double::sum);
+                    byKind.merge(kind, ms, Double::sum);
+                    total += ms;
+                }
+                Files.deleteIfExists(file);
+            } catch (OrtException | IOException e) {
+                throw new IllegalStateException("ONNX Runtime profile: " + e.getMessage(), e);
+            }
+        }
+        for (Map.Entry<String, Long> e : stepNanos.entrySet()) {
+            double ms = e.getValue() / 1e6 / calls;
+            byBlock.merge(dev.dynchan.exec.LayerTimes.blockOf(e.getKey()), ms, Double::sum);
+            byKind.merge("PiX (Java)", ms, Double::sum);
+            total += ms;
+        }
+        return java.util.Optional.of(new dev.dynchan.exec.LayerTimes(byBlock, byKind, total, calls));
+    }
+
+    /** The module path in an ORT node name: what precedes '#' (our value names) or '/' (our node names). */
+    private static String scopeOf(String nodeName) {
+        int hash = nodeName.indexOf('#');
+        int slash = nodeName.indexOf('/');
+        int end = hash < 0 ? slash : slash < 0 ? hash : Math.min(hash, slash);
+        return end < 0 ? "(layout)" : nodeName.substring(0, end);
     }
 
     @Override
@@ -361,6 +430,7 @@ public final class OrtPlan implements Plan {
     /** PiX between two segments, on a binding's buffers. */
     private final class PixStep implements Stage {
         final int index;
+        final String scope;
         final String x;
         final String p;
         final String y;
@@ -370,8 +440,10 @@ public final class OrtPlan implements Plan {
         final int layoutBlock;
         final int permBlock;
 
-        PixStep(int index, String x, String p, String y, int zeta, float tau, int layoutBlock, int permBlock) {
+        PixStep(int index, String scope, String x, String p, String y, int zeta, float tau, int layoutBlock,
+                int permBlock) {
             this.index = index;
+            this.scope = scope;
             this.x = x;
             this.p = p;
             this.y = y;
@@ -402,7 +474,7 @@ public final class OrtPlan implements Plan {
 
         @Override
         public String describe() {
-            return "step " + index + ": PiX (Java) zeta=" + zeta + ", " + (layoutBlock > 0 ? "NCHW" + layoutBlock
+            return "step " + index + ": PiX (Java) of " + scope + ", zeta=" + zeta + ", " + (layoutBlock > 0 ? "NCHW" + layoutBlock
                     + "c blocks" : "NCHW" + (permBlock > 1 ? ", channels in " + permBlock + "-slot order" : ""));
         }
     }
