@@ -3,8 +3,8 @@ package dev.dynchan.exec;
 import ai.djl.ndarray.NDArray;
 
 /**
- * A compiled inference program for one model, input shape and routing state: call {@link #run} as often as needed.
- * Not thread-safe (plans own their intermediate buffers).
+ * A compiled inference program for one model, sample shape and routing state: call {@link #run} as often as needed,
+ * with any batch size, from any thread (implementations that own intermediate buffers serialise their calls).
  */
 public interface Plan extends AutoCloseable {
     /** Logits for {@code x} (float32, the shape the plan was built for), in {@code x}'s manager. */

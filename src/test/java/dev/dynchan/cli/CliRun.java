@@ -42,7 +42,11 @@ public final class CliRun {
 
     /** Exit code 2 and exactly one line on stderr, "error: ...", holding every fragment and no stack trace. */
     public static Result userError(String[] args, String... fragments) {
-        Result r = run(args);
+        return assertUserError(run(args), fragments);
+    }
+
+    /** {@link #userError}'s check of a result already run. */
+    public static Result assertUserError(Result r, String... fragments) {
         assertEquals(Main.USER_ERROR, r.code(), () -> "stdout:\n" + r.out() + "\nstderr:\n" + r.err());
         String err = r.err().strip();
         assertTrue(err.startsWith("error: ") && !err.contains("\n"), "one-line error expected, got: " + r.err());

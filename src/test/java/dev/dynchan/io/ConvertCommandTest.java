@@ -1,15 +1,12 @@
 package dev.dynchan.io;
 
 import dev.dynchan.TestSupport;
-import dev.dynchan.cli.Main;
+import dev.dynchan.cli.CliRun;
 import dev.dynchan.models.Network;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,38 +27,11 @@ class ConvertCommandTest {
     @BeforeAll
     static void start() { TestSupport.engine(); }
 
-    record Run(int code, String out, String err) { }
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
-    static void assertOneLineError(Run r, String... fragments) {
-        assertEquals(2, r.code(), r.out() + r.err());
-        String err = r.err().strip();
-        assertTrue(err.startsWith("error: ") && !err.contains("\n"), "one-line error expected, got: " + r.err());
-        assertTrue(!err.contains("Exception") && !err.contains("\tat "), "no stack trace: " + err);
-        for (String f : fragments) {
-            assertTrue(err.contains(f), "'" + f + "' missing from: " + err);
-        }
-    }
 
     @Test
     void pthToSafetensorsAndBackIsBitExact() {
         Path st = tmp.resolve("sd.safetensors");
-        Run r = run("convert", VALID.resolve("sd_legacy.pth").toString(), st.toString());
+        CliRun.Result r = CliRun.run("convert", VALID.resolve("sd_legacy.pth").toString(), st.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("legacy torch.save checkpoint, the top level: 18 tensors"), r.out());
         assertTrue(r.out().contains("wrote " + st + ": safetensors, 18 tensors"), r.out());
@@ -75,9 +45,9 @@ class ConvertCommandTest {
 
         Path pth = tmp.resolve("sd.pth.tar");
         Path back = tmp.resolve("back.safetensors");
-        assertEquals(0, run("convert", st.toString(), pth.toString()).code());
+        assertEquals(0, CliRun.run("convert", st.toString(), pth.toString()).code());
         assertEquals(WeightFiles.Format.TORCH_ZIP, WeightFiles.detect(pth));
-        assertEquals(0, run("convert", pth.toString(), back.toString()).code());
+        assertEquals(0, CliRun.run("convert", pth.toString(), back.toString()).code());
         assertEquals(-1L, mismatch(st, back), "safetensors → .pth → safetensors is byte-identical");
     }
 
@@ -92,12 +62,12 @@ class ConvertCommandTest {
     @Test
     void modelKeyAndDataParallelPrefix() {
         Path st = tmp.resolve("ema.safetensors");
-        Run r = run("convert", VALID.resolve("pix_checkpoint.pth").toString(), st.toString(), "--model-key", "model_ema");
+        CliRun.Result r = CliRun.run("convert", VALID.resolve("pix_checkpoint.pth").toString(), st.toString(), "--model-key", "model_ema");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("entry 'model_ema' ('module.' stripped from 4 keys): 4 tensors"), r.out());
         assertEquals(List.of("fc.weight", "fc.bias", "bn.running_mean", "bn.num_batches_tracked"),
                 List.copyOf(SafeTensors.read(st).keySet()));
-        assertOneLineError(run("convert", VALID.resolve("pix_checkpoint.pth").toString(), st.toString(),
+        CliRun.assertUserError(CliRun.run("convert", VALID.resolve("pix_checkpoint.pth").toString(), st.toString(),
                 "--model-key", "nope"), "pix_checkpoint.pth: --model-key nope: no such entry", "[model, optimizer");
     }
 
@@ -108,24 +78,24 @@ class ConvertCommandTest {
             StateDicts.save(net.module(), r18, null);
         }
         Path out = tmp.resolve("r18.pth");
-        Run r = run("convert", r18.toString(), out.toString(), "--model", "resnet18", "--num-classes", "10",
+        CliRun.Result r = CliRun.run("convert", r18.toString(), out.toString(), "--model", "resnet18", "--num-classes", "10",
                 "--input-size", "32");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("keys and shapes match resnet18"), r.out());
         Path bad = tmp.resolve("bad.pth");
-        assertOneLineError(run("convert", r18.toString(), bad.toString(), "--model", "resnet18"),
+        CliRun.assertUserError(CliRun.run("convert", r18.toString(), bad.toString(), "--model", "resnet18"),
                 "r18.safetensors does not match the model:", "fc.weight (file 10x512, model 1000x512)");
         assertFalse(Files.exists(bad), "nothing written when the check fails");
 
         // The .pth loads through --weights of the other commands, --model-key included.
         Path exported = tmp.resolve("e.safetensors");
-        r = run("export", "--model", "resnet18", "--num-classes", "10", "--input-size", "32", "--weights",
+        r = CliRun.run("export", "--model", "resnet18", "--num-classes", "10", "--input-size", "32", "--weights",
                 out.toString(), "--output", exported.toString());
         assertEquals(0, r.code(), r.err());
         Map<String, SafeTensors.Entry> a = SafeTensors.read(r18);
         Map<String, SafeTensors.Entry> b = SafeTensors.read(exported);
         a.forEach((k, e) -> assertArrayEquals(TorchCheckpointTest.bytes(e), TorchCheckpointTest.bytes(b.get(k)), k));
-        assertOneLineError(run("export", "--model", "resnet18", "--num-classes", "10", "--input-size", "32",
+        CliRun.assertUserError(CliRun.run("export", "--model", "resnet18", "--num-classes", "10", "--input-size", "32",
                 "--weights", out.toString(), "--model-key", "model_ema", "--output", tmp.resolve("x.safetensors")
                         .toString()), "r18.pth: --model-key model_ema: no such entry");
     }
@@ -136,24 +106,24 @@ class ConvertCommandTest {
         Path out = tmp.resolve("o.safetensors");
         for (String f : List.of("os_system_zip.pth", "os_system_legacy.pth", "subprocess_popen_zip.pth",
                 "builtins_eval_legacy.pth", "posix_system_zip.pth")) {
-            assertOneLineError(run("convert", HostileFilesTest.DIR.resolve(f).toString(), out.toString()), f,
+            CliRun.assertUserError(CliRun.run("convert", HostileFilesTest.DIR.resolve(f).toString(), out.toString()), f,
                     "refused global");
             assertFalse(Files.exists(HostileFilesTest.MARKER), f);
         }
-        assertOneLineError(run("convert", HostileFilesTest.DIR.resolve("zip_bomb_declared_size.pth").toString(),
+        CliRun.assertUserError(CliRun.run("convert", HostileFilesTest.DIR.resolve("zip_bomb_declared_size.pth").toString(),
                 out.toString()), "zip bomb");
-        assertOneLineError(run("predict", "--model", "resnet18", "--weights",
+        CliRun.assertUserError(CliRun.run("predict", "--model", "resnet18", "--weights",
                         HostileFilesTest.DIR.resolve("os_system_legacy.pth").toString(), "--input",
                         VALID.resolve("fp16.pth").toString()), // an input that exists: the weights are read first
                 "refused global os.system");
         assertFalse(Files.exists(out), "nothing half-written");
-        assertOneLineError(run("convert", VALID.resolve("fp16.pth").toString(), tmp.resolve("o.txt").toString()),
+        CliRun.assertUserError(CliRun.run("convert", VALID.resolve("fp16.pth").toString(), tmp.resolve("o.txt").toString()),
                 "OUT must end in .safetensors, or .pth");
-        assertOneLineError(run("convert", tmp.resolve("missing.pth").toString(), out.toString()),
+        CliRun.assertUserError(CliRun.run("convert", tmp.resolve("missing.pth").toString(), out.toString()),
                 "missing.pth: weights file not found");
         try (var files = Files.list(tmp)) {
             assertEquals(List.of(), files.toList(), "no temp files either");
         }
-        assertTrue(run("--help").out().contains("convert"));
+        assertTrue(CliRun.run("--help").out().contains("convert"));
     }
 }

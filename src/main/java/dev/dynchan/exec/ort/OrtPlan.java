@@ -289,8 +289,9 @@ public final class OrtPlan implements Plan {
 
     // ---- running ----
 
+    /** Calls are serialised: a binding's buffers are shared by the calls of one batch size (ORT uses every core). */
     @Override
-    public NDArray run(NDArray x) {
+    public synchronized NDArray run(NDArray x) {
         long[] shape = x.getShape().getShape();
         if (shape.length != sampleShape.length + 1 || x.getDataType() != DataType.FLOAT32
                 || !java.util.Arrays.equals(java.util.Arrays.copyOfRange(shape, 1, shape.length), sampleShape)) {
