@@ -18,6 +18,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace c10 {
 namespace detail {
@@ -35,10 +36,27 @@ class intrusive_ptr {
     intrusive_ptr(const intrusive_ptr& other) : target_(other.target_) { }
     ~intrusive_ptr() { }
 
+    T* get() const { return target_; }
+
  private:
     T* target_;
 };
+
+// The base of every c10d object: a vtable whose first entries are the destructor and release_resources(), then the
+// strong and the weak count. Declared (never defined or instantiated here) so that release() below can drop a
+// reference the way intrusive_ptr does, through the object's own vtable.
+class intrusive_ptr_target {
+ public:
+    virtual ~intrusive_ptr_target();
+    virtual void release_resources();
+    std::atomic<std::uint32_t> refcount_;
+    std::atomic<std::uint32_t> weakcount_;
+};
 }  // namespace c10
+
+namespace at {
+class Tensor;
+}  // namespace at
 
 namespace c10d {
 struct TCPStoreOptions {
@@ -54,6 +72,15 @@ struct TCPStoreOptions {
 
 // Only the constructors are called from here; methods go through the JavaCPP bindings, on the objects made here.
 class Store;
+struct AllreduceOptions;
+struct BroadcastOptions;
+struct BarrierOptions;
+class Work {
+ public:
+    // Not virtual here on purpose: the exported definition is the one every Gloo work uses (ProcessGroupGloo's
+    // AsyncWork does not override wait in 2.7.1), and calling it by name needs no vtable layout.
+    bool wait(std::chrono::milliseconds timeout);
+};
 class TCPStore {
  public:
     TCPStore(std::string host, const TCPStoreOptions& opts);
@@ -68,6 +95,10 @@ class ProcessGroupGloo {
         explicit Options(std::chrono::milliseconds timeout);
     };
     ProcessGroupGloo(const c10::intrusive_ptr<Store>& store, int rank, int size, c10::intrusive_ptr<Options> options);
+    // Virtual in libtorch; called here by their exported names, which are ProcessGroupGloo's own implementations.
+    c10::intrusive_ptr<Work> allreduce(std::vector<at::Tensor>& tensors, const AllreduceOptions& opts);
+    c10::intrusive_ptr<Work> broadcast(std::vector<at::Tensor>& tensors, const BroadcastOptions& opts);
+    c10::intrusive_ptr<Work> barrier(const BarrierOptions& opts);
 };
 }  // namespace c10d
 
@@ -125,7 +156,67 @@ jlong construct(JNIEnv* env, std::size_t bytes, const char* what, F make) {
 }
 
 template <class T>
-T* at(jlong address) { return reinterpret_cast<T*>(address); }
+T* object(jlong address) { return reinterpret_cast<T*>(address); }
+
+// Drops one strong reference like c10::intrusive_ptr's reset: at zero, release_resources() unless only the implicit
+// weak reference is left, then delete once the weak count is gone too.
+void release(c10::intrusive_ptr_target* t) {
+    if (t == nullptr || t->refcount_.fetch_sub(1) != 1) {
+        return;
+    }
+    bool last = t->weakcount_.load() == 1;
+    if (!last) {
+        t->release_resources();
+        last = t->weakcount_.fetch_sub(1) == 1;
+    }
+    if (last) {
+        delete t;
+    }
+}
+
+// JavaCPP returns intrusive_ptr<Work> to Java without keeping a reference (its adapter drops it before Java sees
+// the pointer), so a collective's Work cannot be waited on from Java. These run the collective, wait for it here
+// (rethrowing its error into Java) and release the Work.
+template <class F>
+void collective(JNIEnv* env, long timeoutMs, const char* what, F start) {
+    c10d::Work* work = nullptr;
+    try {
+        work = start().get();
+        work->wait(std::chrono::milliseconds(timeoutMs));
+    } catch (const std::exception& e) {
+        release(reinterpret_cast<c10::intrusive_ptr_target*>(work));
+        throwJava(env, e.what());
+        return;
+    } catch (...) {
+        release(reinterpret_cast<c10::intrusive_ptr_target*>(work));
+        throwJava(env, what);
+        return;
+    }
+    release(reinterpret_cast<c10::intrusive_ptr_target*>(work));
+}
+
+extern "C" JNIEXPORT void JNICALL Java_dev_dynchan_dist_C10dNative_allreduce(
+        JNIEnv* env, jclass, jlong gloo, jlong tensors, jlong opts, jlong timeoutMs) {
+    collective(env, timeoutMs, "c10d allreduce: unknown C++ exception", [&] {
+        return object<c10d::ProcessGroupGloo>(gloo)->allreduce(*object<std::vector<at::Tensor>>(tensors),
+                                                            *object<c10d::AllreduceOptions>(opts));
+    });
+}
+
+extern "C" JNIEXPORT void JNICALL Java_dev_dynchan_dist_C10dNative_broadcast(
+        JNIEnv* env, jclass, jlong gloo, jlong tensors, jlong opts, jlong timeoutMs) {
+    collective(env, timeoutMs, "c10d broadcast: unknown C++ exception", [&] {
+        return object<c10d::ProcessGroupGloo>(gloo)->broadcast(*object<std::vector<at::Tensor>>(tensors),
+                                                            *object<c10d::BroadcastOptions>(opts));
+    });
+}
+
+extern "C" JNIEXPORT void JNICALL Java_dev_dynchan_dist_C10dNative_barrier(
+        JNIEnv* env, jclass, jlong gloo, jlong opts, jlong timeoutMs) {
+    collective(env, timeoutMs, "c10d barrier: unknown C++ exception", [&] {
+        return object<c10d::ProcessGroupGloo>(gloo)->barrier(*object<c10d::BarrierOptions>(opts));
+    });
+}
 
 extern "C" JNIEXPORT jlong JNICALL Java_dev_dynchan_dist_C10dNative_newGlooOptions(JNIEnv* env, jclass, jlong timeoutMs) {
     return construct(env, kObjectBytes, "c10d::ProcessGroupGloo::Options: unknown C++ exception", [&](void* mem) {
@@ -136,8 +227,8 @@ extern "C" JNIEXPORT jlong JNICALL Java_dev_dynchan_dist_C10dNative_newGlooOptio
 extern "C" JNIEXPORT jlong JNICALL Java_dev_dynchan_dist_C10dNative_newProcessGroupGloo(
         JNIEnv* env, jclass, jlong store, jint rank, jint size, jlong options) {
     return construct(env, kObjectBytes, "c10d::ProcessGroupGloo: unknown C++ exception", [&](void* mem) {
-        c10::intrusive_ptr<c10d::Store> s(at<c10d::Store>(store));
-        c10::intrusive_ptr<c10d::ProcessGroupGloo::Options> o(at<c10d::ProcessGroupGloo::Options>(options));
+        c10::intrusive_ptr<c10d::Store> s(object<c10d::Store>(store));
+        c10::intrusive_ptr<c10d::ProcessGroupGloo::Options> o(object<c10d::ProcessGroupGloo::Options>(options));
         new (mem) c10d::ProcessGroupGloo(s, rank, size, o);
     });
 }
@@ -145,7 +236,7 @@ extern "C" JNIEXPORT jlong JNICALL Java_dev_dynchan_dist_C10dNative_newProcessGr
 extern "C" JNIEXPORT jlong JNICALL Java_dev_dynchan_dist_C10dNative_newProcessGroup(
         JNIEnv* env, jclass, jlong store, jint rank, jint size) {
     return construct(env, kObjectBytes, "c10d::ProcessGroup: unknown C++ exception", [&](void* mem) {
-        new (mem) c10d::ProcessGroup(c10::intrusive_ptr<c10d::Store>(at<c10d::Store>(store)), rank, size);
+        new (mem) c10d::ProcessGroup(c10::intrusive_ptr<c10d::Store>(object<c10d::Store>(store)), rank, size);
     });
 }
 

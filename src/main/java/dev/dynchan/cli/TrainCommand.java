@@ -5,11 +5,16 @@ import dev.dynchan.UserException;
 import dev.dynchan.cli.options.AugmentOptions;
 import dev.dynchan.cli.options.Choices;
 import dev.dynchan.cli.options.DataOptions;
+import dev.dynchan.cli.options.DistOptions;
 import dev.dynchan.cli.options.EmaOptions;
 import dev.dynchan.cli.options.LossOptions;
 import dev.dynchan.cli.options.OptimizerOptions;
 import dev.dynchan.cli.options.ScheduleOptions;
 import dev.dynchan.cli.options.TrainModelOptions;
+import dev.dynchan.data.Shard;
+import dev.dynchan.dist.Ddp;
+import dev.dynchan.dist.DistEnv;
+import dev.dynchan.dist.DistGroup;
 import dev.dynchan.engine.Engines;
 import dev.dynchan.io.AtomicFiles;
 import dev.dynchan.io.WeightsMetadata;
@@ -86,6 +91,7 @@ public final class TrainCommand implements Runnable {
     @Mixin LossOptions loss;
     @Mixin EmaOptions ema;
     @Mixin EngineArgs engine = new EngineArgs(TrainConfig.defaults().seed());
+    @Mixin DistOptions dist = new DistOptions();
 
     private Map<String, Object> yaml;
 
@@ -117,14 +123,38 @@ public final class TrainCommand implements Runnable {
         if (resume && output == null) {
             throw new UserException("--resume needs --output DIR (the folder of the run to continue)");
         }
+        DistEnv env = DistEnv.from(System.getenv());
+        if (env != null && benchmarkSteps > 0) {
+            throw new UserException("--benchmark-steps times one process; run it without ./dynchan launch");
+        }
+        if (env != null && !engine.device().equalsIgnoreCase("cpu")) {
+            throw new UserException("--device " + engine.device() + ": distributed training runs on CPU (Gloo); "
+                    + "NCCL for GPUs needs a CUDA build of libtorch and of JavaCPP's glue, which the jar does not "
+                    + "ship (docs/design/distributed.md)");
+        }
         Device dev = engine.start();
         if (benchmarkSteps > 0) {
             benchmark(cfg, dev);
             return;
         }
-        DataSources.Splits splits = DataSources.open(cfg);
+        Ddp ddp = null;
+        Shard shard = Shard.NONE;
+        if (env != null) {
+            ddp = new Ddp(DistGroup.connect(env, dist.toConfig().timeout()), dist.toConfig());
+            shard = new Shard(env.rank(), env.worldSize(), true);
+            if (cfg.optimizer().lr() == null) {
+                // --lr-base scales with the global batch (timm: batch size x world size x update freq)
+                cfg = cfg.withOptimizer(cfg.optimizer().withLr(
+                        cfg.optimizer().resolvedLr(cfg.data().batchSize() * env.worldSize())));
+            }
+        }
+        boolean main = ddp == null || ddp.isMain();
+        DataSources.Splits splits = DataSources.open(cfg, shard);
         Path out = output != null ? output : Path.of("runs", LocalDateTime.now().format(
                 DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + cfg.model().name());
+        if (ddp != null && output == null) {
+            out = Path.of(ddp.group().fromRank0("dynchan/output", out.toString())); // one folder, named by rank 0
+        }
         try (BatchSource train = splits.train(); BatchSource val = splits.val()) {
             checkData(cfg, train, val);
             ModelOptions mo = cfg.model().options(train.numClasses(), train.channels(), splits.inputSize());
@@ -133,26 +163,37 @@ public final class TrainCommand implements Runnable {
                          : null) {
                 WeightsMetadata meta = net.describe(splits.preprocessing(), train.classNames(), origin(out, train));
                 Trainer trainer = new Trainer(cfg, net, emaNet, train, val).checkpoints(new CheckpointStore(out, meta));
+                if (ddp != null) {
+                    trainer.distributed(ddp);
+                }
                 // a run that cannot be resumed stops here, before anything is printed or written into its folder
                 TrainState resumed = resume ? trainer.resume() : null;
                 long macs = Profile.of(net, splits.inputSize()).macs();
-                System.out.printf(Locale.ROOT, "train %s on %s: %d train / %d val images, %d classes, %d px, %,d "
-                                + "params, %,d MACs; opt %s lr %.4g, batch %d x %d, %d epochs; output %s%n",
-                        net.name(), train.name(), train.samples(), val.samples(), train.numClasses(),
-                        splits.inputSize(), net.parameterCount(), macs, cfg.optimizer().kind(), cfg.lr(),
-                        cfg.data().batchSize(), cfg.optimizer().updateFreq(), cfg.schedule().totalEpochs(), out);
-                if (resumed != null) {
-                    System.out.printf("resumed from %s: %d epoch(s) completed, %d updates%n",
-                            out.resolve(CheckpointStore.STATE_FILE), resumed.epochsCompleted(), resumed.updates());
+                if (main) {
+                    System.out.printf(Locale.ROOT, "train %s on %s: %d train / %d val images, %d classes, %d px, "
+                                    + "%,d params, %,d MACs; opt %s lr %.4g, batch %d x %d%s, %d epochs; output %s%n",
+                            net.name(), train.name(), train.samples() * shard.worldSize(),
+                            val.images(), train.numClasses(), splits.inputSize(),
+                            net.parameterCount(), macs, cfg.optimizer().kind(), cfg.lr(), cfg.data().batchSize(),
+                            cfg.optimizer().updateFreq(), env == null ? "" : " x " + env.worldSize() + " ranks",
+                            cfg.schedule().totalEpochs(), out);
+                    if (resumed != null) {
+                        System.out.printf("resumed from %s: %d epoch(s) completed, %d updates%n",
+                                out.resolve(CheckpointStore.STATE_FILE), resumed.epochsCompleted(), resumed.updates());
+                    }
+                    writeArgs(out, cfg);
                 }
-                writeArgs(out, cfg);
                 trainer.macs(macs);
-                if (!noProgress) {
-                    trainer.listener(new ProgressListener());
+                if (main) {
+                    if (!noProgress) {
+                        trainer.listener(new ProgressListener());
+                    }
+                    trainer.listener(new RunLog(System.out, out, cfg));
                 }
-                trainer.listener(new RunLog(System.out, out, cfg));
                 TrainSummary summary = trainer.fit();
-                System.out.println(summary.toJson());
+                if (main) {
+                    System.out.println(summary.toJson());
+                }
             }
         } catch (IOException e) {
             throw new UserException("--output " + out + ": cannot write (" + e.getMessage() + ")", e);

@@ -19,6 +19,20 @@ final class C10dNative {
     /** A pinned {@code c10d::ProcessGroupGloo}: connects the full mesh through the store (blocking). */
     static native long newProcessGroupGloo(long store, int rank, int size, long options);
 
+    /**
+     * Runs {@code ProcessGroupGloo::allreduce} on a {@code std::vector<at::Tensor>} (a JavaCPP TensorVector's
+     * address) with {@code c10d::AllreduceOptions} at {@code opts}, and waits for it.
+     *
+     * @throws IllegalStateException with Gloo's message when a peer fails or the timeout passes
+     */
+    static native void allreduce(long gloo, long tensors, long opts, long timeoutMs);
+
+    /** The same for {@code broadcast} with {@code c10d::BroadcastOptions}. */
+    static native void broadcast(long gloo, long tensors, long opts, long timeoutMs);
+
+    /** The same for {@code barrier} with {@code c10d::BarrierOptions}. */
+    static native void barrier(long gloo, long opts, long timeoutMs);
+
     /** A pinned {@code c10d::ProcessGroup} without backends. */
     static native long newProcessGroup(long store, int rank, int size);
 }
