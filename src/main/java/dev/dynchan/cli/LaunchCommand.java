@@ -9,7 +9,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -61,27 +60,11 @@ public final class LaunchCommand implements Callable<Integer> {
             args.add("--threads");
             args.add(Integer.toString(Math.max(1, cores / nprocPerNode)));
         }
-        Launcher.Outcome o = Launcher.run(config, javaCommand(), Main.class.getName(), args, System.out, System.err);
+        Launcher.Outcome o = Launcher.run(config, Launcher.thisJvm(), Main.class.getName(), args, System.out, System.err);
         if (o.exitCode() != 0) {
             System.out.flush();
             System.err.println("error: " + o.message());
         }
         return o.exitCode();
-    }
-
-    /** This JVM's command line up to the main class: the same java, options and class path for every rank. */
-    static List<String> javaCommand() {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            // a debugger or agent of the launcher must not be attached to every rank
-            if (!a.startsWith("-agentlib") && !a.startsWith("-javaagent") && !a.startsWith("-Xrunjdwp")
-                    && !a.startsWith("-Xdebug")) {
-                cmd.add(a);
-            }
-        }
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        return cmd;
     }
 }

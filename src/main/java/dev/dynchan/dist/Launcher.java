@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,6 +101,22 @@ public final class Launcher {
                 // the JVM is already shutting down: the hook is running and stops the ranks
             }
         }
+    }
+
+    /** This JVM's command line up to the main class: the same java, options and class path for every rank. */
+    public static List<String> thisJvm() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            // a debugger or agent of the launcher must not be attached to every rank
+            if (!a.startsWith("-agentlib") && !a.startsWith("-javaagent") && !a.startsWith("-Xrunjdwp")
+                    && !a.startsWith("-Xdebug")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        return cmd;
     }
 
     /** SIGTERM to every live rank but {@code except}, SIGKILL to those still alive after the grace period. */
