@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,24 +41,32 @@ public final class Launcher {
      */
     public static Outcome run(LaunchConfig config, List<String> javaCommand, String mainClass, List<String> args,
                               PrintStream out, PrintStream err) throws IOException, InterruptedException {
+        return run(config, javaCommand, mainClass, args, Map.of(), out, err);
+    }
+
+    /** The same with {@code env} added to every rank's environment. */
+    public static Outcome run(LaunchConfig config, List<String> javaCommand, String mainClass, List<String> args,
+                              Map<String, String> env, PrintStream out, PrintStream err)
+            throws IOException, InterruptedException {
         List<Rank> ranks = new ArrayList<>();
         Thread stopper = new Thread(() -> stopAll(ranks, null));
         Runtime.getRuntime().addShutdownHook(stopper);
         try {
             for (int local = 0; local < config.nprocPerNode(); local++) {
-                DistEnv env = config.env(local);
+                DistEnv rankEnv = config.env(local);
                 List<String> cmd = new ArrayList<>(javaCommand);
                 cmd.add(mainClass);
                 cmd.addAll(args);
                 ProcessBuilder pb = new ProcessBuilder(cmd);
-                pb.environment().putAll(env.toEnvironment());
+                pb.environment().putAll(env);
+                pb.environment().putAll(rankEnv.toEnvironment());
                 Process p = pb.start();
-                Rank r = new Rank(env.rank(), p);
+                Rank r = new Rank(rankEnv.rank(), p);
                 synchronized (ranks) {
                     ranks.add(r);
                 }
-                String prefix = env.rank() == 0 ? "" : "[rank " + env.rank() + "] ";
-                r.pump(p.getInputStream(), env.rank() == 0 ? out : err, env.rank() == 0 ? null : prefix);
+                String prefix = rankEnv.rank() == 0 ? "" : "[rank " + rankEnv.rank() + "] ";
+                r.pump(p.getInputStream(), rankEnv.rank() == 0 ? out : err, rankEnv.rank() == 0 ? null : prefix);
                 r.pump(p.getErrorStream(), err, prefix);
             }
             while (true) {
