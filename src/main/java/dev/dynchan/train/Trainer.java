@@ -201,12 +201,9 @@ public final class Trainer {
             return Evaluation.run(m, val, net.manager());
         }
         dp.syncBuffers(m);
-        Evaluation.Result r = Evaluation.run(m, val, net.manager());
-        double[] t = dp.sum(Math.round(r.top1() * r.samples() / 100.0), Math.round(r.top5() * r.samples() / 100.0),
-                r.loss() * r.samples(), r.samples());
-        valSamples = (long) t[3];
-        double n = Math.max(t[3], 1);
-        return new Evaluation.Result(100.0 * t[0] / n, 100.0 * t[1] / n, t[2] / n, (long) t[3]);
+        Evaluation.Result r = Evaluation.combine(Evaluation.run(m, val, net.manager()), dp::sum);
+        valSamples = r.samples();
+        return r;
     }
 
     private TrainState state(int epochsCompleted) {

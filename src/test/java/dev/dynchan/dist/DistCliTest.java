@@ -92,5 +92,18 @@ class DistCliTest {
         }
         JsonObject one = new Gson().fromJson(Files.readString(full.resolve("summary.json")), JsonObject.class);
         assertEquals(one.get("top1").getAsDouble(), end.get("top1").getAsDouble(), 1.1, "top-1 of 96 images");
+
+        // eval on 3 ranks (shards of 33, 33 and 31 images) prints what one process prints for all 97
+        String[] eval = {"eval", "--weights", split.resolve("last.safetensors").toString(), "--max-val-samples", "97",
+            "--workers", "0", "--batch-size", "16"};
+        String expected = CliRun.ok(eval).out();
+        log.reset();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Launcher.Outcome ev = Launcher.run(new LaunchConfig(3, 1, 0, "127.0.0.1", DistTrainingTest.freePort()),
+                Launcher.thisJvm(), CliWorker.class.getName(), List.of(eval), Map.of(),
+                new PrintStream(out, true, StandardCharsets.UTF_8), ps);
+        assertEquals(0, ev.exitCode(), () -> ev.message() + "\n" + log.toString(StandardCharsets.UTF_8));
+        assertTrue(expected.contains("(97 images)"), expected);
+        assertEquals(expected, out.toString(StandardCharsets.UTF_8));
     }
 }
