@@ -28,8 +28,8 @@ public class OneTorchProbe {
             NDArray a = m.create(new float[] {1, 2, 3});
             long handle = ((PtNDArray) a).getHandle();
             Tensor view = new Tensor(new Pointer() { { address = handle; } });
-            System.out.println("view numel " + view.numel() + " data_ptr equal: "
-                    + (view.data_ptr().address() == ((PtNDArray) a).toByteBuffer(true).hashCode() * 0L + view.data_ptr().address()));
+            System.out.println("JavaCPP view of the DJL array: numel " + view.numel() + ", same storage: "
+                    + (view.data_ptr().address() == new Tensor(new Pointer() { { address = handle; } }).data_ptr().address()));
             view.mul_(new org.bytedeco.pytorch.Scalar(10f));
             System.out.println("DJL array after JavaCPP mul_(10) in place: " + java.util.Arrays.toString(a.toFloatArray()));
         }

@@ -1,6 +1,8 @@
 package dev.dynchan.dist;
 
 import ai.djl.ndarray.NDArray;
+import dev.dynchan.nn.BatchStatsSync;
+import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Module;
 import dev.dynchan.nn.Tensor;
 import dev.dynchan.train.DataParallel;
@@ -31,6 +33,7 @@ public final class Ddp implements DataParallel {
 
     private final DistGroup group;
     private final DistConfig config;
+    private final SyncBatchNorm syncBn;
     private Reducer reducer;
     private List<Tensor> params;
     private List<NDArray> attached;
@@ -38,6 +41,12 @@ public final class Ddp implements DataParallel {
     public Ddp(DistGroup group, DistConfig config) {
         this.group = group;
         this.config = config;
+        this.syncBn = config.syncBn() ? new SyncBatchNorm(group) : null;
+    }
+
+    @Override
+    public Context trainContext(Context c) {
+        return syncBn == null ? c : c.with(BatchStatsSync.KEY, syncBn);
     }
 
     @Override public int rank() { return group.rank(); }
@@ -119,6 +128,9 @@ public final class Ddp implements DataParallel {
                 throw new IllegalStateException("parameter " + params.get(i).name() + " was replaced after the "
                         + "gradient synchronisation was attached; load weights before Trainer.fit()");
             }
+        }
+        if (syncBn != null) {
+            syncBn.nextStep();
         }
         if (sync) {
             reducer.prepare_for_forward();

@@ -128,7 +128,14 @@ public final class DistGroup {
     /** Sums the array over all ranks, in place (the same shape and type on every rank). */
     public void allReduceSum(NDArray array) {
         try (TensorVector v = views(List.of(array))) {
-            C10dNative.allreduce(gloo, v.address(), sum.address(), timeoutMs);
+            allReduceSum(v);
+        }
+    }
+
+    /** Sums a vector holding one tensor over all ranks, in place. */
+    void allReduceSum(TensorVector one) {
+        try {
+            C10dNative.allreduce(gloo, one.address(), sum.address(), timeoutMs);
         } catch (IllegalStateException e) {
             throw failed("all-reduce", e);
         }

@@ -46,9 +46,48 @@ public final class Ops {
     /** BatchNorm over axis 1; in training it updates the running statistics in place (DJL momentum = 1 − torch's). */
     public static NDArray batchNorm(Module owner, NDArray x, NDArray weight, NDArray bias, NDArray runningMean,
                                     NDArray runningVar, float momentum, float eps, Context ctx) {
+        BatchStatsSync sync = ctx.training() ? ctx.get(BatchStatsSync.KEY, null) : null;
+        if (sync != null) {
+            return emit(ctx, "batch_norm", owner, syncBatchNorm(x, weight, bias, runningMean, runningVar, momentum, eps,
+                    sync), Map.of("eps", eps), x, weight, bias, runningMean, runningVar);
+        }
         NDArray y = ai.djl.nn.norm.BatchNorm.batchNorm(x, runningMean, runningVar, weight, bias, 1, 1f - momentum,
                 eps, ctx.training()).singletonOrThrow();
         return emit(ctx, "batch_norm", owner, y, Map.of("eps", eps), x, weight, bias, runningMean, runningVar);
+    }
+
+    /**
+     * Training BN over the global batch of a data-parallel run: per-channel Σx, Σx² and the element count are summed
+     * over the ranks (differentiably, see {@link BatchStatsSync}), giving the global mean and biased variance used to
+     * normalise; the running statistics take the global mean and unbiased variance, so they stay equal on every rank.
+     * Every rank must reach every BN layer with the same channel count in the same order.
+     */
+    static NDArray syncBatchNorm(NDArray x, NDArray weight, NDArray bias, NDArray runningMean, NDArray runningVar,
+                                 float momentum, float eps, BatchStatsSync sync) {
+        long c = x.getShape().get(1);
+        long count = x.getShape().size() / c;
+        ai.djl.ndarray.NDManager m = x.getManager();
+        int[] axes = {0, 2, 3};
+        NDArray local = x.sum(axes).concat(x.mul(x).sum(axes)).concat(m.create(new float[] {count}));
+        NDArray total = sync.sumOverRanks(local);
+        NDArray n = total.get(m, new NDIndex("{}:", 2 * c));
+        NDArray mean = total.get(m, new NDIndex(":{}", c)).div(n);
+        // E[x²] - E[x]² can come out a hair below 0 in float for a near-constant channel
+        NDArray var = total.get(m, new NDIndex("{}:{}", c, 2 * c)).div(n).sub(mean.mul(mean)).maximum(0f);
+        Shape bc = new Shape(1, c, 1, 1);
+        NDArray w = weight.reshape(bc);
+        w.attach(m);
+        NDArray b = bias.reshape(bc);
+        b.attach(m);
+        NDArray y = x.sub(mean.reshape(bc)).div(var.add(eps).sqrt().reshape(bc)).mul(w).add(b);
+        // torch: running = (1 - momentum) running + momentum batch, with the unbiased variance
+        float[] nv = n.toFloatArray();
+        float unbias = nv[0] > 1 ? nv[0] / (nv[0] - 1) : 1f;
+        NDArray newMean = mean.stopGradient().mul(momentum);
+        NDArray newVar = var.stopGradient().mul(momentum * unbias);
+        runningMean.muli(1 - momentum).addi(newMean);
+        runningVar.muli(1 - momentum).addi(newVar);
+        return y;
     }
 
     /** x·Wᵀ + b over the last axis; weight [out, in]. */

@@ -1,6 +1,7 @@
 package dev.dynchan.train;
 
 import ai.djl.ndarray.NDArray;
+import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Module;
 
 /**
@@ -23,6 +24,9 @@ public interface DataParallel {
      * @param ema the EMA module, or null
      */
     void start(Module model, Module ema);
+
+    /** The context of this rank's training forwards (e.g. with synchronised BatchNorm). */
+    default Context trainContext(Context c) { return c; }
 
     /** Before a batch's forward; {@code sync}: this batch's backward ends an accumulation group. */
     void beforeForward(boolean sync);

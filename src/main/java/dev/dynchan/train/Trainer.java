@@ -244,7 +244,7 @@ public final class Trainer {
         double lossSum = 0;
         long seen = 0;
         double lr = schedule.lr(updates);
-        Context ctx = Context.train();
+        Context ctx = dp == null ? Context.train() : dp.trainContext(Context.train());
         int lastAccum = nb % updateFreq == 0 ? updateFreq : nb % updateFreq;
         int lastAccumStart = nb - lastAccum;
         for (int b = 0; b < nb; b++) {

@@ -10,6 +10,7 @@ import dev.dynchan.train.ArrayBatchSource;
 import dev.dynchan.train.EmaConfig;
 import dev.dynchan.train.OptimizerKind;
 import dev.dynchan.train.TrainConfig;
+import dev.dynchan.train.TinyNet;
 import dev.dynchan.train.TrainSummary;
 import dev.dynchan.train.Trainer;
 import dev.dynchan.train.TrainingListener;
@@ -42,12 +43,13 @@ class DistTrainingTest {
     static void setUp() {
         Engines.start(2);
         TinyNoBn.register();
+        TinyNet.register();
     }
 
     /** SGD with momentum and weight decay, warm-up then cosine, 2 epochs; --batch-size 8 per rank. */
-    static TrainConfig config() {
+    static TrainConfig config(String model) {
         TrainConfig d = TrainConfig.defaults();
-        return d.withModel(d.model().withName("tiny_test_nobn"))
+        return d.withModel(d.model().withName(model))
                 .withData(d.data().withBatchSize(8))
                 .withOptimizer(d.optimizer().withKind(OptimizerKind.SGD).withLr(0.2f))
                 .withSchedule(d.schedule().withEpochs(2).withWarmup(0.5f, d.schedule().warmupLr()))
@@ -55,8 +57,8 @@ class DistTrainingTest {
                 .withSeed(3);
     }
 
-    static Network net(long seed) {
-        return Network.create("tiny_test_nobn", new ModelOptions(4, 1, 8, null, null, null), Device.cpu(), seed);
+    static Network net(String model, long seed) {
+        return Network.create(model, new ModelOptions(4, 1, 8, null, null, null), Device.cpu(), seed);
     }
 
     /** Class-dependent blobs (class k has mean k/2 - 0.75), 8x8, one channel; shuffled sources drop the last batch. */
@@ -74,7 +76,10 @@ class DistTrainingTest {
         return new ArrayBatchSource("synthetic", x, y, 1, s, 4, batch, shuffle, shuffle, seed, shard);
     }
 
-    /** Appends every parameter, flattened in order, after each training batch (each batch is one update here). */
+    /**
+     * Appends every float tensor (parameters and BN statistics), flattened in order, after each training batch (each
+     * batch is one update here).
+     */
     static TrainingListener snapshots(Network n, List<float[]> out) {
         return new TrainingListener() {
             @Override
@@ -82,7 +87,7 @@ class DistTrainingTest {
                 List<float[]> parts = new ArrayList<>();
                 int total = 0;
                 for (Tensor t : n.module().namedTensors().values()) {
-                    if (t.isParameter()) {
+                    if (t.value().getDataType() == ai.djl.ndarray.types.DataType.FLOAT32) {
                         float[] v = t.value().toFloatArray();
                         parts.add(v);
                         total += v.length;
@@ -121,18 +126,29 @@ class DistTrainingTest {
         }
     }
 
+    /** Without BatchNorm the per-rank batches need no synchronisation beyond the gradients. */
     @Test
     void twoRanksStepLikeOneProcessOnTheConcatenatedBatch(@TempDir Path dir) throws Exception {
+        compare(dir, "tiny_test_nobn", false);
+    }
+
+    /** With --sync-bn, BN layers see the global batch: weights and running statistics follow one process. */
+    @Test
+    void syncBnStepsLikeOneProcessWithBatchNorm(@TempDir Path dir) throws Exception {
+        compare(dir, "tiny_test_cnn", true);
+    }
+
+    static void compare(Path dir, String model, boolean syncBn) throws Exception {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8);
         Launcher.Outcome o = Launcher.run(new LaunchConfig(2, 1, 0, "127.0.0.1", freePort()), Launcher.thisJvm(),
-                DdpStepWorker.class.getName(), List.of(dir.toString()), ps, ps);
+                DdpStepWorker.class.getName(), List.of(dir.toString(), model, Boolean.toString(syncBn)), ps, ps);
         assertEquals(0, o.exitCode(), () -> o.message() + "\n" + log.toString(StandardCharsets.UTF_8));
 
         List<float[]> single = new ArrayList<>();
         TrainSummary s1;
-        TrainConfig c = config().withData(config().data().withBatchSize(16));
-        try (Network n = net(c.seed())) {
+        TrainConfig c = config(model).withData(config(model).data().withBatchSize(16));
+        try (Network n = net(model, c.seed())) {
             s1 = new Trainer(c, n, null, data(64, 16, true, 1, Shard.NONE), data(30, 16, false, 2, Shard.NONE))
                     .listener(snapshots(n, single)).fit();
         }
@@ -146,7 +162,7 @@ class DistTrainingTest {
             float[] a = single.get(s);
             float[] b = r0.get(s);
             for (int i = 0; i < a.length; i++) {
-                assertEquals(a[i], b[i], 2e-5f + 1e-4f * Math.abs(a[i]), "step " + s + " parameter element " + i);
+                assertEquals(a[i], b[i], 2e-5f + 1e-4f * Math.abs(a[i]), model + " step " + s + " element " + i);
             }
         }
         float moved = 0;

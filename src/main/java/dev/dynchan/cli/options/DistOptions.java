@@ -21,7 +21,12 @@ public final class DistOptions {
                     + "a graph traversal per step (default: ${DEFAULT-VALUE})")
     boolean findUnusedParameters = DistConfig.defaults().findUnusedParameters();
 
+    @Option(names = "--sync-bn", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Distributed runs: BatchNorm over the global batch (statistics and their gradients summed "
+                    + "over the ranks) instead of each rank's batch (default: ${DEFAULT-VALUE})")
+    boolean syncBn = DistConfig.defaults().syncBn();
+
     public DistConfig toConfig() {
-        return new DistConfig(Duration.ofSeconds(timeoutSeconds), bucketCapMb, findUnusedParameters);
+        return new DistConfig(Duration.ofSeconds(timeoutSeconds), bucketCapMb, findUnusedParameters, syncBn);
     }
 }
