@@ -156,7 +156,7 @@ public final class TrainCommand implements Runnable {
             out = Path.of(ddp.group().fromRank0("dynchan/output", out.toString())); // one folder, named by rank 0
         }
         try (BatchSource train = splits.train(); BatchSource val = splits.val()) {
-            checkData(cfg, train, val);
+            checkData(cfg, train, val, shard.worldSize());
             ModelOptions mo = cfg.model().options(train.numClasses(), train.channels(), splits.inputSize());
             try (Network net = Network.create(cfg.model().name(), mo, dev, cfg.seed());
                  Network emaNet = cfg.ema().enabled() ? Network.create(cfg.model().name(), mo, dev, cfg.seed())
@@ -201,17 +201,23 @@ public final class TrainCommand implements Runnable {
     }
 
     /** Data the run cannot use is the user's to fix, said before a model is built. */
-    private static void checkData(TrainConfig cfg, BatchSource train, BatchSource val) {
+    private static void checkData(TrainConfig cfg, BatchSource train, BatchSource val, int ranks) {
         int batch = cfg.data().batchSize();
         if (train.images() == 0) {
             throw new UserException("--data " + cfg.data().dataset() + ": the training split has no images");
+        }
+        if (train.batches() < 1 && ranks > 1) {
+            long per = (train.images() + ranks - 1) / ranks;
+            throw new UserException("--batch-size " + batch + " is larger than the " + per + " training images each "
+                    + "of the " + ranks + " processes gets (" + train.images() + " in all; the last partial batch is "
+                    + "dropped); pass --batch-size " + per + " or smaller");
         }
         if (train.batches() < 1) {
             throw new UserException("--batch-size " + batch + " is larger than the " + train.images()
                     + " training images of " + cfg.data().dataset() + " (the last partial batch is dropped, so no "
                     + "step would run); pass --batch-size " + train.images() + " or smaller");
         }
-        if (val.samples() == 0) {
+        if (val.images() == 0) {
             throw new UserException("--data " + cfg.data().dataset() + ": the validation split has no images");
         }
         Integer chans = cfg.model().inChans();
