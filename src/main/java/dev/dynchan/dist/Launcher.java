@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Rank 0's standard output is passed through byte for byte, its standard error line by line; the other ranks'
  * lines go to stderr prefixed with {@code [rank N]} (normally there are none: only rank 0 logs). The ranks' output
- * is a pipe, not a terminal, so no progress bar is drawn; the epoch lines are. When a rank exits with
+ * is a pipe, not a terminal, so rank 0's progress bar prints lines instead of redrawing in place. When a rank exits with
  * a non-zero code every other local rank is stopped (SIGTERM, SIGKILL after a grace period) and the launcher
  * reports one line naming the rank, its exit code and its last line of output. SIGINT/SIGTERM to the launcher
  * reach the ranks the same way (a JVM shutdown hook).

@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code --sync-bn}: BN statistics summed over the ranks in the forward, and their gradients summed over the ranks
+ * {@code --sync-bn}: BN statistics (Σx and the count, then Σ(x − mean)²) summed over the ranks in the forward, and their gradients summed over the ranks
  * in the backward, which is what PyTorch's SyncBatchNorm does with its own autograd function. DJL has no custom
  * backward, so the forward sum is spliced in with a straight-through term ({@code local + stop(global - local)}: the
  * global value, the identity gradient) and the backward sum is a libtorch tensor hook on that result, registered

@@ -11,7 +11,7 @@ public interface BatchStatsSync {
     Context.Key<BatchStatsSync> KEY = new Context.Key<>("sync-bn");
 
     /**
-     * Sums {@code stats} ([Σx per channel, Σx² per channel, element count], this rank's) over all ranks. The result
+     * Sums {@code stats} (this rank's per-channel sums: [Σx, element count], then Σ(x − mean)²) over all ranks. The result
      * must be differentiable so that the backward carries every rank's loss into every rank's statistics: its
      * gradient with respect to {@code stats} is the sum over ranks of the gradients each rank's backward brings.
      */

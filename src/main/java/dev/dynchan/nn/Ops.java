@@ -57,10 +57,12 @@ public final class Ops {
     }
 
     /**
-     * Training BN over the global batch of a data-parallel run: per-channel Σx, Σx² and the element count are summed
-     * over the ranks (differentiably, see {@link BatchStatsSync}), giving the global mean and biased variance used to
-     * normalise; the running statistics take the global mean and unbiased variance, so they stay equal on every rank.
-     * Every rank must reach every BN layer with the same channel count in the same order.
+     * Training BN over the global batch of a data-parallel run, in two passes like a single process's batch_norm:
+     * per-channel Σx and the element count summed over the ranks give the global mean, then Σ(x − mean)² summed over
+     * the ranks the global biased variance (one pass, E[x²] − E[x]², loses too much to cancellation in float32 when
+     * activations are large). Both sums are differentiable across ranks ({@link BatchStatsSync}). The running
+     * statistics take the global mean and unbiased variance, so they stay equal on every rank. Every rank must reach
+     * every BN layer with the same channel count in the same order.
      */
     static NDArray syncBatchNorm(NDArray x, NDArray weight, NDArray bias, NDArray runningMean, NDArray runningVar,
                                  float momentum, float eps, BatchStatsSync sync) {
@@ -68,23 +70,22 @@ public final class Ops {
         long count = x.getShape().size() / c;
         ai.djl.ndarray.NDManager m = x.getManager();
         int[] axes = {0, 2, 3};
-        NDArray local = x.sum(axes).concat(x.mul(x).sum(axes)).concat(m.create(new float[] {count}));
-        NDArray total = sync.sumOverRanks(local);
-        NDArray n = total.get(m, new NDIndex("{}:", 2 * c));
-        NDArray mean = total.get(m, new NDIndex(":{}", c)).div(n);
-        // E[x²] - E[x]² can come out a hair below 0 in float for a near-constant channel
-        NDArray var = total.get(m, new NDIndex("{}:{}", c, 2 * c)).div(n).sub(mean.mul(mean)).maximum(0f);
         Shape bc = new Shape(1, c, 1, 1);
+        NDArray first = sync.sumOverRanks(x.sum(axes).concat(m.create(new float[] {count})));
+        NDArray n = first.get(m, new NDIndex("{}:", c));
+        NDArray mean = first.get(m, new NDIndex(":{}", c)).div(n).reshape(bc);
+        NDArray centred = x.sub(mean);
+        NDArray var = sync.sumOverRanks(centred.mul(centred).sum(axes)).div(n).reshape(bc);
         NDArray w = weight.reshape(bc);
         w.attach(m);
         NDArray b = bias.reshape(bc);
         b.attach(m);
-        NDArray y = x.sub(mean.reshape(bc)).div(var.add(eps).sqrt().reshape(bc)).mul(w).add(b);
+        NDArray y = centred.div(var.add(eps).sqrt()).mul(w).add(b);
         // torch: running = (1 - momentum) running + momentum batch, with the unbiased variance
-        float[] nv = n.toFloatArray();
-        float unbias = nv[0] > 1 ? nv[0] / (nv[0] - 1) : 1f;
-        NDArray newMean = mean.stopGradient().mul(momentum);
-        NDArray newVar = var.stopGradient().mul(momentum * unbias);
+        float total = n.toFloatArray()[0];
+        float unbias = total > 1 ? total / (total - 1) : 1f;
+        NDArray newMean = mean.stopGradient().reshape(c).mul(momentum);
+        NDArray newVar = var.stopGradient().reshape(c).mul(momentum * unbias);
         runningMean.muli(1 - momentum).addi(newMean);
         runningVar.muli(1 - momentum).addi(newVar);
         return y;

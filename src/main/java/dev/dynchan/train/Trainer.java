@@ -238,7 +238,7 @@ public final class Trainer {
         int nb = train.batches();
         int updateFreq = config.optimizer().updateFreq();
         for (TrainingListener l : listeners) {
-            l.onEpochStart(epoch, totalEpochs, train.samples());
+            l.onEpochStart(epoch, totalEpochs, globalTrainSamples());
         }
         Iterator<Batch> it = train.epoch(epoch);
         double lossSum = 0;
@@ -289,7 +289,8 @@ public final class Trainer {
             lossSum += lossValue * batch.n();
             seen += batch.n();
             for (TrainingListener l : listeners) {
-                l.onBatchEnd(epoch, seen, lossSum / seen, lr);
+                // images done over all ranks (they step together); the loss is this rank's running mean
+                l.onBatchEnd(epoch, dp == null ? seen : seen * dp.worldSize(), lossSum / seen, lr);
             }
         }
         return new double[] {lossSum, seen, lr};
