@@ -59,8 +59,8 @@ public final class Ops {
     /**
      * Training BN over the global batch of a data-parallel run, in two passes like a single process's batch_norm:
      * per-channel Σx and the element count summed over the ranks give the global mean, then Σ(x − mean)² summed over
-     * the ranks the global biased variance (one pass, E[x²] − E[x]², loses too much to cancellation in float32 when
-     * activations are large). Both sums are differentiable across ranks ({@link BatchStatsSync}). The running
+     * the ranks the global biased variance (the one-pass E[x²] − E[x]² cancels badly in float32 when a channel's mean
+     * is large against its spread). Both sums are differentiable across ranks ({@link BatchStatsSync}). The running
      * statistics take the global mean and unbiased variance, so they stay equal on every rank. Every rank must reach
      * every BN layer with the same channel count in the same order.
      */
