@@ -42,5 +42,8 @@ public class EngineArgs {
 
     public long seed() { return seed; }
 
+    /** The {@code --device} text as given. */
+    public String device() { return device; }
+
     public int threads() { return threads; }
 }

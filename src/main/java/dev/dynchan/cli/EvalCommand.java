@@ -2,6 +2,11 @@ package dev.dynchan.cli;
 
 import ai.djl.Device;
 import dev.dynchan.UserException;
+import dev.dynchan.OptionChecks;
+import dev.dynchan.data.Shard;
+import dev.dynchan.dist.DistConfig;
+import dev.dynchan.dist.DistEnv;
+import dev.dynchan.dist.DistGroup;
 import dev.dynchan.models.ModelOptions;
 import dev.dynchan.models.Network;
 import dev.dynchan.train.DataConfig;
@@ -13,6 +18,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -56,13 +62,26 @@ final class EvalCommand implements Runnable {
     @Mixin
     InferenceArgs inference = new InferenceArgs();
 
+    @Option(names = "--dist-timeout", paramLabel = "SECONDS",
+            description = "Under ./dynchan launch: how long a rank waits for the store or the other ranks "
+                    + "(default: ${DEFAULT-VALUE})")
+    long distTimeout = DistConfig.defaults().timeout().toSeconds();
+
     @Override
     public void run() {
         DataConfig dc = new DataConfig(data, modelArgs.inputSize, batchSize, workers, 0, maxValSamples, false);
         ModelArgs.ModelChoice choice = modelArgs.resolve(model, weights);
+        DistEnv env = DistEnv.from(System.getenv());
+        if (env != null && !engine.device().equalsIgnoreCase("cpu")) {
+            throw new UserException("--device " + engine.device() + ": distributed evaluation runs on CPU (Gloo)");
+        }
+        OptionChecks.atLeast("--dist-timeout", distTimeout, 1);
         Device dev = engine.start();
+        // several ranks: each evaluates a disjoint shard and the counts are summed, so the numbers are the whole split's
+        DistGroup group = env == null ? null : DistGroup.connect(env, Duration.ofSeconds(distTimeout));
+        Shard shard = env == null ? Shard.NONE : new Shard(env.rank(), env.worldSize(), false);
         DataSources.Validation d = DataSources.validation(dc,
-                choice.metadata().map(m -> m.preprocessing()).orElse(null));
+                choice.metadata().map(m -> m.preprocessing()).orElse(null), shard);
         try (var val = d.val()) {
             ModelOptions asked = choice.options();
             // with metadata the weights decide; without, classes, channels and size follow the data, as in train
@@ -80,12 +99,18 @@ final class EvalCommand implements Runnable {
                         + mo.classes() + " outputs (" + (choice.metadata().isPresent() ? "recorded in " + weights
                         : "--num-classes") + ")");
             }
-            if (val.samples() == 0) {
+            if (val.images() == 0) {
                 throw new UserException("--data " + data + ": the validation split has no images");
             }
             try (Network net = Network.load(weights, modelKey.get(), choice.name(), mo, dev)) {
                 var options = inference.options();
                 Evaluation.Result r = Evaluation.run(x -> net.predict(x, options), val, net.manager());
+                if (group != null) {
+                    r = Evaluation.combine(r, group::sum);
+                    if (group.rank() != 0) {
+                        return;
+                    }
+                }
                 System.out.printf(Locale.ROOT, "%s on %s (%d images): top-1 %.2f %%  top-5 %.2f %%  loss %.4f%n",
                         net.name(), val.name(), r.samples(), r.top1(), r.top5(), r.loss());
             }

@@ -5,11 +5,16 @@ import dev.dynchan.UserException;
 import dev.dynchan.cli.options.AugmentOptions;
 import dev.dynchan.cli.options.Choices;
 import dev.dynchan.cli.options.DataOptions;
+import dev.dynchan.cli.options.DistOptions;
 import dev.dynchan.cli.options.EmaOptions;
 import dev.dynchan.cli.options.LossOptions;
 import dev.dynchan.cli.options.OptimizerOptions;
 import dev.dynchan.cli.options.ScheduleOptions;
 import dev.dynchan.cli.options.TrainModelOptions;
+import dev.dynchan.data.Shard;
+import dev.dynchan.dist.Ddp;
+import dev.dynchan.dist.DistEnv;
+import dev.dynchan.dist.DistGroup;
 import dev.dynchan.engine.Engines;
 import dev.dynchan.io.AtomicFiles;
 import dev.dynchan.io.WeightsMetadata;
@@ -86,6 +91,7 @@ public final class TrainCommand implements Runnable {
     @Mixin LossOptions loss;
     @Mixin EmaOptions ema;
     @Mixin EngineArgs engine = new EngineArgs(TrainConfig.defaults().seed());
+    @Mixin DistOptions dist = new DistOptions();
 
     private Map<String, Object> yaml;
 
@@ -117,42 +123,77 @@ public final class TrainCommand implements Runnable {
         if (resume && output == null) {
             throw new UserException("--resume needs --output DIR (the folder of the run to continue)");
         }
+        DistEnv env = DistEnv.from(System.getenv());
+        if (env != null && benchmarkSteps > 0) {
+            throw new UserException("--benchmark-steps times one process; run it without ./dynchan launch");
+        }
+        if (env != null && !engine.device().equalsIgnoreCase("cpu")) {
+            throw new UserException("--device " + engine.device() + ": distributed training runs on CPU (Gloo); "
+                    + "NCCL for GPUs needs a CUDA build of libtorch and of JavaCPP's glue, which the jar does not "
+                    + "ship (docs/design/distributed.md)");
+        }
         Device dev = engine.start();
         if (benchmarkSteps > 0) {
             benchmark(cfg, dev);
             return;
         }
-        DataSources.Splits splits = DataSources.open(cfg);
+        Ddp ddp = null;
+        Shard shard = Shard.NONE;
+        if (env != null) {
+            ddp = new Ddp(DistGroup.connect(env, dist.toConfig().timeout()), dist.toConfig());
+            shard = new Shard(env.rank(), env.worldSize(), true);
+            if (cfg.optimizer().lr() == null) {
+                // --lr-base scales with the global batch (timm: batch size x world size x update freq)
+                cfg = cfg.withOptimizer(cfg.optimizer().withLr(
+                        cfg.optimizer().resolvedLr(cfg.data().batchSize() * env.worldSize())));
+            }
+        }
+        boolean main = ddp == null || ddp.isMain();
+        DataSources.Splits splits = DataSources.open(cfg, shard);
         Path out = output != null ? output : Path.of("runs", LocalDateTime.now().format(
                 DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + cfg.model().name());
+        if (ddp != null && output == null) {
+            out = Path.of(ddp.group().fromRank0("dynchan/output", out.toString())); // one folder, named by rank 0
+        }
         try (BatchSource train = splits.train(); BatchSource val = splits.val()) {
-            checkData(cfg, train, val);
+            checkData(cfg, train, val, shard.worldSize());
             ModelOptions mo = cfg.model().options(train.numClasses(), train.channels(), splits.inputSize());
             try (Network net = Network.create(cfg.model().name(), mo, dev, cfg.seed());
                  Network emaNet = cfg.ema().enabled() ? Network.create(cfg.model().name(), mo, dev, cfg.seed())
                          : null) {
                 WeightsMetadata meta = net.describe(splits.preprocessing(), train.classNames(), origin(out, train));
                 Trainer trainer = new Trainer(cfg, net, emaNet, train, val).checkpoints(new CheckpointStore(out, meta));
+                if (ddp != null) {
+                    trainer.distributed(ddp);
+                }
                 // a run that cannot be resumed stops here, before anything is printed or written into its folder
                 TrainState resumed = resume ? trainer.resume() : null;
                 long macs = Profile.of(net, splits.inputSize()).macs();
-                System.out.printf(Locale.ROOT, "train %s on %s: %d train / %d val images, %d classes, %d px, %,d "
-                                + "params, %,d MACs; opt %s lr %.4g, batch %d x %d, %d epochs; output %s%n",
-                        net.name(), train.name(), train.samples(), val.samples(), train.numClasses(),
-                        splits.inputSize(), net.parameterCount(), macs, cfg.optimizer().kind(), cfg.lr(),
-                        cfg.data().batchSize(), cfg.optimizer().updateFreq(), cfg.schedule().totalEpochs(), out);
-                if (resumed != null) {
-                    System.out.printf("resumed from %s: %d epoch(s) completed, %d updates%n",
-                            out.resolve(CheckpointStore.STATE_FILE), resumed.epochsCompleted(), resumed.updates());
+                if (main) {
+                    System.out.printf(Locale.ROOT, "train %s on %s: %d train / %d val images, %d classes, %d px, "
+                                    + "%,d params, %,d MACs; opt %s lr %.4g, batch %d x %d%s, %d epochs; output %s%n",
+                            net.name(), train.name(), train.samples() * shard.worldSize(),
+                            val.images(), train.numClasses(), splits.inputSize(),
+                            net.parameterCount(), macs, cfg.optimizer().kind(), cfg.lr(), cfg.data().batchSize(),
+                            cfg.optimizer().updateFreq(), env == null ? "" : " x " + env.worldSize() + " ranks",
+                            cfg.schedule().totalEpochs(), out);
+                    if (resumed != null) {
+                        System.out.printf("resumed from %s: %d epoch(s) completed, %d updates%n",
+                                out.resolve(CheckpointStore.STATE_FILE), resumed.epochsCompleted(), resumed.updates());
+                    }
+                    writeArgs(out, cfg);
                 }
-                writeArgs(out, cfg);
                 trainer.macs(macs);
-                if (!noProgress) {
-                    trainer.listener(new ProgressListener());
+                if (main) {
+                    if (!noProgress) {
+                        trainer.listener(new ProgressListener());
+                    }
+                    trainer.listener(new RunLog(System.out, out, cfg));
                 }
-                trainer.listener(new RunLog(System.out, out, cfg));
                 TrainSummary summary = trainer.fit();
-                System.out.println(summary.toJson());
+                if (main) {
+                    System.out.println(summary.toJson());
+                }
             }
         } catch (IOException e) {
             throw new UserException("--output " + out + ": cannot write (" + e.getMessage() + ")", e);
@@ -160,17 +201,23 @@ public final class TrainCommand implements Runnable {
     }
 
     /** Data the run cannot use is the user's to fix, said before a model is built. */
-    private static void checkData(TrainConfig cfg, BatchSource train, BatchSource val) {
+    private static void checkData(TrainConfig cfg, BatchSource train, BatchSource val, int ranks) {
         int batch = cfg.data().batchSize();
         if (train.images() == 0) {
             throw new UserException("--data " + cfg.data().dataset() + ": the training split has no images");
+        }
+        if (train.batches() < 1 && ranks > 1) {
+            long per = (train.images() + ranks - 1) / ranks;
+            throw new UserException("--batch-size " + batch + " is larger than the " + per + " training images each "
+                    + "of the " + ranks + " processes gets (" + train.images() + " in all; the last partial batch is "
+                    + "dropped); pass --batch-size " + per + " or smaller");
         }
         if (train.batches() < 1) {
             throw new UserException("--batch-size " + batch + " is larger than the " + train.images()
                     + " training images of " + cfg.data().dataset() + " (the last partial batch is dropped, so no "
                     + "step would run); pass --batch-size " + train.images() + " or smaller");
         }
-        if (val.samples() == 0) {
+        if (val.images() == 0) {
             throw new UserException("--data " + cfg.data().dataset() + ": the validation split has no images");
         }
         Integer chans = cfg.model().inChans();

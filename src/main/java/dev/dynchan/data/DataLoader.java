@@ -37,6 +37,7 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
     private final Pipeline pipeline;
     private final LoaderConfig config;
     private final Mixup mixup;
+    private final Shard shard;
     private final ExecutorService executor;
     private final AtomicLong skipped = new AtomicLong();
     private final List<String> skipMessages = Collections.synchronizedList(new ArrayList<>());
@@ -46,10 +47,19 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
      * @param mixup batch-level mixup/cutmix producing soft targets, or null for hard labels only
      */
     public DataLoader(ImageDataset dataset, Pipeline pipeline, LoaderConfig config, Mixup mixup) {
+        this(dataset, pipeline, config, mixup, Shard.NONE);
+    }
+
+    /**
+     * @param shard the part of every epoch's order this process takes in a data-parallel run ({@link Shard#NONE}:
+     *              all of it)
+     */
+    public DataLoader(ImageDataset dataset, Pipeline pipeline, LoaderConfig config, Mixup mixup, Shard shard) {
         this.dataset = dataset;
         this.pipeline = pipeline;
         this.config = config;
         this.mixup = mixup;
+        this.shard = shard;
         if (mixup != null && mixup.config().numClasses() != dataset.numClasses()) {
             throw new IllegalArgumentException("mixup numClasses=" + mixup.config().numClasses()
                     + " but the dataset has " + dataset.numClasses() + " classes");
@@ -69,9 +79,18 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         return config;
     }
 
-    /** Batches per epoch: floor(N/B) with dropLast, else ceil(N/B). */
+    public Shard shard() {
+        return shard;
+    }
+
+    /** Samples per epoch before batching: the dataset's, or this process's shard of it. */
+    public int epochSamples() {
+        return shard.size(dataset.size());
+    }
+
+    /** Batches per epoch: floor(N/B) with dropLast, else ceil(N/B), N being {@link #epochSamples()}. */
     public int numBatches() {
-        int n = dataset.size();
+        int n = epochSamples();
         int b = config.batchSize();
         return config.dropLast() ? n / b : (n + b - 1) / b;
     }
@@ -97,8 +116,13 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         }
     }
 
-    /** Dataset indices in the order epoch {@code e} visits them. */
+    /** Dataset indices in the order epoch {@code e} visits them (this process's shard of them). */
     public int[] order(int e) {
+        return shard.apply(fullOrder(e));
+    }
+
+    /** Every dataset index in epoch {@code e}'s order, the same on every rank. */
+    private int[] fullOrder(int e) {
         int n = dataset.size();
         int[] idx = new int[n];
         for (int i = 0; i < n; i++) {
@@ -192,7 +216,7 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         double lam = 1.0;
         if (mixup != null) {
             Mixup.Result r = mixup.apply(data, count, shape[1], shape[2], shape[3], labels,
-                    Seeds.rng(config.seed(), Seeds.BATCH, e, b));
+                    Seeds.rng(config.seed(), Seeds.BATCH, e, (long) b * shard.worldSize() + shard.rank()));
             targets = r.targets();
             lam = r.lam();
         }

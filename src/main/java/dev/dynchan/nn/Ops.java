@@ -46,9 +46,49 @@ public final class Ops {
     /** BatchNorm over axis 1; in training it updates the running statistics in place (DJL momentum = 1 − torch's). */
     public static NDArray batchNorm(Module owner, NDArray x, NDArray weight, NDArray bias, NDArray runningMean,
                                     NDArray runningVar, float momentum, float eps, Context ctx) {
+        BatchStatsSync sync = ctx.training() ? ctx.get(BatchStatsSync.KEY, null) : null;
+        if (sync != null) {
+            return emit(ctx, "batch_norm", owner, syncBatchNorm(x, weight, bias, runningMean, runningVar, momentum, eps,
+                    sync), Map.of("eps", eps), x, weight, bias, runningMean, runningVar);
+        }
         NDArray y = ai.djl.nn.norm.BatchNorm.batchNorm(x, runningMean, runningVar, weight, bias, 1, 1f - momentum,
                 eps, ctx.training()).singletonOrThrow();
         return emit(ctx, "batch_norm", owner, y, Map.of("eps", eps), x, weight, bias, runningMean, runningVar);
+    }
+
+    /**
+     * Training BN over the global batch of a data-parallel run, in two passes like a single process's batch_norm:
+     * per-channel Σx and the element count summed over the ranks give the global mean, then Σ(x − mean)² summed over
+     * the ranks the global biased variance (the one-pass E[x²] − E[x]² cancels badly in float32 when a channel's mean
+     * is large against its spread). Both sums are differentiable across ranks ({@link BatchStatsSync}). The running
+     * statistics take the global mean and unbiased variance, so they stay equal on every rank. Every rank must reach
+     * every BN layer with the same channel count in the same order.
+     */
+    static NDArray syncBatchNorm(NDArray x, NDArray weight, NDArray bias, NDArray runningMean, NDArray runningVar,
+                                 float momentum, float eps, BatchStatsSync sync) {
+        long c = x.getShape().get(1);
+        long count = x.getShape().size() / c;
+        ai.djl.ndarray.NDManager m = x.getManager();
+        int[] axes = {0, 2, 3};
+        Shape bc = new Shape(1, c, 1, 1);
+        NDArray first = sync.sumOverRanks(x.sum(axes).concat(m.create(new float[] {count})));
+        NDArray n = first.get(m, new NDIndex("{}:", c));
+        NDArray mean = first.get(m, new NDIndex(":{}", c)).div(n).reshape(bc);
+        NDArray centred = x.sub(mean);
+        NDArray var = sync.sumOverRanks(centred.mul(centred).sum(axes)).div(n).reshape(bc);
+        NDArray w = weight.reshape(bc);
+        w.attach(m);
+        NDArray b = bias.reshape(bc);
+        b.attach(m);
+        NDArray y = centred.div(var.add(eps).sqrt()).mul(w).add(b);
+        // torch: running = (1 - momentum) running + momentum batch, with the unbiased variance
+        float total = n.toFloatArray()[0];
+        float unbias = total > 1 ? total / (total - 1) : 1f;
+        NDArray newMean = mean.stopGradient().reshape(c).mul(momentum);
+        NDArray newVar = var.stopGradient().reshape(c).mul(momentum * unbias);
+        runningMean.muli(1 - momentum).addi(newMean);
+        runningVar.muli(1 - momentum).addi(newVar);
+        return y;
     }
 
     /** x·Wᵀ + b over the last axis; weight [out, in]. */

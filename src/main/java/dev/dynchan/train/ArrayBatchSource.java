@@ -1,5 +1,7 @@
 package dev.dynchan.train;
 
+import dev.dynchan.data.Shard;
+
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -22,9 +24,16 @@ public final class ArrayBatchSource implements BatchSource {
     private final boolean shuffle;
     private final boolean dropLast;
     private final long seed;
+    private final Shard shard;
 
     public ArrayBatchSource(String name, float[] images, int[] labels, int channels, int size, int numClasses,
                             int batchSize, boolean shuffle, boolean dropLast, long seed) {
+        this(name, images, labels, channels, size, numClasses, batchSize, shuffle, dropLast, seed, Shard.NONE);
+    }
+
+    /** The same, this rank's {@link Shard} of every epoch's order (a data-parallel run). */
+    public ArrayBatchSource(String name, float[] images, int[] labels, int channels, int size, int numClasses,
+                            int batchSize, boolean shuffle, boolean dropLast, long seed, Shard shard) {
         this.name = name;
         this.images = images;
         this.labels = labels;
@@ -36,16 +45,20 @@ public final class ArrayBatchSource implements BatchSource {
         this.shuffle = shuffle;
         this.dropLast = dropLast;
         this.seed = seed;
+        this.shard = shard;
         if (images.length != (long) count * channels * size * size) {
             throw new IllegalArgumentException("images/labels size mismatch");
         }
     }
 
     @Override
-    public int batches() { return dropLast ? count / batchSize : (count + batchSize - 1) / batchSize; }
+    public int batches() {
+        int n = shard.size(count);
+        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+    }
 
     @Override
-    public long samples() { return dropLast ? (long) batches() * batchSize : count; }
+    public long samples() { return dropLast ? (long) batches() * batchSize : shard.size(count); }
 
     @Override
     public long images() { return count; }
@@ -85,7 +98,13 @@ public final class ArrayBatchSource implements BatchSource {
 
     @Override
     public Iterator<Batch> epoch(int epoch) {
-        int[] order = shuffle ? permutation(count, seed, epoch) : null;
+        int[] full = shuffle ? permutation(count, seed, epoch) : null;
+        if (full == null && shard.worldSize() > 1) {
+            full = new int[count];
+            for (int i = 0; i < count; i++) full[i] = i;
+        }
+        int[] order = full == null ? null : shard.apply(full);
+        int total = order == null ? count : order.length;
         int per = channels * size * size;
         int nb = batches();
         return new Iterator<>() {
@@ -98,7 +117,7 @@ public final class ArrayBatchSource implements BatchSource {
             public Batch next() {
                 if (!hasNext()) throw new NoSuchElementException();
                 int start = b * batchSize;
-                int n = Math.min(batchSize, count - start);
+                int n = Math.min(batchSize, total - start);
                 float[] x = new float[n * per];
                 int[] y = new int[n];
                 for (int i = 0; i < n; i++) {

@@ -6,6 +6,7 @@ import dev.dynchan.data.Datasets;
 import dev.dynchan.data.ImageDataset;
 import dev.dynchan.data.LoaderConfig;
 import dev.dynchan.data.Sample;
+import dev.dynchan.data.Shard;
 import dev.dynchan.data.transform.HorizontalFlip;
 import dev.dynchan.data.transform.ImageTransform;
 import dev.dynchan.data.transform.Interpolation;
@@ -47,6 +48,14 @@ public final class DataSources {
 
     /** The train and validation splits of {@code c.data()}, with {@code c}'s augmentation, mixup and seed. */
     public static Splits open(TrainConfig c) {
+        return open(c, Shard.NONE);
+    }
+
+    /**
+     * The same for one rank of a data-parallel run: the training split padded to equal shards (every rank takes the
+     * same number of steps), the validation split in disjoint unpadded shards (their counts add up exactly).
+     */
+    public static Splits open(TrainConfig c, Shard shard) {
         DataConfig d = c.data();
         AugmentConfig a = c.augment();
         DatasetSplits s = Datasets.open(d.dataset());
@@ -75,9 +84,9 @@ public final class DataSources {
         LoaderConfig vl = LoaderConfig.eval(Math.max(d.batchSize(), 64), d.workers())
                 .withSkipBadImages(d.skipBadImages());
         String name = s.name();
-        return new Splits(new LoaderSource(name, new DataLoader(trainSet, train, tl, mixup), trainSet, size),
-                new LoaderSource(name, new DataLoader(valSet, eval, vl, null), valSet, size), s, size,
-                preprocessing(s, native0, size));
+        return new Splits(new LoaderSource(name, new DataLoader(trainSet, train, tl, mixup, shard.withPad(true)),
+                trainSet, size), new LoaderSource(name, new DataLoader(valSet, eval, vl, null, shard.withPad(false)),
+                valSet, size), s, size, preprocessing(s, native0, size));
     }
 
     /**
@@ -85,6 +94,11 @@ public final class DataSources {
      * when null, by what training on this dataset would record.
      */
     public static Validation validation(DataConfig d, WeightsMetadata.Preprocessing pre) {
+        return validation(d, pre, Shard.NONE);
+    }
+
+    /** The same, this rank's disjoint unpadded shard of it ({@code eval} on several processes). */
+    public static Validation validation(DataConfig d, WeightsMetadata.Preprocessing pre, Shard shard) {
         DatasetSplits s = Datasets.open(d.dataset());
         int native0 = nativeSize(s.val());
         int size = pre != null ? pre.inputSize() : d.inputSize() != null ? d.inputSize() : native0 > 0 ? native0 : 224;
@@ -94,8 +108,8 @@ public final class DataSources {
         Pipeline eval = native0 == size && p.cropPct() == 1.0 ? identity(cfg, 0) : Transforms.eval(cfg);
         ImageDataset valSet = subset(s.val(), d.maxValSamples());
         LoaderConfig vl = LoaderConfig.eval(d.batchSize(), d.workers()).withSkipBadImages(d.skipBadImages());
-        return new Validation(new LoaderSource(s.name(), new DataLoader(valSet, eval, vl, null), valSet, size), s,
-                size, p);
+        return new Validation(new LoaderSource(s.name(), new DataLoader(valSet, eval, vl, null, shard.withPad(false)),
+                valSet, size), s, size, p);
     }
 
     /**
@@ -179,7 +193,8 @@ public final class DataSources {
         @Override public int batches() { return loader.numBatches(); }
 
         @Override public long samples() {
-            return loader.config().dropLast() ? (long) loader.numBatches() * loader.config().batchSize() : dataset.size();
+            return loader.config().dropLast() ? (long) loader.numBatches() * loader.config().batchSize()
+                    : loader.epochSamples();
         }
 
         @Override public long images() { return dataset.size(); }

@@ -16,6 +16,17 @@ public final class Evaluation {
 
     private Evaluation() { }
 
+    /**
+     * The result over several ranks' disjoint shards: {@code sumOverRanks} adds vectors element-wise across the
+     * ranks (a data-parallel run's all-reduce), so counts and loss sums add up and the rates are recomputed.
+     */
+    public static Result combine(Result r, UnaryOperator<double[]> sumOverRanks) {
+        double[] t = sumOverRanks.apply(new double[] {Math.round(r.top1() * r.samples() / 100.0),
+            Math.round(r.top5() * r.samples() / 100.0), r.loss() * r.samples(), r.samples()});
+        double n = Math.max(t[3], 1);
+        return new Result(100.0 * t[0] / n, 100.0 * t[1] / n, t[2] / n, (long) t[3]);
+    }
+
     /** Evaluates a module through its own eval-mode forward (e.g. an EMA copy, which has no compiled plan). */
     public static Result run(Module model, BatchSource source, NDManager parent) {
         return run(x -> model.forward(x, Context.eval()), source, parent);

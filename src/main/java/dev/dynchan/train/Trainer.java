@@ -42,6 +42,9 @@ public final class Trainer {
     private final int totalEpochs;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private CheckpointStore store;
+    private DataParallel dp;
+    /** Validation images over all ranks, known after the first distributed evaluation (-1 before). */
+    private long valSamples = -1;
     private Long macs;
     private int stopAfter = Integer.MAX_VALUE;
 
@@ -83,6 +86,16 @@ public final class Trainer {
     /** Saves a checkpoint into {@code s} after every epoch. */
     public Trainer checkpoints(CheckpointStore s) {
         this.store = s;
+        return this;
+    }
+
+    /**
+     * Trains as one rank of a data-parallel run: {@code train} and {@code val} must be this rank's shards; gradients
+     * are averaged across ranks, losses and evaluation counts are summed over them, checkpoints are written by rank
+     * 0 only (listeners are the caller's to attach on rank 0 alone).
+     */
+    public Trainer distributed(DataParallel d) {
+        this.dp = d;
         return this;
     }
 
@@ -137,19 +150,28 @@ public final class Trainer {
         for (TrainingListener l : listeners) {
             l.onTrainStart(startEpoch, totalEpochs);
         }
+        if (dp != null && startEpoch < totalEpochs && startEpoch < stopAfter) {
+            dp.start(net.module(), ema == null ? null : ema.module());
+        }
         for (int epoch = startEpoch; epoch < totalEpochs && epoch < stopAfter; epoch++) {
             // torch RNG (dropout, drop-path, random ops) as a function of (seed, epoch): resume reproduces it.
             Engine.getInstance().setRandomSeed((int) (config.seed() * 1_000_003L + epoch));
             long t0 = System.nanoTime();
             double[] lossLr = trainEpoch(epoch);
+            if (dp != null) {
+                // the logged loss is the mean over every rank's samples; the clock is the slowest rank's
+                double[] t = dp.sum(lossLr[0], lossLr[1]);
+                lossLr[0] = t[0];
+                lossLr[1] = t[1];
+            }
             double secs = (System.nanoTime() - t0) / 1e9;
             trainSeconds += secs;
-            imagesSeen += train.samples();
-            Evaluation.Result r = Evaluation.run(net.module(), val, net.manager());
-            Evaluation.Result re = ema == null ? null : Evaluation.run(ema.module(), val, net.manager());
-            EpochLog row = new EpochLog(epoch, lossLr[0], lossLr[1], r.top1(), r.top5(), r.loss(),
-                    re == null ? null : re.top1(), re == null ? null : re.top5(), re == null ? null : re.loss(),
-                    secs, train.samples() / secs);
+            imagesSeen += globalTrainSamples();
+            Evaluation.Result r = evaluate(net.module());
+            Evaluation.Result re = ema == null ? null : evaluate(ema.module());
+            EpochLog row = new EpochLog(epoch, lossLr[0] / Math.max(lossLr[1], 1), lossLr[2], r.top1(), r.top5(),
+                    r.loss(), re == null ? null : re.top1(), re == null ? null : re.top5(),
+                    re == null ? null : re.loss(), secs, globalTrainSamples() / secs);
             history.add(row);
             double metric = re != null ? re.top1() : r.top1();
             boolean best = metric > bestMetric;
@@ -157,7 +179,7 @@ public final class Trainer {
                 bestMetric = metric;
                 bestEpoch = epoch;
             }
-            if (store != null) {
+            if (store != null && (dp == null || dp.isMain())) {
                 store.save(state(epoch + 1), net, ema, optimizer, config.optimizer().kind(), config.seed(), best);
             }
             TrainSummary summary = summary();
@@ -166,6 +188,22 @@ public final class Trainer {
             }
         }
         return summary();
+    }
+
+    /** Training images per epoch over all ranks (a rank's padded shard times the world size). */
+    private long globalTrainSamples() {
+        return dp == null ? train.samples() : train.samples() * dp.worldSize();
+    }
+
+    /** Top-1/top-5/loss of {@code m} on the validation data: on several ranks, over the union of their shards. */
+    private Evaluation.Result evaluate(Module m) {
+        if (dp == null) {
+            return Evaluation.run(m, val, net.manager());
+        }
+        dp.syncBuffers(m);
+        Evaluation.Result r = Evaluation.combine(Evaluation.run(m, val, net.manager()), dp::sum);
+        valSamples = r.samples();
+        return r;
     }
 
     private TrainState state(int epochsCompleted) {
@@ -193,20 +231,20 @@ public final class Trainer {
                         + store.lastWeights() + " (epoch " + epoch + " completed)"));
     }
 
-    /** One epoch of updates; returns {mean train loss, last lr}. */
+    /** One epoch of updates; returns {sum of per-sample train losses, samples, last lr}. */
     private double[] trainEpoch(int epoch) {
         Module model = net.module();
         int classes = train.numClasses();
         int nb = train.batches();
         int updateFreq = config.optimizer().updateFreq();
         for (TrainingListener l : listeners) {
-            l.onEpochStart(epoch, totalEpochs, train.samples());
+            l.onEpochStart(epoch, totalEpochs, globalTrainSamples());
         }
         Iterator<Batch> it = train.epoch(epoch);
         double lossSum = 0;
         long seen = 0;
         double lr = schedule.lr(updates);
-        Context ctx = Context.train();
+        Context ctx = dp == null ? Context.train() : dp.trainContext(Context.train());
         int lastAccum = nb % updateFreq == 0 ? updateFreq : nb % updateFreq;
         int lastAccumStart = nb - lastAccum;
         for (int b = 0; b < nb; b++) {
@@ -219,6 +257,7 @@ public final class Trainer {
             }
             Batch batch = it.next();
             int accum = b >= lastAccumStart ? lastAccum : updateFreq;
+            boolean doUpdate = (b + 1) % updateFreq == 0 || b == nb - 1;
             float lossValue;
             try (NDManager step = net.manager().newSubManager()) {
                 NDArray x = step.create(FloatBuffer.wrap(batch.images()),
@@ -227,6 +266,9 @@ public final class Trainer {
                         : Losses.smoothedOneHot(batch.labels(), classes, config.loss().smoothing());
                 NDArray targets = step.create(FloatBuffer.wrap(t), new Shape(batch.n(), classes));
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    if (dp != null) {
+                        dp.beforeForward(doUpdate);
+                    }
                     NDArray logits = model.forward(x, ctx);
                     NDArray loss = Losses.loss(config.loss().bce(), logits, targets);
                     lossValue = loss.getFloat();
@@ -234,20 +276,24 @@ public final class Trainer {
                         optimizer.zeroGrads();
                         throw diverged("loss is " + lossValue, epoch, b, nb);
                     }
-                    gc.backward(accum > 1 ? Ops.divide(loss, accum) : loss);
+                    NDArray scaled = accum > 1 ? Ops.divide(loss, accum) : loss;
+                    if (dp != null) {
+                        dp.beforeBackward(scaled, doUpdate);
+                    }
+                    gc.backward(scaled);
                 }
             }
-            boolean doUpdate = (b + 1) % updateFreq == 0 || b == nb - 1;
             if (doUpdate) {
                 lr = update(epoch, b, nb);
             }
             lossSum += lossValue * batch.n();
             seen += batch.n();
             for (TrainingListener l : listeners) {
-                l.onBatchEnd(epoch, seen, lossSum / seen, lr);
+                // images done over all ranks (they step together); the loss is this rank's running mean
+                l.onBatchEnd(epoch, dp == null ? seen : seen * dp.worldSize(), lossSum / seen, lr);
             }
         }
-        return new double[] {lossSum / Math.max(seen, 1), lr};
+        return new double[] {lossSum, seen, lr};
     }
 
     public TrainSummary summary() {
@@ -259,7 +305,8 @@ public final class Trainer {
                 last == null || last.emaTop5() == null ? null : round(last.emaTop5()),
                 bestMetric < 0 ? null : round(bestMetric), bestEpoch < 0 ? null : bestEpoch + 1,
                 net.parameterCount(), macs, round(trainSeconds),
-                trainSeconds > 0 ? round(imagesSeen / trainSeconds) : null, train.samples(), val.samples(),
+                trainSeconds > 0 ? round(imagesSeen / trainSeconds) : null, globalTrainSamples(),
+                valSamples >= 0 ? valSamples : val.samples(),
                 config.data().batchSize(), config.lr(), config.optimizer().kind().toString());
     }
 
