@@ -55,6 +55,8 @@ public final class OrtPlan implements Plan {
     private final String header;
     private final KernelThreads threads;
     private final Map<Long, Binding> bindings = new HashMap<>();
+    /** The graph's extra outputs ({@link Graph#extraOutputs}), in order. */
+    private List<String> extraOutputs = List.of();
 
     private record Pinned(ByteBuffer buffer, OnnxTensor tensor, long[] shape) { }
 
@@ -81,6 +83,7 @@ public final class OrtPlan implements Plan {
                 : "extended optimisations (NCHW)") + ", rules: " + String.join(", ", rules);
         long[] sample = java.util.Arrays.copyOfRange(g.input.shape, 1, g.input.shape.length);
         OrtPlan plan = new OrtPlan(env, sample, header, new KernelThreads(t, o.minElementsPerThread()));
+        plan.extraOutputs = lowered.extraOutputs();
         try {
             if (lowered.pixSites().isEmpty()) {
                 plan.single(lowered.graph(), level);
@@ -102,7 +105,7 @@ public final class OrtPlan implements Plan {
     /** One session for the whole graph. */
     private void single(OnnxGraph graph, OrtSession.SessionOptions.OptLevel level) throws OrtException {
         OrtSession s = session(graph.encodeModel(), level);
-        stages.add(new SessionStage(s, List.of("x"), List.of("y"), "segment 0: whole model (" + graph.nodes.size()
+        stages.add(new SessionStage(s, List.of("x"), outputNames(), "segment 0: whole model (" + graph.nodes.size()
                 + " ONNX nodes before ORT's optimisation)"));
     }
 
@@ -134,7 +137,7 @@ public final class OrtPlan implements Plan {
             points.add(new GraphCut.CutPoint(n.name(), List.of(site.pName())));
             standIns.add(n);
         }
-        GraphCut.Result cut = GraphCut.cut(optimised, points, List.of("y"));
+        GraphCut.Result cut = GraphCut.cut(optimised, points, outputNames());
         int block = OrtRuntime.blockSize(threads.threads());
         List<Stage> steps = new ArrayList<>();
         for (int k = 0; k < standIns.size(); k++) {
@@ -160,6 +163,13 @@ public final class OrtPlan implements Plan {
                 stages.add(steps.get(s));
             }
         }
+    }
+
+    /** "y", then the extra outputs. */
+    private List<String> outputNames() {
+        List<String> names = new ArrayList<>(List.of("y"));
+        names.addAll(extraOutputs);
+        return names;
     }
 
     private static boolean isNchwc(OnnxGraph.Node n) { return n.domain().equals("com.microsoft.nchwc"); }
@@ -282,6 +292,26 @@ public final class OrtPlan implements Plan {
 
     @Override
     public NDArray run(NDArray x) {
+        Binding b = execute(x);
+        return copy(b.output, x);
+    }
+
+    /** The output and then every extra output ({@link Graph#extraOutputs}) for {@code x}, in {@code x}'s manager. */
+    public List<NDArray> runAll(NDArray x) {
+        Binding b = execute(x);
+        List<NDArray> out = new ArrayList<>();
+        out.add(copy(b.output, x));
+        for (String name : extraOutputs) out.add(copy(b.pinned.get(name), x));
+        return out;
+    }
+
+    private static NDArray copy(Pinned p, NDArray like) {
+        ByteBuffer result = p.buffer().duplicate().order(ByteOrder.nativeOrder());
+        return like.getManager().create(result.asFloatBuffer(), new Shape(p.shape()));
+    }
+
+    /** Runs every stage for {@code x}; the results are in the returned binding's pinned buffers. */
+    private Binding execute(NDArray x) {
         long[] shape = x.getShape().getShape();
         if (shape.length != sampleShape.length + 1 || x.getDataType() != DataType.FLOAT32
                 || !java.util.Arrays.equals(java.util.Arrays.copyOfRange(shape, 1, shape.length), sampleShape)) {
@@ -305,8 +335,7 @@ public final class OrtPlan implements Plan {
                     }
                 }
             }
-            ByteBuffer result = b.output.buffer().duplicate().order(ByteOrder.nativeOrder());
-            return x.getManager().create(result.asFloatBuffer(), new Shape(b.output.shape()));
+            return b;
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
         }
