@@ -5,6 +5,7 @@ import dev.dynchan.UserException;
 import dev.dynchan.cli.options.AugmentOptions;
 import dev.dynchan.cli.options.Choices;
 import dev.dynchan.cli.options.DataOptions;
+import dev.dynchan.cli.options.DsNetOptions;
 import dev.dynchan.cli.options.EmaOptions;
 import dev.dynchan.cli.options.LossOptions;
 import dev.dynchan.cli.options.OptimizerOptions;
@@ -59,7 +60,8 @@ public final class TrainCommand implements Runnable {
     Path config;
 
     @Option(names = "--recipe", paramLabel = "NAME", converter = Choices.RecipeName.class,
-            description = "Preset of a paper's recipe: pix-imagenet, pf-resnet or deit; --config and flags win")
+            description = "Preset of a paper's recipe: pix-imagenet, pf-resnet, deit, dsnet-supernet or dsnet-gate; "
+                    + "--config and flags win")
     Recipe recipe;
 
     @Option(names = "--output", paramLabel = "DIR",
@@ -69,6 +71,11 @@ public final class TrainCommand implements Runnable {
     @Option(names = "--resume", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
             description = "Continue the run in --output after its last completed epoch")
     boolean resume;
+
+    @Option(names = "--weights", paramLabel = "FILE",
+            description = "Start from these weights instead of a fresh initialisation (e.g. the recalibrated "
+                    + "supernet for --recipe dsnet-gate); a DynChan file's metadata must name --model")
+    Path weights;
 
     @Option(names = "--benchmark-steps", paramLabel = "N",
             description = "Only time N training steps on random data and print images/s (0 = train)")
@@ -85,6 +92,7 @@ public final class TrainCommand implements Runnable {
     @Mixin AugmentOptions augment;
     @Mixin LossOptions loss;
     @Mixin EmaOptions ema;
+    @Mixin DsNetOptions dsnet;
     @Mixin EngineArgs engine = new EngineArgs(TrainConfig.defaults().seed());
 
     private Map<String, Object> yaml;
@@ -93,8 +101,8 @@ public final class TrainCommand implements Runnable {
     TrainConfig config() {
         ModelOptions m = modelArgs.options();
         return new TrainConfig(data.toConfig(m.inputSize()), model.toConfig(m.numClasses(), m.inChannels(),
-                m.smallStem()), optimizer.toConfig(), schedule.toConfig(), augment.toConfig(), loss.toConfig(),
-                ema.toConfig(), engine.seed());
+                m.smallStem(), m.width()), optimizer.toConfig(), schedule.toConfig(), augment.toConfig(),
+                loss.toConfig(), ema.toConfig(), engine.seed(), dsnet.toConfig());
     }
 
     /** Every option of a configuration under its flag name (without dashes), as args.yaml and the defaults hold it. */
@@ -107,6 +115,7 @@ public final class TrainCommand implements Runnable {
         AugmentOptions.describe(c.augment(), out);
         LossOptions.describe(c.loss(), out);
         EmaOptions.describe(c.ema(), out);
+        DsNetOptions.describe(c.dsnet(), out);
         out.put("seed", c.seed());
         return out;
     }
@@ -131,6 +140,9 @@ public final class TrainCommand implements Runnable {
             try (Network net = Network.create(cfg.model().name(), mo, dev, cfg.seed());
                  Network emaNet = cfg.ema().enabled() ? Network.create(cfg.model().name(), mo, dev, cfg.seed())
                          : null) {
+                if (weights != null) {
+                    initialWeights(net, weights);
+                }
                 WeightsMetadata meta = net.describe(splits.preprocessing(), train.classNames(), origin(out, train));
                 Trainer trainer = new Trainer(cfg, net, emaNet, train, val).checkpoints(new CheckpointStore(out, meta));
                 // a run that cannot be resumed stops here, before anything is printed or written into its folder
@@ -157,6 +169,20 @@ public final class TrainCommand implements Runnable {
         } catch (IOException e) {
             throw new UserException("--output " + out + ": cannot write (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** Loads the starting weights (before the trainer copies them into the EMA). */
+    private static void initialWeights(Network net, Path file) {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new UserException("--weights " + file + ": no such file");
+        }
+        WeightsMetadata.read(file).ifPresent(m -> {
+            if (!m.model().equalsIgnoreCase(net.name())) {
+                throw new UserException("--weights " + file + " holds " + m.model() + " weights, not " + net.name()
+                        + "; pass --model " + m.model());
+            }
+        });
+        dev.dynchan.io.StateDicts.load(net.module(), file);
     }
 
     /** Data the run cannot use is the user's to fix, said before a model is built. */

@@ -9,9 +9,11 @@ import dev.dynchan.exec.InferenceOptions;
 import dev.dynchan.exec.Plan;
 import dev.dynchan.exec.PlanCache;
 import dev.dynchan.exec.Planner;
+import dev.dynchan.exec.RoutedPlan;
 import dev.dynchan.io.StateDicts;
 import dev.dynchan.io.WeightsException;
 import dev.dynchan.io.WeightsMetadata;
+import dev.dynchan.nn.BatchRouting;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Tensor;
 
@@ -178,6 +180,26 @@ public final class Network implements AutoCloseable {
     public NDArray predict(NDArray x, InferenceOptions o, Width w) {
         NDArray in = x.getDevice().equals(device()) ? x : x.toDevice(device(), false);
         return plan(in.getShape(), o, w).run(in);
+    }
+
+    /** Logits and each input's routing decision (its chosen width index in dynamic mode). */
+    public record Routed(NDArray logits, int[] choices) { }
+
+    /**
+     * Dynamic-width logits through the plan, with the width each input's gate chose (choice k runs
+     * {@code uniform:k}); a slimmable model only.
+     */
+    public Routed predictRouted(NDArray x, InferenceOptions o) {
+        NDArray in = x.getDevice().equals(device()) ? x : x.toDevice(device(), false);
+        Plan p = plan(in.getShape(), o, Width.dynamic());
+        if (p instanceof RoutedPlan rp) {
+            int[] choices = new int[(int) in.getShape().get(0)];
+            return new Routed(rp.run(in, choices), choices);
+        }
+        // libtorch (another backend or device): the model's own forward reports its decisions
+        List<int[]> decisions = new java.util.ArrayList<>();
+        NDArray y = module.forward(in, context(Width.dynamic()).with(BatchRouting.DECISIONS, decisions::add));
+        return new Routed(y, decisions.get(0));
     }
 
     /**

@@ -17,6 +17,9 @@ public interface Slimmable {
     /** The width a forward runs when its context names none. */
     Width defaultWidth();
 
+    /** Whether the state_dict entry {@code key} belongs to the gate (what gate training trains). */
+    boolean isGateParameter(String key);
+
     /**
      * @throws IllegalArgumentException when {@code w} names no sub-network of this model (a uniform choice out of
      *                                  range), with the allowed range

@@ -420,9 +420,10 @@ public final class SlimmableMobileNet extends ImageClassifier implements Slimmab
         return out;
     }
 
-    /** The slimming head's parameters' state_dict key prefix (what gate training trains). */
-    public String gatePrefix() {
-        return blocks.get(gated).gate.gate.path() + ".";
+    /** The slimming head's conv ({@code blocks.3.first_block.gate.gate.0} in the reference's layout). */
+    @Override
+    public boolean isGateParameter(String key) {
+        return key.startsWith(blocks.get(gated).gate.gate.path() + ".");
     }
 
     @Override

@@ -50,7 +50,10 @@ class DsNetPlansTest {
         NDArray fixture = TestSupport.npy(m, FX, "input.npy");
         NDArray other = m.randomNormal(new Shape(3, 3, 16, 16));
         for (Width w : everyWidth()) {
-            for (NDArray x : List.of(fixture, other, fixture.get("0:1"))) {
+            // batch 1 and a batch the trace (at batch 2) never saw; the dynamic one also on the fixture's 8 inputs
+            List<NDArray> inputs = w.isDynamic() ? List.of(fixture, other, fixture.get("0:1"))
+                    : List.of(other, fixture.get("0:1"));
+            for (NDArray x : inputs) {
                 NDArray ref = net.predictReference(x, w);
                 NDArray plan = net.predict(x, InferenceOptions.defaults(), w);
                 TestSupport.assertClose(plan, ref, 1e-4, w + " batch " + x.getShape().get(0));
