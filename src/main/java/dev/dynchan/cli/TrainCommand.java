@@ -239,8 +239,10 @@ public final class TrainCommand implements Runnable {
         int chans = cfg.model().inChans() != null ? cfg.model().inChans() : 3;
         int classes = cfg.model().numClasses() != null ? cfg.model().numClasses() : 1000;
         try (Network net = Network.create(cfg.model().name(), cfg.model().options(classes, chans, size), dev,
-                cfg.seed())) {
-            StepBenchmark.Result r = StepBenchmark.run(net, cfg, size, chans, classes, benchmarkSteps);
+                cfg.seed());
+             Network ema = cfg.ema().enabled() ? Network.create(cfg.model().name(), cfg.model().options(classes,
+                     chans, size), dev, cfg.seed()) : null) {
+            StepBenchmark.Result r = StepBenchmark.run(net, ema, cfg, size, chans, classes, benchmarkSteps);
             System.out.printf(Locale.ROOT, "train step %s batch %d %dpx, %d threads, opt %s: median %.1f ms (min %.1f,"
                             + " max %.1f) over %d steps after 3 warm-up -> %.1f images/s%n", net.name(),
                     cfg.data().batchSize(), size, Engines.threads(), cfg.optimizer().kind(), r.medianMs(), r.minMs(),

@@ -112,8 +112,9 @@ class DsNetCliTest {
     @Test
     void evalAllWidthsWritesTheTableAndPlot() throws Exception {
         Path prefix = dir.resolve("report");
+        // libtorch: the command's logic; the compiled plans of every width are DsNetPlansTest's
         CliRun.Result r = CliRun.ok("eval", "--weights", weights.toString(), "--width", "all", "--max-val-samples",
-                "40", "--report", prefix.toString());
+                "40", "--report", prefix.toString(), "--backend", "torch");
         assertTrue(r.out().contains("uniform:13") && r.out().contains("dynamic"), r.out());
         List<String> csv = Files.readAllLines(Path.of(prefix + ".csv"));
         assertEquals(16, csv.size(), "header, 14 uniform widths, dynamic");
@@ -127,7 +128,7 @@ class DsNetCliTest {
     void recalibrateBnWritesWeightsAndReportsEveryUniformWidth() throws Exception {
         Path out = dir.resolve("recal.safetensors");
         CliRun.Result r = CliRun.ok("recalibrate-bn", "--weights", weights.toString(), "--batches", "2",
-                "--batch-size", "16", "--max-val-samples", "20", "--output", out.toString());
+                "--batch-size", "16", "--max-val-samples", "20", "--output", out.toString(), "--backend", "torch");
         assertTrue(r.out().contains("uniform:0") && r.out().contains("uniform:13"), r.out());
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray counted = StateDicts.read(out, m).get("blocks.3.first_block.bn2.aux_bn.7.num_batches_tracked");
