@@ -8,6 +8,9 @@ import dev.dynchan.UserException;
 import dev.dynchan.engine.Engines;
 import dev.dynchan.exec.InferenceOptions;
 import dev.dynchan.models.Network;
+import dev.dynchan.models.Width;
+import dev.dynchan.profile.DynamicMacs;
+import dev.dynchan.profile.Profile;
 import dev.dynchan.profile.LatencyBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,10 +23,11 @@ import java.util.Map;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Inference latency of one or more models, measured interleaved (A B A B ...) after warm-up; "
-                + "median/min/max ms, images/s and the ratio of each model's median to the first's.")
+                + "median/min/max ms, images/s and the ratio of each model's median to the first's; --layers adds the "
+                + "time per stage or block.")
 final class BenchCommand implements Runnable {
     @Option(names = "--model", paramLabel = "SPEC", description = "Model, optionally with per-model options: "
-            + "NAME[:key=value,...] (keys: backend); repeat to compare several (the first is the baseline of the "
+            + "NAME[:key=value,...] (keys: backend, width); repeat to compare several (the first is the baseline of the "
             + "speed-up column)")
     List<String> models;
 
@@ -44,6 +48,10 @@ final class BenchCommand implements Runnable {
 
     @Option(names = "--plan", description = "Also print each model's compiled inference plan")
     boolean plan;
+
+    @Option(names = "--layers", description = "Also time each model's parts (ONNX Runtime's node profile of "
+            + "--iterations further calls, summed per stage or block of the model: where the time goes)")
+    boolean layers;
 
     @Option(names = "--json", description = "Print JSON instead of a table")
     boolean json;
@@ -84,16 +92,83 @@ final class BenchCommand implements Runnable {
                 Network net = Network.create(s.name(), s.modelOptions(modelArgs.options()), device, engine.seed());
                 subjects.add(new LatencyBench.Subject(s.text(), net, s.inferenceOptions(base)));
             }
-            ProgressBar bar = json ? null : new ProgressBar("bench", iterations, "it");
-            List<LatencyBench.Result> results = LatencyBench.run(subjects, batch, modelArgs.size(), warmup,
-                    warmupSeconds, iterations, bar == null ? null : bar::update);
-            if (bar != null) {
-                bar.done();
+            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(device)) {
+                List<ai.djl.ndarray.NDArray> inputs = new ArrayList<>();
+                for (LatencyBench.Subject sub : subjects) {
+                    inputs.add(m.randomNormal(new Shape(batch, sub.net().module().inChannels(), modelArgs.size(),
+                            modelArgs.size())));
+                }
+                ProgressBar bar = json ? null : new ProgressBar("bench", iterations, "it");
+                List<LatencyBench.Result> results = LatencyBench.run(subjects, inputs, warmup, warmupSeconds,
+                        iterations, bar == null ? null : bar::update);
+                if (bar != null) {
+                    bar.done();
+                }
+                List<Map<String, Double>> parts = new ArrayList<>();
+                if (layers) {
+                    for (LatencyBench.Subject sub : subjects) parts.add(layerTimes(sub));
+                }
+                List<Cost> costs = new ArrayList<>();
+                for (int i = 0; i < subjects.size(); i++) costs.add(cost(subjects.get(i).net(), inputs.get(i)));
+                print(results, subjects, parts, costs);
             }
-            print(results, subjects);
         } finally {
             subjects.forEach(s -> s.net().close());
         }
+    }
+
+    /**
+     * What a slimmable model's timed batch cost: MACs per input (a dynamic width's mean over the batch, with how many
+     * inputs took each width); null for other models.
+     */
+    record Cost(double macs, Map<String, Integer> widths) { }
+
+    private Cost cost(Network net, ai.djl.ndarray.NDArray x) {
+        Width w = net.defaultWidth();
+        if (w == null) {
+            return null;
+        }
+        if (!w.isDynamic()) {
+            return new Cost(Profile.of(net, modelArgs.size(), 1, net.context(w)).macs(), null);
+        }
+        DynamicMacs.Result r = DynamicMacs.measure(net, x);
+        Map<String, Integer> taken = new java.util.TreeMap<>();
+        double sum = 0;
+        for (int i = 0; i < r.macs().length; i++) {
+            sum += r.macs()[i];
+            taken.merge(Width.uniform(r.choices()[i]).toString(), 1, Integer::sum);
+        }
+        return new Cost(sum / r.macs().length, taken);
+    }
+
+    /**
+     * A dynamic subject's latency against the static widths of the same model in the run: their medians
+     * interpolated linearly at the dynamic batch's mean MACs (between the two static widths around it); null when
+     * no two static widths bracket it.
+     */
+    static Double interpolated(int d, List<LatencyBench.Result> results, List<LatencyBench.Subject> subjects,
+                               List<Cost> costs) {
+        double target = costs.get(d).macs();
+        double loX = -1, loY = 0, hiX = Double.MAX_VALUE, hiY = 0;
+        for (int i = 0; i < results.size(); i++) {
+            Cost c = costs.get(i);
+            if (i == d || c == null || c.widths() != null
+                    || !subjects.get(i).net().name().equals(subjects.get(d).net().name())) {
+                continue;
+            }
+            if (c.macs() <= target && c.macs() > loX) {
+                loX = c.macs();
+                loY = results.get(i).medianMs();
+            }
+            if (c.macs() >= target && c.macs() < hiX) {
+                hiX = c.macs();
+                hiY = results.get(i).medianMs();
+            }
+        }
+        if (loX < 0 || hiX == Double.MAX_VALUE) {
+            return null;
+        }
+        return hiX == loX ? loY : loY + (hiY - loY) * (target - loX) / (hiX - loX);
     }
 
     private String planOf(LatencyBench.Subject s) {
@@ -101,7 +176,37 @@ final class BenchCommand implements Runnable {
         return s.net().plan(in, s.options()).describe();
     }
 
-    private void print(List<LatencyBench.Result> results, List<LatencyBench.Subject> subjects) {
+    /** ms per call of each part of the subject's plan, from ORT's node profile over --iterations calls. */
+    private Map<String, Double> layerTimes(LatencyBench.Subject s) {
+        InferenceOptions o = s.options().withProfileLayers(true);
+        Shape in = new Shape(batch, s.net().module().inChannels(), modelArgs.size(), modelArgs.size());
+        try (ai.djl.ndarray.NDManager m = s.net().manager().newSubManager()) {
+            ai.djl.ndarray.NDArray x = m.randomNormal(in);
+            dev.dynchan.exec.Plan p = s.net().plan(in, o);
+            for (int i = 0; i < iterations; i++) {
+                s.net().predict(x, o).close();
+            }
+            Map<String, Double> grouped = new LinkedHashMap<>();
+            p.layerTimes().forEach((k, v) -> grouped.merge(part(k), round(v / iterations), Double::sum));
+            return grouped;
+        }
+    }
+
+    /** A node's module path cut after its first numbered component: a stage or block ("blocks.3", "layer1.0"). */
+    static String part(String path) {
+        String[] parts = path.split("\\.");
+        StringBuilder sb = new StringBuilder();
+        for (String p : parts) {
+            sb.append(sb.length() == 0 ? "" : ".").append(p);
+            if (p.chars().allMatch(Character::isDigit)) {
+                break;
+            }
+        }
+        return sb.toString();
+    }
+
+    private void print(List<LatencyBench.Result> results, List<LatencyBench.Subject> subjects,
+                       List<Map<String, Double>> parts, List<Cost> costs) {
         double base = results.get(0).medianMs();
         if (json) {
             List<Map<String, Object>> rows = new ArrayList<>();
@@ -117,6 +222,21 @@ final class BenchCommand implements Runnable {
                 row.put("speedup_vs_first", round(base / r.medianMs()));
                 if (plan) {
                     row.put("plan", planOf(subjects.get(i)));
+                }
+                if (layers) {
+                    row.put("layers_ms", parts.get(i));
+                }
+                Cost c = costs.get(i);
+                if (c != null) {
+                    row.put("macs", Math.round(c.macs()));
+                    if (c.widths() != null) {
+                        row.put("widths_taken", c.widths());
+                        Double ip = interpolated(i, results, subjects, costs);
+                        if (ip != null) {
+                            row.put("interpolated_static_ms", round(ip));
+                            row.put("vs_interpolated", round(r.medianMs() / ip));
+                        }
+                    }
                 }
                 rows.add(row);
             }
@@ -142,6 +262,23 @@ final class BenchCommand implements Runnable {
             for (LatencyBench.Subject s : subjects) {
                 System.out.println("\nplan of " + s.label() + ": " + planOf(s));
             }
+        }
+        for (int i = 0; i < costs.size(); i++) {
+            Cost c = costs.get(i);
+            if (c == null || c.widths() == null) {
+                continue;
+            }
+            Double ip = interpolated(i, results, subjects, costs);
+            System.out.printf("%n%s: the batch took %s, mean %,.0f MACs per input%s%n", results.get(i).model(),
+                    c.widths(), c.macs(), ip == null ? " (no two static widths of the run bracket it)"
+                            : String.format(java.util.Locale.ROOT, "; static widths interpolated there: %.2f ms, "
+                            + "dynamic/interpolated %.3f", ip, results.get(i).medianMs() / ip));
+        }
+        for (int i = 0; i < parts.size(); i++) {
+            double total = parts.get(i).values().stream().mapToDouble(Double::doubleValue).sum();
+            System.out.printf("%nparts of %s (ONNX Runtime node profile, ms per call; total %.2f):%n",
+                    subjects.get(i).label(), total);
+            parts.get(i).forEach((k, v) -> System.out.printf("  %-44s %9.3f %6.1f %%%n", k, v, 100 * v / total));
         }
     }
 

@@ -8,8 +8,14 @@ package dev.dynchan.exec;
  * @param backend              which executor runs the dense parts (see {@link Backend})
  * @param minElementsPerThread a Java step hands work to another thread only when each gets at least this many
  *                             elements (below it the hand-off costs more than it saves)
+ * @param profileLayers        ONNX Runtime records every node's time, so the plan can report where its time goes
+ *                             ({@link Plan#layerTimes()}; {@code bench --layers}); off for normal runs
  */
-public record InferenceOptions(int threads, Backend backend, long minElementsPerThread) {
+public record InferenceOptions(int threads, Backend backend, long minElementsPerThread, boolean profileLayers) {
+    public InferenceOptions(int threads, Backend backend, long minElementsPerThread) {
+        this(threads, backend, minElementsPerThread, false);
+    }
+
     /** The dense executor. */
     public enum Backend {
         /** ONNX Runtime for CPU tensors, libtorch otherwise. */
@@ -28,7 +34,15 @@ public record InferenceOptions(int threads, Backend backend, long minElementsPer
 
     public static InferenceOptions defaults() { return new InferenceOptions(0, Backend.AUTO, 1L << 20); }
 
-    public InferenceOptions withThreads(int t) { return new InferenceOptions(t, backend, minElementsPerThread); }
+    public InferenceOptions withThreads(int t) {
+        return new InferenceOptions(t, backend, minElementsPerThread, profileLayers);
+    }
 
-    public InferenceOptions withBackend(Backend b) { return new InferenceOptions(threads, b, minElementsPerThread); }
+    public InferenceOptions withBackend(Backend b) {
+        return new InferenceOptions(threads, b, minElementsPerThread, profileLayers);
+    }
+
+    public InferenceOptions withProfileLayers(boolean p) {
+        return new InferenceOptions(threads, backend, minElementsPerThread, p);
+    }
 }

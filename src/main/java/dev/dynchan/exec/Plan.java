@@ -13,6 +13,13 @@ public interface Plan extends AutoCloseable {
     /** What the plan does, step by step (backend segments, Java steps, rules applied), for {@code bench --plan}. */
     String describe();
 
+    /**
+     * A plan built with {@link InferenceOptions#profileLayers()}: the time its runs so far spent per module path
+     * (milliseconds, summed over the runs; ops the backend added, such as layout reorders, under their own name).
+     * Ends the recording. Empty for plans that do not record.
+     */
+    default java.util.Map<String, Double> layerTimes() { return java.util.Map.of(); }
+
     @Override
     void close();
 }

@@ -109,6 +109,20 @@ public final class RoutedPlan implements Plan {
         return sb.toString();
     }
 
+    /** The prefix's times, then each path's under "path k: ", then the suffix's under "after: ". */
+    @Override
+    public java.util.Map<String, Double> layerTimes() {
+        java.util.Map<String, Double> out = new java.util.LinkedHashMap<>(prefix.layerTimes());
+        for (int g = 0; g < paths.size(); g++) {
+            String p = "path " + g + ": ";
+            paths.get(g).layerTimes().forEach((k, v) -> out.put(p + k, v));
+        }
+        if (suffix != null) {
+            suffix.layerTimes().forEach((k, v) -> out.put("after: " + k, v));
+        }
+        return out;
+    }
+
     private static String indent(String s) { return s.replace("\n", "\n    "); }
 
     @Override

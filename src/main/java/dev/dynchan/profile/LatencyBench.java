@@ -35,12 +35,23 @@ public final class LatencyBench {
      */
     public static List<Result> run(List<Subject> subjects, int batch, int inputSize, int warmup, double warmupSeconds,
                                    int iterations, IntConsumer progress) {
-        List<double[]> times = new ArrayList<>();
-        List<NDArray> inputs = new ArrayList<>();
-        int warmed = 0;
         try (NDManager base = NDManager.newBaseManager(subjects.get(0).net().device())) {
+            List<NDArray> inputs = new ArrayList<>();
             for (Subject s : subjects) {
                 inputs.add(base.randomNormal(new Shape(batch, s.net().module().inChannels(), inputSize, inputSize)));
+            }
+            return run(subjects, inputs, warmup, warmupSeconds, iterations, progress);
+        }
+    }
+
+    /** Like {@link #run(List, int, int, int, double, int, IntConsumer)} on given inputs, one per subject. */
+    public static List<Result> run(List<Subject> subjects, List<NDArray> inputs, int warmup, double warmupSeconds,
+                                   int iterations, IntConsumer progress) {
+        List<double[]> times = new ArrayList<>();
+        int batch = (int) inputs.get(0).getShape().get(0);
+        int warmed = 0;
+        try (NDManager base = NDManager.newBaseManager(subjects.get(0).net().device())) {
+            for (int i = 0; i < subjects.size(); i++) {
                 times.add(new double[iterations]);
             }
             long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);

@@ -158,10 +158,22 @@ class DsNetCliTest {
     void benchTakesWidthsPerModel() {
         CliRun.Result r = CliRun.ok("bench", "--model", M + ":width=uniform:13", "--model", M + ":width=smallest",
                 "--model", M + ":width=dynamic", "--in-chans", "1", "--input-size", "28", "--small-stem",
-                "--batch", "4", "--iterations", "2", "--warmup", "1", "--warmup-seconds", "0", "--json");
+                "--batch", "4", "--iterations", "2", "--warmup", "1", "--warmup-seconds", "0", "--json", "--layers");
         JsonObject j = new Gson().fromJson(r.out(), JsonObject.class);
-        assertEquals(M + ":width=uniform:13", j.getAsJsonArray("results").get(0).getAsJsonObject().get("model")
-                .getAsString());
+        JsonObject first = j.getAsJsonArray("results").get(0).getAsJsonObject();
+        assertEquals(M + ":width=uniform:13", first.get("model").getAsString());
         assertEquals(3, j.getAsJsonArray("results").size());
+        // the time per stage, from ONNX Runtime's node profile
+        JsonObject parts = first.getAsJsonObject("layers_ms");
+        assertTrue(parts.has("blocks.0") && parts.has("blocks.4") && parts.get("blocks.3").getAsDouble() > 0, r.out());
+        JsonObject dynRow = j.getAsJsonArray("results").get(2).getAsJsonObject();
+        JsonObject dyn = dynRow.getAsJsonObject("layers_ms");
+        assertTrue(dyn.keySet().stream().anyMatch(k -> k.startsWith("path ")), "routed paths timed: " + dyn);
+        // the dynamic batch's cost, and its latency against the static widths interpolated at that cost
+        int taken = 0;
+        for (var e : dynRow.getAsJsonObject("widths_taken").entrySet()) taken += e.getValue().getAsInt();
+        assertEquals(4, taken);
+        assertTrue(dynRow.has("vs_interpolated"), r.out());
+        assertTrue(first.get("macs").getAsLong() > dynRow.get("macs").getAsLong(), "uniform:13 costs the most");
     }
 }

@@ -57,6 +57,8 @@ public final class OrtPlan implements Plan {
     private final Map<Long, Binding> bindings = new HashMap<>();
     /** The graph's extra outputs ({@link Graph#extraOutputs}), in order. */
     private List<String> extraOutputs = List.of();
+    /** Whether sessions record node times ({@link InferenceOptions#profileLayers()}). */
+    private boolean profiling;
 
     private record Pinned(ByteBuffer buffer, OnnxTensor tensor, long[] shape) { }
 
@@ -84,6 +86,7 @@ public final class OrtPlan implements Plan {
         long[] sample = java.util.Arrays.copyOfRange(g.input.shape, 1, g.input.shape.length);
         OrtPlan plan = new OrtPlan(env, sample, header, new KernelThreads(t, o.minElementsPerThread()));
         plan.extraOutputs = lowered.extraOutputs();
+        plan.profiling = o.profileLayers();
         try {
             if (lowered.pixSites().isEmpty()) {
                 plan.single(lowered.graph(), level);
@@ -103,14 +106,18 @@ public final class OrtPlan implements Plan {
     // ---- construction ----
 
     /** One session for the whole graph. */
-    private void single(OnnxGraph graph, OrtSession.SessionOptions.OptLevel level) throws OrtException {
+    private void single(OnnxGraph graph, OrtSession.SessionOptions.OptLevel level) throws OrtException, IOException {
         OrtSession s = session(graph.encodeModel(), level);
         stages.add(new SessionStage(s, List.of("x"), outputNames(), "segment 0: whole model (" + graph.nodes.size()
                 + " ONNX nodes before ORT's optimisation)"));
     }
 
-    private OrtSession session(byte[] model, OrtSession.SessionOptions.OptLevel level) throws OrtException {
+    private OrtSession session(byte[] model, OrtSession.SessionOptions.OptLevel level) throws OrtException,
+            IOException {
         try (OrtSession.SessionOptions opts = OrtRuntime.options(level)) {
+            if (profiling) {
+                opts.enableProfiling(Files.createTempDirectory("dynchan-profile-").resolve("ort").toString());
+            }
             OrtSession s = env.createSession(model, opts);
             owned.add(s);
             return s;
@@ -348,6 +355,54 @@ public final class OrtPlan implements Plan {
             bindings.put(batch, b);
         }
         return b;
+    }
+
+    @Override
+    public Map<String, Double> layerTimes() {
+        Map<String, Double> out = new TreeMap<>();
+        if (!profiling) {
+            return out;
+        }
+        for (Stage st : stages) {
+            if (!(st instanceof SessionStage s)) {
+                continue;
+            }
+            try {
+                Path file = Path.of(s.session.endProfiling());
+                nodeTimes(Files.readString(file)).forEach((k, v) -> out.merge(k, v, Double::sum));
+                Files.deleteIfExists(file);
+                Files.deleteIfExists(file.getParent());
+            } catch (OrtException | IOException e) {
+                throw new IllegalStateException("ONNX Runtime profile: " + e.getMessage(), e);
+            }
+        }
+        profiling = false;
+        return out;
+    }
+
+    /**
+     * Milliseconds per module path from an ORT profile (Chrome trace JSON): kernel events ({@code cat} "Node") of nodes
+     * named {@code scope/Op_k} as {@link OnnxLowering} names them (ORT keeps the name, with a suffix, through its
+     * fusions and layout rewrite); the nodes ORT adds itself count under their own name.
+     */
+    static Map<String, Double> nodeTimes(String json) {
+        Map<String, Double> out = new TreeMap<>();
+        com.google.gson.JsonArray events = com.google.gson.JsonParser.parseString(json).getAsJsonArray();
+        for (com.google.gson.JsonElement el : events) {
+            com.google.gson.JsonObject e = el.getAsJsonObject();
+            if (!e.has("cat") || !e.get("cat").getAsString().equals("Node") || !e.has("dur")) {
+                continue;
+            }
+            String name = e.get("name").getAsString();
+            if (!name.endsWith("_kernel_time")) {
+                continue;
+            }
+            name = name.substring(0, name.length() - "_kernel_time".length());
+            int slash = name.indexOf('/');
+            String scope = slash >= 0 ? name.substring(0, slash) : "(onnxruntime) " + name.replaceAll("_\\d+$", "");
+            out.merge(scope.isEmpty() ? "(model)" : scope, e.get("dur").getAsDouble() / 1000.0, Double::sum);
+        }
+        return out;
     }
 
     @Override
