@@ -39,6 +39,7 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -180,6 +181,13 @@ public final class TrainCommand implements Runnable {
             if (!m.model().equalsIgnoreCase(net.name())) {
                 throw new UserException("--weights " + file + " holds " + m.model() + " weights, not " + net.name()
                         + "; pass --model " + m.model());
+            }
+            // same keys and shapes can still be another architecture (the small stem's stride)
+            List<ModelOptions.Conflict> conflicts = Network.recordedOptions(m, file).conflictsWith(net.options());
+            if (!conflicts.isEmpty()) {
+                throw new UserException("--weights " + file + " was saved with " + conflicts.stream()
+                        .map(c -> ModelArgs.flag(c.key(), c.recorded())).collect(java.util.stream.Collectors
+                                .joining(" ")) + "; train it with the same options");
             }
         });
         dev.dynchan.io.StateDicts.load(net.module(), file);

@@ -87,6 +87,12 @@ class DsNetCliTest {
         CliRun.userError(args("predict", "--weights", weights.toString(), "--input", dir.resolve("x.npy").toString(),
                 "--output", "y.npy", "--choices-output", "c.npy"), "--choices-output needs --width dynamic");
         CliRun.userError(args("bench", "--model", M + ":width=uniform:99"), "width", "uniform choices 0..13");
+        CliRun.userError(args("train", "--model", M, "--weights", weights.toString(), "--no-small-stem", "--epochs",
+                "1", "--max-train-samples", "64", "--output", dir.resolve("run").toString()), "--small-stem");
+        CliRun.userError(args("train", "--model", M, "--small-stem", "--width", "dynamic", "--epochs", "1",
+                "--max-train-samples", "64", "--output", dir.resolve("run2").toString()), "--recipe dsnet-gate");
+        CliRun.userError(args("train", "--model", "resnet18", "--recipe", "dsnet-supernet", "--epochs", "1", "-b", "32",
+                "--max-train-samples", "64", "--output", dir.resolve("run3").toString()), "slimmable supernet");
     }
 
     @Test
