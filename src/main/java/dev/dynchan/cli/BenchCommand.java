@@ -7,7 +7,11 @@ import dev.dynchan.OptionChecks;
 import dev.dynchan.UserException;
 import dev.dynchan.engine.Engines;
 import dev.dynchan.exec.InferenceOptions;
+import dev.dynchan.exec.LayerTimes;
 import dev.dynchan.models.Network;
+import dev.dynchan.models.Width;
+import dev.dynchan.profile.DynamicMacs;
+import dev.dynchan.profile.Profile;
 import dev.dynchan.profile.LatencyBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,10 +24,11 @@ import java.util.Map;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Inference latency of one or more models, measured interleaved (A B A B ...) after warm-up; "
-                + "median/min/max ms, images/s and the ratio of each model's median to the first's.")
+                + "median/min/max ms, images/s and the ratio of each model's median to the first's; --layers adds the "
+                + "time per stage or block.")
 final class BenchCommand implements Runnable {
     @Option(names = "--model", paramLabel = "SPEC", description = "Model, optionally with per-model options: "
-            + "NAME[:key=value,...] (keys: backend); repeat to compare several (the first is the baseline of the "
+            + "NAME[:key=value,...] (keys: backend, width); repeat to compare several (the first is the baseline of the "
             + "speed-up column)")
     List<String> models;
 
@@ -45,8 +50,8 @@ final class BenchCommand implements Runnable {
     @Option(names = "--plan", description = "Also print each model's compiled inference plan")
     boolean plan;
 
-    @Option(names = "--layers", description = "Also profile the first model's plan (ONNX Runtime's profiler and the "
-            + "Java steps) and print its time per block and per kernel kind")
+    @Option(names = "--layers", description = "Also profile each model's plan (ONNX Runtime's profiler and the "
+            + "Java steps, over --iterations further calls) and print its time per block and per kernel kind")
     boolean layers;
 
     @Option(names = "--json", description = "Print JSON instead of a table")
@@ -88,19 +93,83 @@ final class BenchCommand implements Runnable {
                 Network net = Network.create(s.name(), s.modelOptions(modelArgs.options()), device, engine.seed());
                 subjects.add(new LatencyBench.Subject(s.text(), net, s.inferenceOptions(base)));
             }
-            ProgressBar bar = json ? null : new ProgressBar("bench", iterations, "it");
-            List<LatencyBench.Result> results = LatencyBench.run(subjects, batch, modelArgs.size(), warmup,
-                    warmupSeconds, iterations, bar == null ? null : bar::update);
-            if (bar != null) {
-                bar.done();
-            }
-            print(results, subjects);
-            if (layers) {
-                printLayers(subjects.get(0));
+            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(device)) {
+                List<ai.djl.ndarray.NDArray> inputs = new ArrayList<>();
+                for (LatencyBench.Subject sub : subjects) {
+                    inputs.add(m.randomNormal(new Shape(batch, sub.net().module().inChannels(), modelArgs.size(),
+                            modelArgs.size())));
+                }
+                ProgressBar bar = json ? null : new ProgressBar("bench", iterations, "it");
+                List<LatencyBench.Result> results = LatencyBench.run(subjects, inputs, warmup, warmupSeconds,
+                        iterations, bar == null ? null : bar::update);
+                if (bar != null) {
+                    bar.done();
+                }
+                List<LayerTimes> parts = new ArrayList<>();
+                if (layers) {
+                    for (int i = 0; i < subjects.size(); i++) parts.add(layerTimes(subjects.get(i), inputs.get(i)));
+                }
+                List<Cost> costs = new ArrayList<>();
+                for (int i = 0; i < subjects.size(); i++) costs.add(cost(subjects.get(i).net(), inputs.get(i)));
+                print(results, subjects, parts, costs);
             }
         } finally {
             subjects.forEach(s -> s.net().close());
         }
+    }
+
+    /**
+     * What a slimmable model's timed batch cost: MACs per input (a dynamic width's mean over the batch, with how many
+     * inputs took each width); null for other models.
+     */
+    record Cost(double macs, Map<String, Integer> widths) { }
+
+    private Cost cost(Network net, ai.djl.ndarray.NDArray x) {
+        Width w = net.defaultWidth();
+        if (w == null) {
+            return null;
+        }
+        if (!w.isDynamic()) {
+            return new Cost(Profile.of(net, modelArgs.size(), 1, net.context(w)).macs(), null);
+        }
+        DynamicMacs.Result r = DynamicMacs.measure(net, x);
+        Map<String, Integer> taken = new java.util.TreeMap<>();
+        double sum = 0;
+        for (int i = 0; i < r.macs().length; i++) {
+            sum += r.macs()[i];
+            taken.merge(Width.uniform(r.choices()[i]).toString(), 1, Integer::sum);
+        }
+        return new Cost(sum / r.macs().length, taken);
+    }
+
+    /**
+     * A dynamic subject's latency against the static widths of the same model in the run: their medians
+     * interpolated linearly at the dynamic batch's mean MACs (between the two static widths around it); null when
+     * no two static widths bracket it.
+     */
+    static Double interpolated(int d, List<LatencyBench.Result> results, List<LatencyBench.Subject> subjects,
+                               List<Cost> costs) {
+        double target = costs.get(d).macs();
+        double loX = -1, loY = 0, hiX = Double.MAX_VALUE, hiY = 0;
+        for (int i = 0; i < results.size(); i++) {
+            Cost c = costs.get(i);
+            if (i == d || c == null || c.widths() != null
+                    || !subjects.get(i).net().name().equals(subjects.get(d).net().name())) {
+                continue;
+            }
+            if (c.macs() <= target && c.macs() > loX) {
+                loX = c.macs();
+                loY = results.get(i).medianMs();
+            }
+            if (c.macs() >= target && c.macs() < hiX) {
+                hiX = c.macs();
+                hiY = results.get(i).medianMs();
+            }
+        }
+        if (loX < 0 || hiX == Double.MAX_VALUE) {
+            return null;
+        }
+        return hiX == loX ? loY : loY + (hiY - loY) * (target - loX) / (hiX - loX);
     }
 
     private String planOf(LatencyBench.Subject s) {
@@ -108,7 +177,9 @@ final class BenchCommand implements Runnable {
         return s.net().plan(in, s.options()).describe();
     }
 
-    private void print(List<LatencyBench.Result> results, List<LatencyBench.Subject> subjects) {
+
+    private void print(List<LatencyBench.Result> results, List<LatencyBench.Subject> subjects,
+                       List<LayerTimes> parts, List<Cost> costs) {
         double base = results.get(0).medianMs();
         if (json) {
             List<Map<String, Object>> rows = new ArrayList<>();
@@ -124,6 +195,22 @@ final class BenchCommand implements Runnable {
                 row.put("speedup_vs_first", round(base / r.medianMs()));
                 if (plan) {
                     row.put("plan", planOf(subjects.get(i)));
+                }
+                if (layers) {
+                    row.put("layers_ms_by_block", parts.get(i).byBlock());
+                    row.put("layers_ms_by_kind", parts.get(i).byKind());
+                }
+                Cost c = costs.get(i);
+                if (c != null) {
+                    row.put("macs", Math.round(c.macs()));
+                    if (c.widths() != null) {
+                        row.put("widths_taken", c.widths());
+                        Double ip = interpolated(i, results, subjects, costs);
+                        if (ip != null) {
+                            row.put("interpolated_static_ms", round(ip));
+                            row.put("vs_interpolated", round(r.medianMs() / ip));
+                        }
+                    }
                 }
                 rows.add(row);
             }
@@ -150,18 +237,35 @@ final class BenchCommand implements Runnable {
                 System.out.println("\nplan of " + s.label() + ": " + planOf(s));
             }
         }
+        for (int i = 0; i < costs.size(); i++) {
+            Cost c = costs.get(i);
+            if (c == null || c.widths() == null) {
+                continue;
+            }
+            Double ip = interpolated(i, results, subjects, costs);
+            System.out.printf("%n%s: the batch took %s, mean %,.0f MACs per input%s%n", results.get(i).model(),
+                    c.widths(), c.macs(), ip == null ? " (no two static widths of the run bracket it)"
+                            : String.format(java.util.Locale.ROOT, "; static widths interpolated there: %.2f ms, "
+                            + "dynamic/interpolated %.3f", ip, results.get(i).medianMs() / ip));
+        }
+        for (int i = 0; i < parts.size(); i++) printLayers(subjects.get(i).label(), parts.get(i));
     }
 
-    /** Profiles a separate plan of the first model: ORT's per-node times and the Java steps, per block and kind. */
-    private void printLayers(LatencyBench.Subject s) {
+    /**
+     * A separate profiled plan of the subject (ONNX Runtime's per-node times and the Java steps) over --iterations
+     * calls after --warmup.
+     */
+    private LayerTimes layerTimes(LatencyBench.Subject s, ai.djl.ndarray.NDArray x) {
         InferenceOptions profiled = s.options().withProfile(true);
-        LatencyBench.Subject p = new LatencyBench.Subject(s.label(), s.net(), profiled);
-        LatencyBench.run(List.of(p), batch, modelArgs.size(), warmup, 0, iterations, null);
-        Shape in = new Shape(batch, s.net().module().inChannels(), modelArgs.size(), modelArgs.size());
-        var times = s.net().plan(in, profiled).layerTimes().orElseThrow(() -> new UserException("--layers: the "
+        LatencyBench.run(List.of(new LatencyBench.Subject(s.label(), s.net(), profiled)), List.of(x), warmup, 0,
+                iterations, null);
+        return s.net().plan(x.getShape(), profiled).layerTimes().orElseThrow(() -> new UserException("--layers: the "
                 + "plan of " + s.label() + " has no profiler (libtorch eager); use --backend ort"));
+    }
+
+    private static void printLayers(String label, LayerTimes times) {
         System.out.printf("%nwhere %s's time goes (ms per forward, mean of %d profiled calls; the profiler's own "
-                + "cost included)%n", s.label(), times.calls());
+                + "cost included)%n", label, times.calls());
         System.out.printf("%-28s %10s%n", "block", "ms");
         times.byBlock().forEach((k, v) -> System.out.printf("%-28s %10.3f%n", k, v));
         System.out.printf("%n%-28s %10s %8s%n", "kernel", "ms", "share");

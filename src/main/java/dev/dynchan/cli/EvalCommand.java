@@ -23,6 +23,8 @@ import java.util.Locale;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Top-1/top-5 accuracy and loss of a weights file on a dataset's validation split.",
+                "A slimmable supernet takes --width (as on every command) or --width all: each uniform width and the "
+                        + "dynamic model with their MACs, as a table, CSV/JSON and an accuracy-vs-MACs plot.",
                 "DynChan weights name their model, options and preprocessing; other files need --model and the options."})
 final class EvalCommand implements Runnable {
     @Option(names = "--model", paramLabel = "NAME", converter = ModelName.class,
@@ -67,11 +69,26 @@ final class EvalCommand implements Runnable {
                     + "(default: ${DEFAULT-VALUE})")
     long distTimeout = DistConfig.defaults().timeout().toSeconds();
 
+    @Option(names = "--report", paramLabel = "PREFIX",
+            description = "With --width all: write the table to PREFIX.csv and PREFIX.json and the accuracy-vs-MACs "
+                    + "plot to PREFIX.png (default: ${DEFAULT-VALUE})")
+    Path report = Path.of("widths");
+
+    private boolean all;
+
     @Override
     public void run() {
+        // --width all: every uniform width and the dynamic model, one table
+        all = modelArgs.width != null && modelArgs.width.strip().equalsIgnoreCase("all");
+        if (all) {
+            modelArgs.width = null;
+        }
         DataConfig dc = new DataConfig(data, modelArgs.inputSize, batchSize, workers, 0, maxValSamples, false);
         ModelArgs.ModelChoice choice = modelArgs.resolve(model, weights);
         DistEnv env = DistEnv.from(System.getenv());
+        if (env != null && all) {
+            throw new UserException("--width all: the width report runs in one process, not under ./dynchan launch");
+        }
         if (env != null && !engine.device().equalsIgnoreCase("cpu")) {
             throw new UserException("--device " + engine.device() + ": distributed evaluation runs on CPU (Gloo)");
         }
@@ -83,27 +100,16 @@ final class EvalCommand implements Runnable {
         DataSources.Validation d = DataSources.validation(dc,
                 choice.metadata().map(m -> m.preprocessing()).orElse(null), shard);
         try (var val = d.val()) {
-            ModelOptions asked = choice.options();
-            // with metadata the weights decide; without, classes, channels and size follow the data, as in train
-            ModelOptions mo = choice.metadata().isPresent() ? asked : new ModelOptions(
-                    asked.numClasses() != null ? asked.numClasses() : val.numClasses(),
-                    asked.inChannels() != null ? asked.inChannels() : val.channels(), d.inputSize(),
-                    asked.smallStem(), null, null);
-            if (mo.channels() != val.channels()) {
-                throw new UserException("--data " + data + " has " + val.channels() + "-channel images but "
-                        + choice.name() + " takes " + mo.channels() + " (" + (choice.metadata().isPresent()
-                        ? "recorded in " + weights : "--in-chans") + ")");
-            }
-            if (val.numClasses() > mo.classes()) {
-                throw new UserException("--data " + data + " has " + val.numClasses() + " classes but the model has "
-                        + mo.classes() + " outputs (" + (choice.metadata().isPresent() ? "recorded in " + weights
-                        : "--num-classes") + ")");
-            }
+            ModelOptions mo = dataOptions(choice, val, d.inputSize(), data, weights);
             if (val.images() == 0) {
                 throw new UserException("--data " + data + ": the validation split has no images");
             }
             try (Network net = Network.load(weights, modelKey.get(), choice.name(), mo, dev)) {
                 var options = inference.options();
+                if (all) {
+                    new WidthReport(net, val, options, d.inputSize(), report, System.out).run();
+                    return;
+                }
                 Evaluation.Result r = Evaluation.run(x -> net.predict(x, options), val, net.manager());
                 if (group != null) {
                     r = Evaluation.combine(r, group::sum);
@@ -111,9 +117,36 @@ final class EvalCommand implements Runnable {
                         return;
                     }
                 }
-                System.out.printf(Locale.ROOT, "%s on %s (%d images): top-1 %.2f %%  top-5 %.2f %%  loss %.4f%n",
-                        net.name(), val.name(), r.samples(), r.top1(), r.top5(), r.loss());
+                System.out.printf(Locale.ROOT, "%s%s on %s (%d images): top-1 %.2f %%  top-5 %.2f %%  loss %.4f%n",
+                        net.name(), net.defaultWidth() == null ? "" : " (width " + net.defaultWidth() + ")",
+                        val.name(), r.samples(), r.top1(), r.top5(), r.loss());
             }
         }
+    }
+
+    /**
+     * The model options for evaluating {@code choice} on {@code val}: with metadata the weights decide; without,
+     * classes, channels and size follow the data, as in train.
+     *
+     * @throws UserException when the data's channels or classes do not fit the model
+     */
+    static ModelOptions dataOptions(ModelArgs.ModelChoice choice, dev.dynchan.train.BatchSource val, int inputSize,
+                                    String data, java.nio.file.Path weights) {
+        ModelOptions asked = choice.options();
+        ModelOptions mo = choice.metadata().isPresent() ? asked : new ModelOptions(
+                asked.numClasses() != null ? asked.numClasses() : val.numClasses(),
+                asked.inChannels() != null ? asked.inChannels() : val.channels(), inputSize,
+                asked.smallStem(), null, null, asked.width());
+        if (mo.channels() != val.channels()) {
+            throw new UserException("--data " + data + " has " + val.channels() + "-channel images but "
+                    + choice.name() + " takes " + mo.channels() + " (" + (choice.metadata().isPresent()
+                    ? "recorded in " + weights : "--in-chans") + ")");
+        }
+        if (val.numClasses() > mo.classes()) {
+            throw new UserException("--data " + data + " has " + val.numClasses() + " classes but the model has "
+                    + mo.classes() + " outputs (" + (choice.metadata().isPresent() ? "recorded in " + weights
+                    : "--num-classes") + ")");
+        }
+        return mo;
     }
 }

@@ -16,7 +16,8 @@ import java.util.List;
 @Command(name = "dynchan", mixinStandardHelpOptions = true, version = "DynChan 0.1.0",
         description = "Dynamic-channel ConvNets for the JVM: PiX, parameter-free layers, DS-Net, FBS.",
         subcommands = {ModelsCommand.class, ProfileCommand.class, ExportCommand.class, PredictCommand.class,
-                BenchCommand.class, TrainCommand.class, EvalCommand.class, ConvertCommand.class, LaunchCommand.class})
+                BenchCommand.class, TrainCommand.class, EvalCommand.class, ConvertCommand.class, LaunchCommand.class,
+                RecalibrateBnCommand.class})
 public final class Main implements Runnable {
     /** Exit code of a user mistake. */
     public static final int USER_ERROR = 2;

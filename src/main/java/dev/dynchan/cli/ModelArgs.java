@@ -3,8 +3,12 @@ package dev.dynchan.cli;
 import dev.dynchan.OptionChecks;
 import dev.dynchan.UserException;
 import dev.dynchan.io.WeightsMetadata;
+import dev.dynchan.models.ImageClassifier;
 import dev.dynchan.models.ModelOptions;
+import dev.dynchan.models.ModelRegistry;
 import dev.dynchan.models.Network;
+import dev.dynchan.models.Slimmable;
+import dev.dynchan.models.Width;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -39,6 +43,12 @@ public class ModelArgs {
                     + "(transformers); off unless given or recorded in the weights' metadata")
     Boolean smallStem;
 
+    @Option(names = "--width", paramLabel = "WIDTH",
+            description = "Slimmable supernets (slimmable_mbnet_v1_bn_uniform): the sub-network that runs: largest, "
+                    + "smallest, uniform:C (C = 0..13) or dynamic (each input's gate picks its width) (default: the "
+                    + "weights' metadata, else largest)")
+    String width;
+
     /** The options as given (unset ones null), after range checks. */
     public ModelOptions options() {
         if (numClasses != null) {
@@ -50,7 +60,42 @@ public class ModelArgs {
         if (inputSize != null) {
             OptionChecks.atLeast("--input-size", inputSize, 1);
         }
-        return new ModelOptions(numClasses, inChans, inputSize, smallStem, null, null);
+        return new ModelOptions(numClasses, inChans, inputSize, smallStem, null, null, width(width, "--width"));
+    }
+
+    /** {@code text} as a width (null stays null), or a UserException naming {@code flag}. */
+    static Width width(String text, String flag) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Width.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new UserException(flag + " " + e.getMessage());
+        }
+    }
+
+    /**
+     * Checks that {@code model} built with {@code o} has the width {@code o} names (a slimmable model, a choice in
+     * range), before anything is built or loaded.
+     *
+     * @throws UserException naming {@code flag}, the model and what it allows
+     */
+    static void checkWidth(String model, ModelOptions o, String flag) {
+        if (o.width() == null) {
+            return;
+        }
+        ImageClassifier m = ModelRegistry.defaultRegistry().build(model, o.withWidth(null));
+        if (!(m instanceof Slimmable s)) {
+            throw new UserException(flag + " " + o.width() + ": " + model + " has no width choices (only slimmable "
+                    + "supernets such as slimmable_mbnet_v1_bn_uniform do)");
+        }
+        try {
+            s.check(o.width());
+        } catch (IllegalArgumentException e) {
+            throw new UserException(flag + " " + o.width() + ": " + model + " has uniform choices 0.."
+                    + (s.uniformChoices() - 1));
+        }
     }
 
     public int size() { return inputSize == null ? 224 : inputSize; }
@@ -78,6 +123,7 @@ public class ModelArgs {
                 throw new UserException(weights == null ? "--model is required"
                         : "--model is required: " + weights + " has no DynChan metadata naming its model");
             }
+            checkWidth(model, asked, "--width");
             return new ModelChoice(model, asked, meta);
         }
         WeightsMetadata m = meta.get();
@@ -92,7 +138,9 @@ public class ModelArgs {
                     + ", saved with " + c.key() + " " + c.recorded()).collect(Collectors.joining("; "))
                     + " (drop the option: the weights' metadata sets it)");
         }
-        return new ModelChoice(m.model(), recorded, meta);
+        ModelOptions resolved = recorded.withRunTimeChoices(asked);
+        checkWidth(m.model(), resolved, "--width");
+        return new ModelChoice(m.model(), resolved, meta);
     }
 
     /** An option as typed on the command line, e.g. {@code --num-classes 5} or {@code --no-small-stem}. */

@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * A model with per-model options as one string, {@code NAME[:key=value[,key=value]]}, so that variants are
- * timed side by side: {@code resnet50:backend=torch}. Keys: {@code backend} (auto|ort|torch).
+ * timed side by side: {@code resnet50:backend=torch}, {@code slimmable_mbnet_v1_bn_uniform:width=uniform:13}. Keys:
+ * {@code backend} (auto|ort|torch), {@code width} (a slimmable model's width, as {@code --width}).
  */
 record ModelSpec(String text, String name, Map<String, String> options) {
     static ModelSpec parse(String text) {
@@ -30,9 +31,9 @@ record ModelSpec(String text, String name, Map<String, String> options) {
                             + " got '" + kv + "'");
                 }
                 String key = kv.substring(0, eq).trim().toLowerCase(Locale.ROOT);
-                if (!key.equals("backend")) {
+                if (!key.equals("backend") && !key.equals("width")) {
                     throw new dev.dynchan.UserException("--model '" + text + "': unknown option '" + key
-                            + "' (known: backend)");
+                            + "' (known: backend, width)");
                 }
                 opts.put(key, kv.substring(eq + 1).trim());
             }
@@ -42,7 +43,11 @@ record ModelSpec(String text, String name, Map<String, String> options) {
 
     /** The command's model options with this spec's overrides. */
     ModelOptions modelOptions(ModelOptions base) {
-        return base;
+        String w = options.get("width");
+        String flag = w == null ? "--width" : "--model '" + text + "' width";
+        ModelOptions o = w == null ? base : base.withWidth(ModelArgs.width(w, flag));
+        ModelArgs.checkWidth(name, o, flag);
+        return o;
     }
 
     /** The command's inference options with this spec's overrides. */

@@ -50,9 +50,9 @@ final class ModelsCommand implements Runnable {
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(Map.of("models", rows)));
             return;
         }
-        System.out.printf("%-24s %14s %10s %10s  %s%n", "model", "params", "GMACs", "ptflops G", "source");
+        System.out.printf("%-30s %14s %10s %10s  %s%n", "model", "params", "GMACs", "ptflops G", "source");
         for (Map<String, Object> r : rows) {
-            System.out.printf("%-24s %,14d %10.3f %10.3f  %s%n", r.get("model"), (Long) r.get("params"),
+            System.out.printf("%-30s %,14d %10.3f %10.3f  %s%n", r.get("model"), (Long) r.get("params"),
                     (Long) r.get("macs") / 1e9, (Long) r.get("ptflops_macs") / 1e9, r.get("source"));
         }
     }

@@ -46,6 +46,11 @@ final class PredictCommand implements Runnable {
             description = "Where to write the logits, float32 [N,classes] (required for .npy input)")
     Path output;
 
+    @Option(names = "--choices-output", paramLabel = "FILE.npy",
+            description = "With --width dynamic: where to write each input's chosen width index (int64 [N]; index k "
+                    + "runs uniform:k)")
+    Path choicesOutput;
+
     @Option(names = "--labels", paramLabel = "FILE",
             description = "Text file with one class name per line (default: the weights' class names, else indices)")
     Path labels;
@@ -80,6 +85,14 @@ final class PredictCommand implements Runnable {
         if (!Files.exists(input)) {
             throw new UserException("--input " + input + ": no such file or folder");
         }
+        if (choicesOutput != null) {
+            if (choice.options().width() == null || !choice.options().width().isDynamic()) {
+                throw new UserException("--choices-output needs --width dynamic (or weights whose metadata records it)");
+            }
+            if (!input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
+                throw new UserException("--choices-output works with .npy input");
+            }
+        }
         Device device = engine.start();
         try (Network net = Network.load(weights, modelKey.get(), choice.name(), choice.options(), device);
              NDManager m = NDManager.newBaseManager(device)) {
@@ -94,14 +107,33 @@ final class PredictCommand implements Runnable {
             NDArray x = Npy.read(input, m);
             checkInput(net, x);
             NDArray logits;
+            int[] choices = null;
             try {
-                logits = net.predict(x.toType(DataType.FLOAT32, false), inference.options());
+                NDArray in = x.toType(DataType.FLOAT32, false);
+                if (choicesOutput != null) {
+                    Network.Routed r = net.predictRouted(in, inference.options());
+                    logits = r.logits();
+                    choices = r.choices();
+                } else {
+                    logits = net.predict(in, inference.options());
+                }
             } catch (IllegalArgumentException e) {
                 // the model's own check of the input's shape (a ViT's token grid, say): the user's array is wrong
                 throw new UserException("--input " + input + ": " + e.getMessage(), e);
             }
             Npy.write(output, logits.toDevice(Device.cpu(), false));
             System.out.printf("wrote %s %s%n", output, logits.getShape());
+            if (choices != null) {
+                long[] c = new long[choices.length];
+                for (int i = 0; i < c.length; i++) c[i] = choices[i];
+                try {
+                    Npy.write(choicesOutput, m.create(c));
+                } catch (IOException e) {
+                    throw new UserException("--choices-output " + choicesOutput + ": cannot write (" + e.getMessage()
+                            + ")");
+                }
+                System.out.printf("wrote %s [%d] (chosen width index per input)%n", choicesOutput, c.length);
+            }
         } catch (IOException e) {
             throw new UserException("--output " + output + ": cannot write (" + e.getMessage() + ")");
         }

@@ -2,6 +2,8 @@ package dev.dynchan.cli;
 
 import ai.djl.Device;
 import com.google.gson.GsonBuilder;
+import dev.dynchan.OptionChecks;
+import dev.dynchan.UserException;
 import dev.dynchan.models.Network;
 import dev.dynchan.profile.Profile;
 import dev.dynchan.cli.options.ModelName;
@@ -16,7 +18,9 @@ import java.util.List;
 import java.util.Map;
 
 @Command(name = "profile", mixinStandardHelpOptions = true,
-        description = "Parameters, MACs per image (conv + linear multiply-accumulates) and a per-layer table.")
+        description = {"Parameters, MACs per image (conv + linear multiply-accumulates) and a per-layer table.",
+                "A slimmable supernet's --width dynamic profiles a dataset (--data): mean and percentiles of the "
+                        + "per-input MACs, the share of inputs per width, and a histogram PNG."})
 final class ProfileCommand implements Runnable {
     @Option(names = "--model", paramLabel = "NAME", converter = ModelName.class,
             description = "Model name, see 'models' (default: the one --weights' metadata names)")
@@ -29,6 +33,23 @@ final class ProfileCommand implements Runnable {
     @Option(names = "--json", description = "Print JSON instead of a table")
     boolean json;
 
+    @Option(names = "--data", paramLabel = "DATA",
+            description = "With --width dynamic: profile the inputs of this dataset's validation split (per-input "
+                    + "MACs depend on the data): fashion-mnist, fashion-mnist-full, an IDX folder or an ImageFolder root")
+    String data;
+
+    @Option(names = "--max-samples", paramLabel = "N",
+            description = "With --data: a class-balanced subset of N inputs (default: ${DEFAULT-VALUE}; 0 = all)")
+    int maxSamples = 1000;
+
+    @Option(names = {"--batch-size", "-b"}, paramLabel = "N",
+            description = "With --data: inputs per forward (default: ${DEFAULT-VALUE})")
+    int batchSize = 64;
+
+    @Option(names = "--histogram", paramLabel = "FILE.png",
+            description = "With --data: where to draw the histogram of per-input MACs (default: ${DEFAULT-VALUE})")
+    Path histogram = Path.of("macs_histogram.png");
+
     @Mixin
     ModelArgs modelArgs = new ModelArgs();
 
@@ -38,6 +59,18 @@ final class ProfileCommand implements Runnable {
     @Override
     public void run() {
         ModelArgs.ModelChoice choice = modelArgs.resolve(model, weights);
+        boolean dynamic = choice.options().width() != null && choice.options().width().isDynamic();
+        if (dynamic != (data != null)) {
+            throw new UserException(dynamic ? "--width dynamic: per-input MACs depend on the inputs; give --data DATA "
+                    + "[--max-samples N] to profile a dataset" : "--data profiles a dynamic width only; add --width "
+                    + "dynamic (static widths cost the same for every input)");
+        }
+        if (dynamic) {
+            OptionChecks.atLeast("--max-samples", maxSamples, 0);
+            OptionChecks.atLeast("--batch-size", batchSize, 1);
+            new DynamicProfile(choice, weights, data, maxSamples, batchSize, histogram, json, engine).run();
+            return;
+        }
         Device device = engine.start();
         try (Network net = weights != null ? Network.load(weights, choice.name(), choice.options(), device)
                 : Network.create(choice.name(), choice.options(), device, engine.seed())) {
@@ -47,7 +80,11 @@ final class ProfileCommand implements Runnable {
                 out.put("model", p.model());
                 out.put("input", p.input().getShape());
                 out.put("params", p.params());
+                if (net.defaultWidth() != null) {
+                    out.put("width", net.defaultWidth().toString());
+                }
                 out.put("macs", p.macs());
+                out.put("madds_dsnet", p.madds());
                 out.put("ptflops_macs", p.ptflops());
                 List<Map<String, Object>> layers = new ArrayList<>();
                 for (Profile.Row r : p.layers()) {
@@ -68,11 +105,16 @@ final class ProfileCommand implements Runnable {
                 System.out.printf("%-40s %-7s %-22s %,12d %,16d%n", r.layer(), r.type(), r.output(), r.params(),
                         r.macs());
             }
-            System.out.printf("%nmodel %s, input %s%n", p.model(), p.input());
+            System.out.printf("%nmodel %s%s, input %s%n", p.model(), net.defaultWidth() == null ? ""
+                    : " (width " + net.defaultWidth() + ")", p.input());
             System.out.printf("params               %,d%n", p.params());
             System.out.printf("MACs (conv+linear)   %,d  (%.3f G)%n", p.macs(), p.macs() / 1e9);
             System.out.printf("ptflops-style total  %,d  (%.3f G; adds BN 2*numel, activations numel, pooling input numel)%n",
                     p.ptflops(), p.ptflops() / 1e9);
+            if (net.defaultWidth() != null) {
+                System.out.printf("DS-Net MAdds         %,d  (%.1f M; adds average pools' input numel, the convention "
+                        + "of DS-Net's published numbers)%n", p.madds(), p.madds() / 1e6);
+            }
         }
     }
 }

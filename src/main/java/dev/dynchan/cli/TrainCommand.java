@@ -6,6 +6,7 @@ import dev.dynchan.cli.options.AugmentOptions;
 import dev.dynchan.cli.options.Choices;
 import dev.dynchan.cli.options.DataOptions;
 import dev.dynchan.cli.options.DistOptions;
+import dev.dynchan.cli.options.DsNetOptions;
 import dev.dynchan.cli.options.EmaOptions;
 import dev.dynchan.cli.options.LossOptions;
 import dev.dynchan.cli.options.OptimizerOptions;
@@ -43,6 +44,7 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -64,7 +66,8 @@ public final class TrainCommand implements Runnable {
     Path config;
 
     @Option(names = "--recipe", paramLabel = "NAME", converter = Choices.RecipeName.class,
-            description = "Preset of a paper's recipe: pix-imagenet, pf-resnet or deit; --config and flags win")
+            description = "Preset of a paper's recipe: pix-imagenet, pf-resnet, deit, dsnet-supernet or dsnet-gate; "
+                    + "--config and flags win")
     Recipe recipe;
 
     @Option(names = "--output", paramLabel = "DIR",
@@ -74,6 +77,11 @@ public final class TrainCommand implements Runnable {
     @Option(names = "--resume", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
             description = "Continue the run in --output after its last completed epoch")
     boolean resume;
+
+    @Option(names = "--weights", paramLabel = "FILE",
+            description = "Start from these weights instead of a fresh initialisation (e.g. the recalibrated "
+                    + "supernet for --recipe dsnet-gate); a DynChan file's metadata must name --model")
+    Path weights;
 
     @Option(names = "--benchmark-steps", paramLabel = "N",
             description = "Only time N training steps on random data and print images/s (0 = train)")
@@ -90,6 +98,7 @@ public final class TrainCommand implements Runnable {
     @Mixin AugmentOptions augment;
     @Mixin LossOptions loss;
     @Mixin EmaOptions ema;
+    @Mixin DsNetOptions dsnet;
     @Mixin EngineArgs engine = new EngineArgs(TrainConfig.defaults().seed());
     @Mixin DistOptions dist = new DistOptions();
 
@@ -99,8 +108,8 @@ public final class TrainCommand implements Runnable {
     TrainConfig config() {
         ModelOptions m = modelArgs.options();
         return new TrainConfig(data.toConfig(m.inputSize()), model.toConfig(m.numClasses(), m.inChannels(),
-                m.smallStem()), optimizer.toConfig(), schedule.toConfig(), augment.toConfig(), loss.toConfig(),
-                ema.toConfig(), engine.seed());
+                m.smallStem(), m.width()), optimizer.toConfig(), schedule.toConfig(), augment.toConfig(),
+                loss.toConfig(), ema.toConfig(), engine.seed(), dsnet.toConfig());
     }
 
     /** Every option of a configuration under its flag name (without dashes), as args.yaml and the defaults hold it. */
@@ -113,6 +122,7 @@ public final class TrainCommand implements Runnable {
         AugmentOptions.describe(c.augment(), out);
         LossOptions.describe(c.loss(), out);
         EmaOptions.describe(c.ema(), out);
+        DsNetOptions.describe(c.dsnet(), out);
         out.put("seed", c.seed());
         return out;
     }
@@ -161,6 +171,9 @@ public final class TrainCommand implements Runnable {
             try (Network net = Network.create(cfg.model().name(), mo, dev, cfg.seed());
                  Network emaNet = cfg.ema().enabled() ? Network.create(cfg.model().name(), mo, dev, cfg.seed())
                          : null) {
+                if (weights != null) {
+                    initialWeights(net, weights);
+                }
                 WeightsMetadata meta = net.describe(splits.preprocessing(), train.classNames(), origin(out, train));
                 Trainer trainer = new Trainer(cfg, net, emaNet, train, val).checkpoints(new CheckpointStore(out, meta));
                 if (ddp != null) {
@@ -198,6 +211,27 @@ public final class TrainCommand implements Runnable {
         } catch (IOException e) {
             throw new UserException("--output " + out + ": cannot write (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** Loads the starting weights (before the trainer copies them into the EMA). */
+    private static void initialWeights(Network net, Path file) {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new UserException("--weights " + file + ": no such file");
+        }
+        WeightsMetadata.read(file).ifPresent(m -> {
+            if (!m.model().equalsIgnoreCase(net.name())) {
+                throw new UserException("--weights " + file + " holds " + m.model() + " weights, not " + net.name()
+                        + "; pass --model " + m.model());
+            }
+            // same keys and shapes can still be another architecture (the small stem's stride)
+            List<ModelOptions.Conflict> conflicts = Network.recordedOptions(m, file).conflictsWith(net.options());
+            if (!conflicts.isEmpty()) {
+                throw new UserException("--weights " + file + " was saved with " + conflicts.stream()
+                        .map(c -> ModelArgs.flag(c.key(), c.recorded())).collect(java.util.stream.Collectors
+                                .joining(" ")) + "; train it with the same options");
+            }
+        });
+        dev.dynchan.io.StateDicts.load(net.module(), file);
     }
 
     /** Data the run cannot use is the user's to fix, said before a model is built. */
@@ -260,8 +294,10 @@ public final class TrainCommand implements Runnable {
         int chans = cfg.model().inChans() != null ? cfg.model().inChans() : 3;
         int classes = cfg.model().numClasses() != null ? cfg.model().numClasses() : 1000;
         try (Network net = Network.create(cfg.model().name(), cfg.model().options(classes, chans, size), dev,
-                cfg.seed())) {
-            StepBenchmark.Result r = StepBenchmark.run(net, cfg, size, chans, classes, benchmarkSteps);
+                cfg.seed());
+             Network ema = cfg.ema().enabled() ? Network.create(cfg.model().name(), cfg.model().options(classes,
+                     chans, size), dev, cfg.seed()) : null) {
+            StepBenchmark.Result r = StepBenchmark.run(net, ema, cfg, size, chans, classes, benchmarkSteps);
             System.out.printf(Locale.ROOT, "train step %s batch %d %dpx, %d threads, opt %s: median %.1f ms (min %.1f,"
                             + " max %.1f) over %d steps after 3 warm-up -> %.1f images/s%n", net.name(),
                     cfg.data().batchSize(), size, Engines.threads(), cfg.optimizer().kind(), r.medianMs(), r.minMs(),

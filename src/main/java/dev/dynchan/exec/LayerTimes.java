@@ -9,6 +9,19 @@ import java.util.Map;
  * residual add: the conv's block).
  */
 public record LayerTimes(Map<String, Double> byBlock, Map<String, Double> byKind, double totalMs, int calls) {
+    /**
+     * These times and a part's that ran on some of the same calls (a routed plan's path: {@code part.calls()} of this
+     * plan's {@link #calls()}), the part's blocks named {@code label + block}; all still means per call of this plan.
+     */
+    public LayerTimes plus(String label, LayerTimes part) {
+        double w = (double) part.calls() / calls;
+        Map<String, Double> blocks = new java.util.LinkedHashMap<>(byBlock);
+        Map<String, Double> kinds = new java.util.LinkedHashMap<>(byKind);
+        part.byBlock().forEach((k, v) -> blocks.merge(label + k, v * w, Double::sum));
+        part.byKind().forEach((k, v) -> kinds.merge(k, v * w, Double::sum));
+        return new LayerTimes(blocks, kinds, totalMs + part.totalMs() * w, calls);
+    }
+
     /** The block a module path belongs to: {@code layer1.0.conv1} → layer1.0, {@code layer2.blocks.3.conv_sqz} → layer2.blocks.3. */
     public static String blockOf(String path) {
         if (path == null || path.isEmpty()) {

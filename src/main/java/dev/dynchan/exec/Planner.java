@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.dynchan.exec.graph.Graph;
+import dev.dynchan.exec.graph.RoutedGraph;
 import dev.dynchan.exec.graph.Tracer;
 import dev.dynchan.exec.ort.OrtPlan;
 import dev.dynchan.exec.ort.OrtRuntime;
@@ -26,7 +27,10 @@ import java.util.List;
  *       PiX kernel work on ORT's blocked tensors in place.</li>
  * </ol>
  * ORT then applies its own fusions (conv + ReLU, conv + residual add + ReLU, layout) inside each segment. A forward
- * that routes samples by their data ({@code BatchRouting}) has no fixed graph and runs as a {@link TorchPlan}.
+ * that routes samples by the argmax of a tensor it computed ({@code BatchRouting.routeByArgmax}: DS-Net's dynamic
+ * width) becomes a {@link RoutedPlan}: a static plan for the prefix (that also returns the scores) and one per
+ * group's path. Any other routing by data ({@code BatchRouting.route}) has no fixed graph and runs as a
+ * {@link TorchPlan}.
  */
 public final class Planner {
     private Planner() { }
@@ -45,12 +49,49 @@ public final class Planner {
         if (backend == InferenceOptions.Backend.TORCH || !cpu) {
             return new TorchPlan(model, ctx);
         }
-        Graph traced;
+        RoutedGraph traced;
         try {
-            traced = Tracer.trace(name, model, new Shape(2).addAll(sampleShape), ctx, manager);
+            traced = Tracer.traceRouting(name, model, new Shape(2).addAll(sampleShape), ctx, manager);
         } catch (Tracer.DataDependentRouting e) {
             return new TorchPlan(model, ctx); // runs the routing itself, group by group
         }
+        if (traced.route() == null) {
+            return compileStatic(traced.prefix(), o);
+        }
+        for (Graph g : traced.graphs()) {
+            if (g.count("pix") > 0) {
+                return new TorchPlan(model, ctx); // PiX steps inside a routed plan: not compiled
+            }
+        }
+        return routed(traced, o);
+    }
+
+    /**
+     * A routed forward: the prefix (with the scores as an extra output), every group's path and the suffix, each
+     * compiled as a static graph.
+     */
+    private static Plan routed(RoutedGraph traced, InferenceOptions o) {
+        List<Plan> built = new ArrayList<>();
+        try {
+            OrtPlan prefix = OrtPlan.build(new FoldBatchNorm().apply(traced.prefix()), 1, true, o,
+                    List.of("fold-batchnorm"));
+            built.add(prefix);
+            List<Plan> paths = new ArrayList<>();
+            for (Graph p : traced.route().paths()) {
+                Plan plan = compileStatic(p, o);
+                built.add(plan);
+                paths.add(plan);
+            }
+            Plan suffix = traced.suffix() == null ? null : compileStatic(traced.suffix(), o);
+            return new RoutedPlan(traced.route().scope(), prefix, paths, suffix);
+        } catch (RuntimeException e) {
+            built.forEach(Plan::close);
+            throw e;
+        }
+    }
+
+    /** A graph without routing: the rules, then ONNX Runtime (with the PiX kernel between segments). */
+    private static Plan compileStatic(Graph traced, InferenceOptions o) {
         List<String> applied = new ArrayList<>();
         Graph g = traced;
         for (Rule r : List.<Rule>of(new FoldBatchNorm())) {

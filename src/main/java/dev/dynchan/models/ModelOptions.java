@@ -18,11 +18,19 @@ import java.util.Objects;
  *                    with the weights (their metadata records it)
  * @param dropRate    classifier dropout (null = family default)
  * @param dropPathRate stochastic depth (null = family default)
+ * @param width       slimmable models ({@link Slimmable}): the sub-network a forward runs when its context names none
+ *                    (null = the model's default); a run-time choice, not architecture, so asking for another width
+ *                    than the weights' metadata records is no conflict
  */
 public record ModelOptions(Integer numClasses, Integer inChannels, Integer inputSize, Boolean smallStem,
-                           Float dropRate, Float dropPathRate) {
+                           Float dropRate, Float dropPathRate, Width width) {
+    public ModelOptions(Integer numClasses, Integer inChannels, Integer inputSize, Boolean smallStem, Float dropRate,
+                        Float dropPathRate) {
+        this(numClasses, inChannels, inputSize, smallStem, dropRate, dropPathRate, null);
+    }
+
     public static ModelOptions defaults() {
-        return new ModelOptions(null, null, null, null, null, null);
+        return new ModelOptions(null, null, null, null, null, null, null);
     }
 
     public int classes() { return numClasses == null ? 1000 : numClasses; }
@@ -39,27 +47,31 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
     public float dropPath(float familyDefault) { return dropPathRate == null ? familyDefault : dropPathRate; }
 
     public ModelOptions withNumClasses(int n) {
-        return new ModelOptions(n, inChannels, inputSize, smallStem, dropRate, dropPathRate);
+        return new ModelOptions(n, inChannels, inputSize, smallStem, dropRate, dropPathRate, width);
     }
 
     public ModelOptions withInChannels(int c) {
-        return new ModelOptions(numClasses, c, inputSize, smallStem, dropRate, dropPathRate);
+        return new ModelOptions(numClasses, c, inputSize, smallStem, dropRate, dropPathRate, width);
     }
 
     public ModelOptions withInputSize(int s) {
-        return new ModelOptions(numClasses, inChannels, s, smallStem, dropRate, dropPathRate);
+        return new ModelOptions(numClasses, inChannels, s, smallStem, dropRate, dropPathRate, width);
     }
 
     public ModelOptions withSmallStem(Boolean b) {
-        return new ModelOptions(numClasses, inChannels, inputSize, b, dropRate, dropPathRate);
+        return new ModelOptions(numClasses, inChannels, inputSize, b, dropRate, dropPathRate, width);
     }
 
     public ModelOptions withDropRate(Float d) {
-        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, d, dropPathRate);
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, d, dropPathRate, width);
     }
 
     public ModelOptions withDropPathRate(Float d) {
-        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, d);
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, d, width);
+    }
+
+    public ModelOptions withWidth(Width w) {
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, dropPathRate, w);
     }
 
     /** Metadata keys (timm's create_model kwargs; the CLI flag is the key with dashes, e.g. {@code --num-classes}). */
@@ -69,6 +81,7 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
     public static final String SMALL_STEM = "small_stem";
     public static final String DROP_RATE = "drop_rate";
     public static final String DROP_PATH_RATE = "drop_path_rate";
+    public static final String WIDTH = "width";
 
     /**
      * The options as weights metadata: the architecture as built (classes, channels, input size and stem, defaults
@@ -86,6 +99,9 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
         if (dropPathRate != null) {
             m.put(DROP_PATH_RATE, dropPathRate);
         }
+        if (width != null) {
+            m.put(WIDTH, width.toString());
+        }
         return m;
     }
 
@@ -96,12 +112,19 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
      */
     public static ModelOptions fromMetadata(Map<String, ?> m) {
         for (String k : m.keySet()) {
-            if (!List.of(NUM_CLASSES, IN_CHANS, INPUT_SIZE, SMALL_STEM, DROP_RATE, DROP_PATH_RATE).contains(k)) {
+            if (!List.of(NUM_CLASSES, IN_CHANS, INPUT_SIZE, SMALL_STEM, DROP_RATE, DROP_PATH_RATE, WIDTH).contains(k)) {
                 throw new IllegalArgumentException("unknown model option '" + k + "'");
             }
         }
+        String width = (String) typed(m, WIDTH, String.class);
+        Width w;
+        try {
+            w = width == null ? null : Width.parse(width);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model option '" + WIDTH + "' " + e.getMessage());
+        }
         return new ModelOptions(integer(m, NUM_CLASSES), integer(m, IN_CHANS), integer(m, INPUT_SIZE),
-                (Boolean) typed(m, SMALL_STEM, Boolean.class), real(m, DROP_RATE), real(m, DROP_PATH_RATE));
+                (Boolean) typed(m, SMALL_STEM, Boolean.class), real(m, DROP_RATE), real(m, DROP_PATH_RATE), w);
     }
 
     private static Object typed(Map<String, ?> m, String key, Class<?> type) {
@@ -124,6 +147,11 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
     private static Float real(Map<String, ?> m, String key) {
         Number n = (Number) typed(m, key, Number.class);
         return n == null ? null : n.floatValue();
+    }
+
+    /** These (recorded) options with the width {@code asked} sets, if it sets one (a run-time choice). */
+    public ModelOptions withRunTimeChoices(ModelOptions asked) {
+        return asked.width == null ? this : withWidth(asked.width);
     }
 
     /** An option asked for that differs from the one recorded with the weights. */

@@ -9,9 +9,11 @@ import dev.dynchan.exec.InferenceOptions;
 import dev.dynchan.exec.Plan;
 import dev.dynchan.exec.PlanCache;
 import dev.dynchan.exec.Planner;
+import dev.dynchan.exec.RoutedPlan;
 import dev.dynchan.io.StateDicts;
 import dev.dynchan.io.WeightsException;
 import dev.dynchan.io.WeightsMetadata;
+import dev.dynchan.nn.BatchRouting;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Tensor;
 
@@ -96,7 +98,7 @@ public final class Network implements AutoCloseable {
                 throw new WeightsException(weights + " was saved with " + conflicts.stream()
                         .map(c -> c.key() + " " + c.recorded() + ", not " + c.asked()).collect(Collectors.joining("; ")));
             }
-            resolved = recorded;
+            resolved = recorded.withRunTimeChoices(options);
         } else if (model == null) {
             throw new WeightsException(weights + " has no DynChan metadata, so the model must be given");
         }
@@ -172,22 +174,79 @@ public final class Network implements AutoCloseable {
     }
 
     /**
+     * Eval-mode logits of width {@code w}'s sub-network (a {@link Slimmable} model; null = its default) through that
+     * width's plan: a fixed width compiles to the static sub-network it selects, {@code dynamic} to a routed plan.
+     */
+    public NDArray predict(NDArray x, InferenceOptions o, Width w) {
+        NDArray in = x.getDevice().equals(device()) ? x : x.toDevice(device(), false);
+        return plan(in.getShape(), o, w).run(in);
+    }
+
+    /** Logits and each input's routing decision (its chosen width index in dynamic mode). */
+    public record Routed(NDArray logits, int[] choices) { }
+
+    /**
+     * Dynamic-width logits through the plan, with the width each input's gate chose (choice k runs
+     * {@code uniform:k}); a slimmable model only.
+     */
+    public Routed predictRouted(NDArray x, InferenceOptions o) {
+        NDArray in = x.getDevice().equals(device()) ? x : x.toDevice(device(), false);
+        Plan p = plan(in.getShape(), o, Width.dynamic());
+        if (p instanceof RoutedPlan rp) {
+            int[] choices = new int[(int) in.getShape().get(0)];
+            return new Routed(rp.run(in, choices), choices);
+        }
+        // libtorch (another backend or device): the model's own forward reports its decisions
+        List<int[]> decisions = new java.util.ArrayList<>();
+        NDArray y = module.forward(in, context(Width.dynamic()).with(BatchRouting.DECISIONS, decisions::add));
+        return new Routed(y, decisions.get(0));
+    }
+
+    /**
      * The plan for inputs of {@code input}'s shape, any batch size (compiled on first use, rebuilt after the
      * weights changed).
      */
     public Plan plan(Shape input, InferenceOptions o) {
+        return plan(input, o, null);
+    }
+
+    /** The plan of width {@code w} (null: the model's default) for inputs of {@code input}'s shape. */
+    public Plan plan(Shape input, InferenceOptions o, Width w) {
         if (input.dimension() != 4 || input.get(1) != module.inChannels()) {
             throw new IllegalArgumentException("model " + name + " expects input [N," + module.inChannels()
                     + ",H,W] but got " + input);
         }
+        Context ctx = context(w);
         Shape sample = input.slice(1);
-        return plans.get(new PlanCache.Key(sample, null, o),
-                () -> Planner.compile(name, module, device(), sample, Context.eval(), o, manager));
+        return plans.get(new PlanCache.Key(sample, w, o),
+                () -> Planner.compile(name, module, device(), sample, ctx, o, manager));
     }
 
     /** Eval-mode logits through the module's own forward (the reference every plan is tested against). */
     public NDArray predictReference(NDArray x) {
-        return module.forward(x.getDevice().equals(device()) ? x : x.toDevice(device(), false), Context.eval());
+        return predictReference(x, null);
+    }
+
+    /** Eval-mode logits of width {@code w} (null: the default) through the module's own forward. */
+    public NDArray predictReference(NDArray x, Width w) {
+        return module.forward(x.getDevice().equals(device()) ? x : x.toDevice(device(), false), context(w));
+    }
+
+    /** The eval context running width {@code w}; null = the model's default. */
+    public Context context(Width w) {
+        if (w == null) {
+            return Context.eval();
+        }
+        if (!(module instanceof Slimmable s)) {
+            throw new IllegalArgumentException("model " + name + " has no width choices (asked for width " + w + ")");
+        }
+        s.check(w);
+        return w.in(Context.eval());
+    }
+
+    /** The width a forward of this network runs without one given: a slimmable model's default, else null. */
+    public Width defaultWidth() {
+        return module instanceof Slimmable s ? s.defaultWidth() : null;
     }
 
     public long parameterCount() {

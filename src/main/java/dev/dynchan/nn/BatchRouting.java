@@ -13,9 +13,25 @@ import java.util.List;
  * group as its own smaller batch, and merges the results back in the original sample order. Everything is built
  * from differentiable index ops, so gradients reach every group; the op hook sees each group's ops with the indices
  * of their samples in the full batch ({@link OpEvent#samples}), so per-input MACs stay exact.
+ *
+ * <p>{@link #route} takes the groups as Java data, a decision the execution layer cannot see into.
+ * {@link #routeByArgmax} takes them from a tensor (group = argmax of each row of {@code scores}): the decision is
+ * then part of the op graph, and the execution layer compiles the paths as static plans of their own.
  */
 public final class BatchRouting {
     private BatchRouting() { }
+
+    /** Inside a path: the rows of its sub-batch in the enclosing batch (e.g. to pick a per-sample tensor's rows). */
+    public static final Context.Key<int[]> SAMPLES = new Context.Key<>("routing.samples");
+
+    /** Receives each routing decision: the group of every sample of the batch. */
+    @FunctionalInterface
+    public interface Decisions {
+        void record(int[] groupOfSample);
+    }
+
+    /** Where {@link #routeByArgmax} reports its decisions (absent: nowhere). */
+    public static final Context.Key<Decisions> DECISIONS = new Context.Key<>("routing.decisions");
 
     /** The path a group takes: its sub-batch in, its output out (same batch size). */
     @FunctionalInterface
@@ -37,6 +53,43 @@ public final class BatchRouting {
             // a data-dependent split: tracers must know they cannot record it as a fixed graph
             hook.onOp(new OpEvent("route", null, List.of(x), x, java.util.Map.of("groups", numGroups), null));
         }
+        return merge(x, groupOfSample, numGroups, path, ctx);
+    }
+
+    /**
+     * Routes each sample to the group of its row's largest score (the first on ties), then reports an op
+     * {@code route_argmax} (x, scores; groups, path, context) whose output is the merged result: a tracer can compile
+     * each group's path on its own, since the decision is a function of a traced tensor.
+     *
+     * @param scores [N, numGroups]
+     */
+    public static NDArray routeByArgmax(Module owner, NDArray x, NDArray scores, int numGroups, Path path,
+                                        Context ctx) {
+        long n = x.getShape().get(0);
+        if (scores.getShape().dimension() != 2 || scores.getShape().get(0) != n
+                || scores.getShape().get(1) != numGroups) {
+            throw new IllegalArgumentException("routing: scores " + scores.getShape() + " for a batch of " + n + " and "
+                    + numGroups + " groups");
+        }
+        long[] best = scores.argMax(1).toLongArray();
+        int[] groupOfSample = new int[best.length];
+        for (int i = 0; i < best.length; i++) groupOfSample[i] = (int) best[i];
+        Decisions sink = ctx.get(DECISIONS, null);
+        if (sink != null) {
+            sink.record(groupOfSample.clone());
+        }
+        NDArray y = merge(x, groupOfSample, numGroups, path, ctx);
+        OpHook hook = ctx.hook();
+        if (hook != null) {
+            hook.onOp(new OpEvent("route_argmax", owner, List.of(x, scores), y,
+                    java.util.Map.of("groups", numGroups, "path", path, "context", ctx), null));
+        }
+        return y;
+    }
+
+    private static NDArray merge(NDArray x, int[] groupOfSample, int numGroups, Path path, Context ctx) {
+        int n = (int) x.getShape().get(0);
+        OpHook hook = ctx.hook();
         List<int[]> members = members(groupOfSample, numGroups);
         List<NDArray> outputs = new ArrayList<>();
         long[] order = new long[n];
@@ -47,7 +100,8 @@ public final class BatchRouting {
                 continue;
             }
             NDArray sub = ids.length == n ? x : take(x, ids);
-            outputs.add(path.run(g, sub, hook == null ? ctx : ctx.withHook(e -> hook.onOp(e.onSamples(ids)))));
+            Context c = (hook == null ? ctx : ctx.withHook(e -> hook.onOp(e.onSamples(ids)))).with(SAMPLES, ids);
+            outputs.add(path.run(g, sub, c));
             for (int id : ids) {
                 order[pos++] = id;
             }

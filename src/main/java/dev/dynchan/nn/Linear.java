@@ -2,6 +2,7 @@ package dev.dynchan.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
 /** Fully connected layer, weight [out, in] like torch; applies to the last axis of any-rank input. */
@@ -38,6 +39,24 @@ public class Linear extends Module {
                     "layer '" + path() + "' expects last dimension " + inFeatures + " but got input " + s);
         }
         return Ops.linear(this, x, weight.value(), bias == null ? null : bias.value(), ctx);
+    }
+
+    /**
+     * Dynamic slicing (DS-Net's slimmable classifier): all outputs from however many leading input features {@code x}
+     * has, i.e. W[:, :C] as a view in the input's manager.
+     */
+    public NDArray forwardPrefix(NDArray x, Context ctx) {
+        Shape s = x.getShape();
+        long c = s.get(s.dimension() - 1);
+        if (c < 1 || c > inFeatures) {
+            throw new IllegalArgumentException("layer '" + path() + "' expects a last dimension of at most "
+                    + inFeatures + " but got input " + s);
+        }
+        if (c == inFeatures) {
+            return forward(x, ctx);
+        }
+        NDArray w = weight.value().get(x.getManager(), new NDIndex(":, :{}", c));
+        return Ops.linear(this, x, w, bias == null ? null : bias.value(), ctx);
     }
 
     @Override

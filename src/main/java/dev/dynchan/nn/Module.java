@@ -105,12 +105,19 @@ public abstract class Module {
         return all;
     }
 
-    /** Allocates every tensor in {@code manager} and applies each module's PyTorch-default initialisation. */
+    /**
+     * Allocates every tensor in {@code manager}, then initialises children before their parents, as PyTorch
+     * constructs them: each layer's default first, then a family's own scheme overriding it (torchvision's ResNet
+     * re-initialises its convs after building them).
+     */
     public final void initialize(NDManager manager) {
-        visit(m -> {
-            m.tensors.values().forEach(t -> t.allocate(manager));
-            m.resetParameters(manager);
-        });
+        visit(m -> m.tensors.values().forEach(t -> t.allocate(manager)));
+        resetTree(manager);
+    }
+
+    private void resetTree(NDManager manager) {
+        children.values().forEach(c -> c.resetTree(manager));
+        resetParameters(manager);
     }
 
     /** The module's own default initialisation (PyTorch's {@code reset_parameters}); families override later. */

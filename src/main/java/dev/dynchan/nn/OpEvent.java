@@ -16,7 +16,9 @@ import java.util.Map;
  * stride, padding), {@code global_avg_pool} (x), {@code mean} (x; axis), {@code reshape} (x; shape),
  * {@code transpose} (x; axes), {@code select} (x; axis, index), {@code pix} (x, p; zeta, tau). {@link BatchRouting}
  * reports {@code route} (x; groups) before a data-dependent split of the batch (module null): an op graph traced
- * from one input would not hold for another.
+ * from one input would not hold for another. {@link BatchRouting#routeByArgmax} reports {@code route_argmax} (x,
+ * scores; groups, path, context) after its groups ran, the merged result as output: each sample took the path of its
+ * scores' argmax, a decision a tracer can keep as a step of the plan.
  *
  * @param module  the module that ran the op (functional ops report their caller; null only for {@code route})
  * @param samples for an op that ran on a sub-batch ({@link BatchRouting}), the full-batch index of each of its rows;

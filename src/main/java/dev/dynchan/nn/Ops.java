@@ -208,6 +208,25 @@ public final class Ops {
         return ai.djl.nn.norm.Dropout.dropout(x, p, true).singletonOrThrow();
     }
 
+    /**
+     * Gumbel-softmax probabilities of rows of {@code logits} [N, K]: softmax((logits + g)/τ) with Gumbel noise
+     * g = −log(−log u), u ~ U(0, 1) from the engine's seeded generator. Training only (a sampled gate), never traced.
+     */
+    public static NDArray gumbelSoftmax(NDArray logits, float tau) {
+        NDArray u = logits.getManager().randomUniform(1e-10f, 1f, logits.getShape());
+        NDArray g = u.log().neg().log().neg();
+        return divide(logits.add(g), tau).softmax(1);
+    }
+
+    /**
+     * The straight-through one-hot of probabilities p [N, K]: its value is one_hot(argmax p) (first index on ties),
+     * its gradient that of p (hard − stop(p) + p). Training only, never traced.
+     */
+    public static NDArray straightThrough(NDArray p) {
+        NDArray hard = p.argMax(1).oneHot((int) p.getShape().get(1)).toType(p.getDataType(), false);
+        return hard.sub(p).stopGradient().add(p);
+    }
+
     // ---- autograd-safe scalar arithmetic (not ops of a model: losses, optimisers, op internals) ----
 
     /**

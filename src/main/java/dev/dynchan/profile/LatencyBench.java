@@ -32,15 +32,15 @@ public final class LatencyBench {
      * Warm-up runs at least {@code warmup} interleaved forwards per subject and goes on until {@code warmupSeconds}
      * have passed: the first few hundred calls of a JVM are slower while the JIT compiles the Java side (steps,
      * bindings), and the first call of a plan compiles the plan.
+     * One input per subject.
      */
-    public static List<Result> run(List<Subject> subjects, int batch, int inputSize, int warmup, double warmupSeconds,
+    public static List<Result> run(List<Subject> subjects, List<NDArray> inputs, int warmup, double warmupSeconds,
                                    int iterations, IntConsumer progress) {
         List<double[]> times = new ArrayList<>();
-        List<NDArray> inputs = new ArrayList<>();
+        int batch = (int) inputs.get(0).getShape().get(0);
         int warmed = 0;
         try (NDManager base = NDManager.newBaseManager(subjects.get(0).net().device())) {
-            for (Subject s : subjects) {
-                inputs.add(base.randomNormal(new Shape(batch, s.net().module().inChannels(), inputSize, inputSize)));
+            for (int i = 0; i < subjects.size(); i++) {
                 times.add(new double[iterations]);
             }
             long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);

@@ -12,15 +12,23 @@ import java.util.List;
  * the op really used, so a channel prefix or subset costs what it computed), linear and matmul; plus the
  * ptflops-style extras (BN and LayerNorm 2·numel, ReLU/GELU numel, pooling input numel, conv/linear bias numel).
  * Ops that ran on a sub-batch ({@link OpEvent#samples}) are booked to the samples they ran on.
+ *
+ * <p>Also per sample: the DS-Net reference's MAdds ({@code module_mac}, SYSTEMS.md §2.9), which are these MACs plus
+ * the input size of every average pool (global ones included), the convention of DS-Net's published numbers.
  */
 public final class MacCounter implements OpHook {
     private final long[] macs;
+    private final long[] madds;
     private long extra;
     private final List<Profile.Row> rows = new ArrayList<>();
 
     public MacCounter(int batch) {
         this.macs = new long[batch];
+        this.madds = new long[batch];
     }
+
+    /** The DS-Net reference's MAdds of each sample: MACs plus average pools' input sizes. */
+    public long[] maddsPerSample() { return madds.clone(); }
 
     /** MACs of each sample of the batch. */
     public long[] perSample() { return macs.clone(); }
@@ -41,6 +49,7 @@ public final class MacCounter implements OpHook {
         long mac = 0;
         long ext = 0;
         long params = 0;
+        long pooled = 0;
         String type = null;
         switch (e.op()) {
             case "conv2d" -> {
@@ -73,11 +82,16 @@ public final class MacCounter implements OpHook {
                 type = "norm";
             }
             case "relu", "gelu" -> ext = perSample;
-            case "max_pool2d", "avg_pool2d", "global_avg_pool" -> ext = e.input(0).getShape().size() / n;
+            case "max_pool2d" -> ext = e.input(0).getShape().size() / n;
+            case "avg_pool2d", "global_avg_pool" -> {
+                ext = e.input(0).getShape().size() / n;
+                pooled = ext;
+            }
             default -> { }
         }
         for (int i = 0; i < n; i++) {
             macs[samples == null ? i : samples[i]] += mac;
+            madds[samples == null ? i : samples[i]] += mac + pooled;
         }
         extra += ext * n;
         if (type != null) {

@@ -16,10 +16,11 @@ import java.util.List;
  * <p>MACs: multiply-accumulates of conv, linear and matmul ops (torchprofile's convention; BN, activations,
  * pooling and biases not counted). The ptflops-style total adds BN 2·numel, LayerNorm 2·numel, ReLU/GELU numel,
  * pooling input numel and conv/linear biases numel (sigmoid, softmax and additions are not counted), the number
- * papers such as PiX report as "FLOPs".
+ * papers such as PiX report as "FLOPs". {@code madds} is DS-Net's reference convention (MACs plus every average
+ * pool's input size, SYSTEMS.md §2.9), the one of its published MAdds.
  */
 public record Profile(String model, Shape input, long params, long macs, long ptflops, long[] macsPerSample,
-                      List<Row> layers) {
+                      List<Row> layers, long madds, long[] maddsPerSample) {
 
     /** One counted op: layer path, type, output shape (batch 1), its parameters and MACs per image (batch mean). */
     public record Row(String layer, String type, Shape output, long params, long macs) { }
@@ -30,18 +31,36 @@ public record Profile(String model, Shape input, long params, long macs, long pt
 
     /** Profiles with a random input of {@code batch} images; MACs are per image (mean over the batch). */
     public static Profile of(Network net, int inputSize, int batch) {
-        Shape in = new Shape(batch, net.module().inChannels(), inputSize, inputSize);
-        MacCounter counter = new MacCounter(batch);
+        return of(net, inputSize, batch, Context.eval());
+    }
+
+    /**
+     * Like {@link #of(Network, int, int)} in the eval context {@code ctx} (e.g. a slimmable model's
+     * {@link dev.dynchan.models.Width}).
+     */
+    public static Profile of(Network net, int inputSize, int batch, Context ctx) {
         try (NDManager scratch = net.manager().newSubManager()) {
-            NDArray x = scratch.randomNormal(in);
-            net.module().forward(x, Context.eval().withHook(counter));
+            NDArray x = scratch.randomNormal(new Shape(batch, net.module().inChannels(), inputSize, inputSize));
+            return of(net, x, ctx);
         }
+    }
+
+    /** Profiles one real forward of {@code x} [N, C, H, W] in {@code ctx}; MACs per image are batch means. */
+    public static Profile of(Network net, NDArray x, Context ctx) {
+        Shape in = x.getShape();
+        int batch = (int) in.get(0);
+        int inputSize = (int) in.get(2);
+        MacCounter counter = new MacCounter(batch);
+        net.module().forward(x, ctx.withHook(counter));
         long params = 0;
         for (Tensor t : net.module().namedParameters().values()) params += t.shape().size();
         long total = 0;
         for (long v : counter.perSample()) total += v;
         long macs = total / batch;
-        return new Profile(net.name(), new Shape(1, in.get(1), inputSize, inputSize), params, macs,
-                macs + counter.extra() / batch, counter.perSample(), counter.rows());
+        long maddsTotal = 0;
+        for (long v : counter.maddsPerSample()) maddsTotal += v;
+        return new Profile(net.name(), new Shape(1, in.get(1), inputSize, in.get(3)), params, macs,
+                macs + counter.extra() / batch, counter.perSample(), counter.rows(), maddsTotal / batch,
+                counter.maddsPerSample());
     }
 }

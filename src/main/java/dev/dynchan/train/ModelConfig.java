@@ -2,6 +2,7 @@ package dev.dynchan.train;
 
 import dev.dynchan.OptionChecks;
 import dev.dynchan.models.ModelOptions;
+import dev.dynchan.models.Width;
 
 /**
  * The model to train (timm train.py's model group). Classes and input channels default to the dataset's.
@@ -12,9 +13,16 @@ import dev.dynchan.models.ModelOptions;
  * @param smallStem  the small-image stem (see {@link ModelOptions#small()})
  * @param dropRate   classifier dropout
  * @param dropPathRate stochastic depth
+ * @param width      a slimmable model's width that plain training trains and validation evaluates (null = the
+ *                   model's default); recorded in the weights' metadata
  */
 public record ModelConfig(String name, Integer numClasses, Integer inChans, boolean smallStem, float dropRate,
-                          float dropPathRate) {
+                          float dropPathRate, Width width) {
+    public ModelConfig(String name, Integer numClasses, Integer inChans, boolean smallStem, float dropRate,
+                       float dropPathRate) {
+        this(name, numClasses, inChans, smallStem, dropRate, dropPathRate, null);
+    }
+
     public ModelConfig {
         if (name == null || name.isBlank()) {
             throw new dev.dynchan.UserException("--model: a model name is required");
@@ -36,18 +44,22 @@ public record ModelConfig(String name, Integer numClasses, Integer inChans, bool
     /** The model's options for data of {@code classes} classes and {@code channels} channels at {@code inputSize}. */
     public ModelOptions options(int classes, int channels, int inputSize) {
         return new ModelOptions(numClasses != null ? numClasses : classes, inChans != null ? inChans : channels,
-                inputSize, smallStem, dropRate, dropPathRate);
+                inputSize, smallStem, dropRate, dropPathRate, width);
     }
 
     public ModelConfig withName(String n) {
-        return new ModelConfig(n, numClasses, inChans, smallStem, dropRate, dropPathRate);
+        return new ModelConfig(n, numClasses, inChans, smallStem, dropRate, dropPathRate, width);
     }
 
     public ModelConfig withDrop(float drop, float dropPath) {
-        return new ModelConfig(name, numClasses, inChans, smallStem, drop, dropPath);
+        return new ModelConfig(name, numClasses, inChans, smallStem, drop, dropPath, width);
     }
 
     public ModelConfig withSmallStem(boolean s) {
-        return new ModelConfig(name, numClasses, inChans, s, dropRate, dropPathRate);
+        return new ModelConfig(name, numClasses, inChans, s, dropRate, dropPathRate, width);
+    }
+
+    public ModelConfig withWidth(Width w) {
+        return new ModelConfig(name, numClasses, inChans, smallStem, dropRate, dropPathRate, w);
     }
 }

@@ -1,6 +1,7 @@
 package dev.dynchan.train;
 
 import dev.dynchan.UserException;
+import dev.dynchan.models.Width;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -43,7 +44,39 @@ public enum Recipe {
                     .withWarmup(5f, c.schedule().warmupLr()))
             .withAugment(c.augment().withNoAug(false).withScale(0.08, 1.0).withHflip(0.5f)
                     .withAutoAugment("rand-m9-mstd0.5-inc1").withRandomErasing(0.25f).withMixup(0.8f, 1.0f))
-            .withLoss(new LossConfig(0.1f, c.loss().bce())));
+            .withLoss(new LossConfig(0.1f, c.loss().bce()))),
+    /**
+     * DS-Net Stage I (mobilenetv1_bn_uniform.yml): sandwich rule with in-place distillation from the EMA (0.997)
+     * largest; SGD Nesterov lr 0.08 unscaled, wd 1e-4, batch 512, cosine 150 epochs + warm-up 5 from 1e-5 + cool-down
+     * 10 at min-lr 1e-5, RandAugment rand-m9-mstd0.5, random erasing 0.2, label smoothing 0.1, dropout 0.2 (largest).
+     */
+    DSNET_SUPERNET("dsnet-supernet", c -> c
+            .withData(c.data().withBatchSize(512))
+            .withModel(c.model().withDrop(0.2f, 0f))
+            .withOptimizer(c.optimizer().withKind(OptimizerKind.SGD).withMomentum(0.9f).withLr(0.08f)
+                    .withWeightDecay(1e-4f).withUpdateFreq(1))
+            .withSchedule(c.schedule().withKind(ScheduleKind.COSINE).withEpochs(150).withWarmup(5f, 1e-5f)
+                    .withMinLr(1e-5f).withCooldown(10))
+            .withAugment(c.augment().withNoAug(false).withScale(0.08, 1.0).withHflip(0.5f)
+                    .withAutoAugment("rand-m9-mstd0.5").withRandomErasing(0.2f).withMixup(0f, 0f))
+            .withLoss(new LossConfig(0.1f, false))
+            .withEma(new EmaConfig(true, 0.997f))
+            .withDsnet(c.dsnet().withStage(DsNetConfig.Stage.SUPERNET))),
+    /**
+     * DS-Net Stage II (mobilenetv1_bn_uniform_gate.yml): only the slimming head trains, on the recalibrated
+     * supernet given with --weights; SGD Nesterov lr 0.08, wd 0.01, batch 512, cosine 30 epochs + cool-down 10, no
+     * warm-up, EMA 0.997; label smoothing 0.1; validation (and the weights' default width) dynamic.
+     */
+    DSNET_GATE("dsnet-gate", c -> c
+            .withData(c.data().withBatchSize(512))
+            .withModel(c.model().withWidth(Width.dynamic()))
+            .withOptimizer(c.optimizer().withKind(OptimizerKind.SGD).withMomentum(0.9f).withLr(0.08f)
+                    .withWeightDecay(0.01f).withUpdateFreq(1))
+            .withSchedule(c.schedule().withKind(ScheduleKind.COSINE).withEpochs(30).withWarmup(0f, 1e-5f)
+                    .withMinLr(1e-5f).withCooldown(10))
+            .withLoss(new LossConfig(0.1f, false))
+            .withEma(new EmaConfig(true, 0.997f))
+            .withDsnet(c.dsnet().withStage(DsNetConfig.Stage.GATE)));
 
     private final String cliName;
     private final UnaryOperator<TrainConfig> change;

@@ -47,6 +47,11 @@ public final class RunLog implements TrainingListener {
         if (c.augment().mixesBatches()) {
             parts.add("mixup/cutmix targets");
         }
+        if (c.dsnet().stage() == DsNetConfig.Stage.SUPERNET) {
+            parts.add("the largest width's pass of the sandwich rule");
+        } else if (c.dsnet().stage() == DsNetConfig.Stage.GATE) {
+            parts.add("gate + task + complexity losses");
+        }
         return parts.isEmpty() ? null : String.join(", ", parts);
     }
 

@@ -52,4 +52,8 @@ public record ScheduleConfig(ScheduleKind kind, int epochs, float warmupEpochs, 
     public ScheduleConfig withStepDecay(float everyEpochs, float rate) {
         return new ScheduleConfig(kind, epochs, warmupEpochs, warmupLr, minLr, everyEpochs, rate, cooldownEpochs);
     }
+
+    public ScheduleConfig withCooldown(int e) {
+        return new ScheduleConfig(kind, epochs, warmupEpochs, warmupLr, minLr, decayEpochs, decayRate, e);
+    }
 }

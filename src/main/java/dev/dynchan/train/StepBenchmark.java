@@ -1,19 +1,17 @@
 package dev.dynchan.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import dev.dynchan.models.Network;
-import dev.dynchan.nn.Context;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Times full training steps (forward in train mode, loss, backward, optimizer update with zeroing) on one fixed
+ * Times full training steps (the configuration's {@link TrainStep}: forward and backward passes, then the optimizer
+ * update with zeroing) on one fixed
  * random batch: 3 untimed warm-up steps, then the timed ones; images/s from the median step
  * ({@code train --benchmark-steps}).
  */
@@ -24,6 +22,11 @@ public final class StepBenchmark {
     public record Result(double medianMs, double minMs, double maxMs, double imagesPerSecond) { }
 
     public static Result run(Network net, TrainConfig cfg, int size, int chans, int classes, int steps) {
+        return run(net, null, cfg, size, chans, classes, steps);
+    }
+
+    /** Steps of the configuration's procedure ({@link TrainStep}); {@code ema}: the EMA copy it needs, or null. */
+    public static Result run(Network net, Network ema, TrainConfig cfg, int size, int chans, int classes, int steps) {
         if (steps < 1) {
             throw new IllegalArgumentException("steps must be >= 1, found " + steps);
         }
@@ -39,18 +42,18 @@ public final class StepBenchmark {
         }
         float[] t = Losses.smoothedOneHot(labels, classes, cfg.loss().smoothing());
         double[] ms = new double[steps];
-        Context ctx = Context.train();
-        try (Optimizer opt = Optimizer.create(cfg.optimizer(), net.module().namedTensors(), net.manager())) {
+        TrainStep procedure = TrainStep.create(cfg, net, ema);
+        java.util.Map<String, dev.dynchan.nn.Tensor> trained = new java.util.LinkedHashMap<>();
+        net.module().namedTensors().forEach((k, v) -> {
+            if (!v.isParameter() || procedure.trains(k)) trained.put(k, v);
+        });
+        try (Optimizer opt = Optimizer.create(cfg.optimizer(), trained, net.manager())) {
             for (int s = -3; s < steps; s++) {
                 long t0 = System.nanoTime();
                 try (NDManager step = net.manager().newSubManager()) {
                     NDArray xa = step.create(FloatBuffer.wrap(x), new Shape(n, chans, size, size));
                     NDArray ta = step.create(FloatBuffer.wrap(t), new Shape(n, classes));
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray loss = Losses.loss(cfg.loss().bce(), net.module().forward(xa, ctx), ta);
-                        gc.backward(loss);
-                        loss.getFloat();
-                    }
+                    procedure.run(new TrainStep.Input(xa, labels, ta, 1, s + 3));
                 }
                 opt.step(0.01f);
                 if (s >= 0) {

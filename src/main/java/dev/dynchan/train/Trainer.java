@@ -4,24 +4,27 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import dev.dynchan.UserException;
 import dev.dynchan.models.Network;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Module;
-import dev.dynchan.nn.Ops;
+import dev.dynchan.nn.Tensor;
 
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * timm train.py's loop on our modules. Per batch: a step manager holds the input (so every intermediate of forward
- * and backward attaches to it and is freed when the step ends); forward in train mode inside a GradientCollector;
- * loss (soft-target CE or BCE) divided by the accumulation count; backward; every {@code update_freq} batches an
+ * and backward attaches to it and is freed when the step ends); the configuration's {@link TrainStep} runs the
+ * forward and backward passes (plain: one train-mode forward, soft-target CE or BCE divided by the accumulation count,
+ * one backward; DS-Net's stages: their own passes), the optimizer holding only the parameters the step trains; every
+ * {@code update_freq} batches an
  * optimizer update (global-norm clip inside), the EMA update and the per-update LR schedule. After each epoch:
  * evaluation of the model (and of the EMA), the checkpoint ({@link CheckpointStore}, when one is set), then the
  * listeners ({@link RunLog} writes log.csv, summary.json and plot.png; the CLI adds a progress bar).
@@ -37,6 +40,7 @@ public final class Trainer {
     private final BatchSource train;
     private final BatchSource val;
     private final Optimizer optimizer;
+    private final TrainStep step;
     private final ModelEma ema;
     private final LrSchedule schedule;
     private final int totalEpochs;
@@ -75,7 +79,12 @@ public final class Trainer {
         this.net = net;
         this.train = train;
         this.val = val;
-        this.optimizer = Optimizer.create(config.optimizer(), net.module().namedTensors(), net.manager());
+        this.step = TrainStep.create(config, net, emaNet);
+        Map<String, Tensor> trained = new LinkedHashMap<>();
+        net.module().namedTensors().forEach((k, t) -> {
+            if (!t.isParameter() || step.trains(k)) trained.put(k, t);
+        });
+        this.optimizer = Optimizer.create(config.optimizer(), trained, net.manager());
         this.ema = emaNet == null ? null : new ModelEma(net.module(), emaNet.module(), config.ema().decay());
         int updateFreq = config.optimizer().updateFreq();
         long updatesPerEpoch = (train.batches() + updateFreq - 1) / updateFreq;
@@ -167,8 +176,9 @@ public final class Trainer {
             double secs = (System.nanoTime() - t0) / 1e9;
             trainSeconds += secs;
             imagesSeen += globalTrainSamples();
-            Evaluation.Result r = evaluate(net.module());
-            Evaluation.Result re = ema == null ? null : evaluate(ema.module());
+            Context evalCtx = step.evalContext();
+            Evaluation.Result r = evaluate(net.module(), evalCtx);
+            Evaluation.Result re = ema == null ? null : evaluate(ema.module(), evalCtx);
             EpochLog row = new EpochLog(epoch, lossLr[0] / Math.max(lossLr[1], 1), lossLr[2], r.top1(), r.top5(),
                     r.loss(), re == null ? null : re.top1(), re == null ? null : re.top5(),
                     re == null ? null : re.loss(), secs, globalTrainSamples() / secs);
@@ -196,12 +206,12 @@ public final class Trainer {
     }
 
     /** Top-1/top-5/loss of {@code m} on the validation data: on several ranks, over the union of their shards. */
-    private Evaluation.Result evaluate(Module m) {
+    private Evaluation.Result evaluate(Module m, Context ctx) {
         if (dp == null) {
-            return Evaluation.run(m, val, net.manager());
+            return Evaluation.run(x -> m.forward(x, ctx), val, net.manager());
         }
         dp.syncBuffers(m);
-        Evaluation.Result r = Evaluation.combine(Evaluation.run(m, val, net.manager()), dp::sum);
+        Evaluation.Result r = Evaluation.combine(Evaluation.run(x -> m.forward(x, ctx), val, net.manager()), dp::sum);
         valSamples = r.samples();
         return r;
     }
@@ -233,7 +243,6 @@ public final class Trainer {
 
     /** One epoch of updates; returns {sum of per-sample train losses, samples, last lr}. */
     private double[] trainEpoch(int epoch) {
-        Module model = net.module();
         int classes = train.numClasses();
         int nb = train.batches();
         int updateFreq = config.optimizer().updateFreq();
@@ -244,7 +253,7 @@ public final class Trainer {
         double lossSum = 0;
         long seen = 0;
         double lr = schedule.lr(updates);
-        Context ctx = dp == null ? Context.train() : dp.trainContext(Context.train());
+        long batchIndex = (long) epoch * nb;
         int lastAccum = nb % updateFreq == 0 ? updateFreq : nb % updateFreq;
         int lastAccumStart = nb - lastAccum;
         for (int b = 0; b < nb; b++) {
@@ -259,28 +268,17 @@ public final class Trainer {
             int accum = b >= lastAccumStart ? lastAccum : updateFreq;
             boolean doUpdate = (b + 1) % updateFreq == 0 || b == nb - 1;
             float lossValue;
-            try (NDManager step = net.manager().newSubManager()) {
-                NDArray x = step.create(FloatBuffer.wrap(batch.images()),
+            try (NDManager stepManager = net.manager().newSubManager()) {
+                NDArray x = stepManager.create(FloatBuffer.wrap(batch.images()),
                         new Shape(batch.n(), batch.channels(), batch.height(), batch.width()));
                 float[] t = batch.targets() != null ? batch.targets()
                         : Losses.smoothedOneHot(batch.labels(), classes, config.loss().smoothing());
-                NDArray targets = step.create(FloatBuffer.wrap(t), new Shape(batch.n(), classes));
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    if (dp != null) {
-                        dp.beforeForward(doUpdate);
-                    }
-                    NDArray logits = model.forward(x, ctx);
-                    NDArray loss = Losses.loss(config.loss().bce(), logits, targets);
-                    lossValue = loss.getFloat();
-                    if (!Float.isFinite(lossValue)) {
-                        optimizer.zeroGrads();
-                        throw diverged("loss is " + lossValue, epoch, b, nb);
-                    }
-                    NDArray scaled = accum > 1 ? Ops.divide(loss, accum) : loss;
-                    if (dp != null) {
-                        dp.beforeBackward(scaled, doUpdate);
-                    }
-                    gc.backward(scaled);
+                NDArray targets = stepManager.create(FloatBuffer.wrap(t), new Shape(batch.n(), classes));
+                TrainStep.Sync sync = dp == null ? TrainStep.Sync.LOCAL : TrainStep.Sync.of(dp, doUpdate);
+                lossValue = step.run(new TrainStep.Input(x, batch.labels(), targets, accum, batchIndex + b, sync));
+                if (!Float.isFinite(lossValue)) {
+                    optimizer.zeroGrads();
+                    throw diverged("loss is " + lossValue, epoch, b, nb);
                 }
             }
             if (doUpdate) {

@@ -11,6 +11,7 @@ import dev.dynchan.data.Datasets;
 import dev.dynchan.io.SafeTensors;
 import dev.dynchan.io.StateDicts;
 import dev.dynchan.io.WeightsMetadata;
+import dev.dynchan.models.DsNetTiny;
 import dev.dynchan.models.ModelOptions;
 import dev.dynchan.models.Network;
 import dev.dynchan.train.TinyNet;
@@ -62,7 +63,8 @@ class JavaApiDocTest {
     @Test
     void docShowsEachExampleFileVerbatim() throws Exception {
         List<String> blocks = javaBlocks();
-        List<String> files = List.of("ClassifyFolder.java", "TrainWithRecipe.java", "PerInputMacs.java");
+        List<String> files = List.of("ClassifyFolder.java", "TrainWithRecipe.java", "PerInputMacs.java",
+                "SlimmableWidths.java");
         assertEquals(files.size(), blocks.size(), "one java block per example");
         for (int i = 0; i < files.size(); i++) {
             assertEquals(Files.readString(EXAMPLES.resolve(files.get(i))), blocks.get(i), files.get(i));
@@ -141,5 +143,17 @@ class JavaApiDocTest {
         }
         assertTrue(Arrays.stream(macs).anyMatch(v -> v == exit) && Arrays.stream(macs).anyMatch(v -> v == deep),
                 Arrays.toString(macs));
+    }
+
+    @Test
+    void slimmableWidthsReportsAChoiceAndCostPerInput() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        // the same architecture rules at the fixture's small widths, so the test stays fast
+        DsNetTiny.register();
+        int[] choices = SlimmableWidths.run(DsNetTiny.NAME, 4, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        String text = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(4, choices.length);
+        for (int c : choices) assertTrue(c >= 0 && c < 4, "a routing choice: " + c);
+        assertTrue(text.contains("uniform:3 logits (4, 10)") && text.contains("input 3: width uniform:"), text);
     }
 }

@@ -10,6 +10,7 @@ import dev.dynchan.exec.InferenceOptions;
 import dev.dynchan.nn.BatchNorm2d;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Module;
+import dev.dynchan.nn.SlimmableBatchNorm2d;
 import dev.dynchan.nn.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -72,9 +73,11 @@ public class RegistryModelsTest {
             try (Network net = Network.create(e.name(), SMALL); NDManager step = net.manager().newSubManager()) {
                 NDArray x = step.randomNormal(new Shape(2, 3, 32, 32));
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray logits = net.module().forward(x, Context.train());
-                    assertEquals(new Shape(2, 10), logits.getShape(), e.name());
-                    gc.backward(logits.square().mean());
+                    for (Context ctx : trainingPasses(net)) {
+                        NDArray logits = net.module().forward(x, ctx);
+                        assertEquals(new Shape(2, 10), logits.getShape(), e.name());
+                        gc.backward(logits.square().mean());
+                    }
                 }
                 List<String> bad = new ArrayList<>();
                 for (Map.Entry<String, Tensor> p : net.module().namedParameters().entrySet()) {
@@ -92,6 +95,18 @@ public class RegistryModelsTest {
         }));
     }
 
+    /**
+     * The passes that together reach every parameter: one train-mode forward; for a slimmable supernet the largest
+     * width (every filter) plus a gate-training pass in dynamic mode (its slimming head runs only there; BN frozen).
+     */
+    static List<Context> trainingPasses(Network net) {
+        if (!(net.module() instanceof Slimmable)) {
+            return List.of(Context.train());
+        }
+        return List.of(Width.largest().in(Context.train()), Width.dynamic().in(Context.eval())
+                .with(Slimmable.GateSampling.KEY, new Slimmable.GateSampling(1f)));
+    }
+
     /** Running statistics and affine parameters away from 1/0, so that folded and unfolded BN differ if wrong. */
     public static void randomiseBatchNorm(Network net) {
         NDManager m = net.manager();
@@ -102,6 +117,11 @@ public class RegistryModelsTest {
                 bn.runningVar.set(m.randomUniform(0.5f, 2f, s));
                 bn.weight.set(m.randomUniform(0.5f, 1.5f, s));
                 bn.bias.set(m.randomUniform(-0.3f, 0.3f, s));
+            }
+            if (mod instanceof SlimmableBatchNorm2d.Statistics st) {
+                Shape s = new Shape(st.features);
+                st.runningMean.set(m.randomUniform(-0.5f, 0.5f, s));
+                st.runningVar.set(m.randomUniform(0.5f, 2f, s));
             }
         }
     }

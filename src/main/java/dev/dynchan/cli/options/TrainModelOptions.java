@@ -1,5 +1,6 @@
 package dev.dynchan.cli.options;
 
+import dev.dynchan.models.Width;
 import dev.dynchan.train.ModelConfig;
 import picocli.CommandLine.Option;
 
@@ -7,7 +8,8 @@ import java.util.Map;
 
 /**
  * The model to train → {@link ModelConfig}: {@code --model}, dropout rates, and the shared model options
- * ({@code --num-classes}, {@code --in-chans}, {@code --input-size}, {@code --small-stem}) that {@code train}
+ * ({@code --num-classes}, {@code --in-chans}, {@code --input-size}, {@code --small-stem}, {@code --width}) that
+ * {@code train}
  * takes through the same mixin as every other command.
  */
 public final class TrainModelOptions {
@@ -21,8 +23,8 @@ public final class TrainModelOptions {
     @Option(names = "--drop-path", paramLabel = "P", description = "Stochastic depth rate (default: ${DEFAULT-VALUE})")
     float dropPath;
 
-    public ModelConfig toConfig(Integer numClasses, Integer inChans, Boolean smallStem) {
-        return new ModelConfig(model, numClasses, inChans, Boolean.TRUE.equals(smallStem), drop, dropPath);
+    public ModelConfig toConfig(Integer numClasses, Integer inChans, Boolean smallStem, Width width) {
+        return new ModelConfig(model, numClasses, inChans, Boolean.TRUE.equals(smallStem), drop, dropPath, width);
     }
 
     public static void describe(ModelConfig c, Map<String, Object> out) {
@@ -32,5 +34,6 @@ public final class TrainModelOptions {
         out.put("small-stem", c.smallStem());
         out.put("drop", Describe.real(c.dropRate()));
         out.put("drop-path", Describe.real(c.dropPathRate()));
+        out.put("width", c.width() == null ? null : c.width().toString());
     }
 }

@@ -14,17 +14,29 @@ public final class Graph {
     public final Value input;
     public final Value output;
     public final List<Node> nodes;
+    /** Further results beside {@link #output} (e.g. the scores a routed plan decides by); usually empty. */
+    public final List<Value> extraOutputs;
 
     public Graph(String model, Value input, Value output, List<Node> nodes) {
+        this(model, input, output, nodes, List.of());
+    }
+
+    public Graph(String model, Value input, Value output, List<Node> nodes, List<Value> extraOutputs) {
         this.model = model;
         this.input = input;
         this.output = output;
         this.nodes = List.copyOf(nodes);
+        this.extraOutputs = List.copyOf(extraOutputs);
     }
 
-    public Graph withNodes(List<Node> newNodes) { return new Graph(model, input, output, newNodes); }
+    public Graph withNodes(List<Node> newNodes) { return new Graph(model, input, output, newNodes, extraOutputs); }
 
-    public Graph withNodes(List<Node> newNodes, Value newOutput) { return new Graph(model, input, newOutput, newNodes); }
+    public Graph withNodes(List<Node> newNodes, Value newOutput) {
+        return new Graph(model, input, newOutput, newNodes, extraOutputs);
+    }
+
+    /** Whether {@code v} is a result of the graph (its output or an extra output), which rules must keep. */
+    public boolean isOutput(Value v) { return v == output || extraOutputs.contains(v); }
 
     /** For each activation, the nodes that read it. */
     public Map<Value, List<Node>> consumers() {

@@ -36,8 +36,11 @@ public final class OnnxLowering {
     public record PixSite(int index, String scope, String standInNode, String standInOutput, String xName,
                           String pName, int zeta, float tau, long[] xShape) { }
 
-    /** The ONNX graph and, in stand-in mode, the PiX sites in execution order. */
-    public record Lowered(OnnxGraph graph, List<PixSite> pixSites) { }
+    /**
+     * The ONNX graph and, in stand-in mode, the PiX sites in execution order; {@code extraOutputs} names the graph's
+     * extra outputs ({@code y1}, {@code y2}, … after {@code y}).
+     */
+    public record Lowered(OnnxGraph graph, List<PixSite> pixSites, List<String> extraOutputs) { }
 
     public static Lowered lower(Graph g, PixMode pixMode) {
         return new Builder(g, pixMode).build();
@@ -64,15 +67,24 @@ public final class OnnxLowering {
         Lowered build() {
             names.put(g.input, "x");
             names.put(g.output, "y");
+            List<String> extras = new ArrayList<>();
+            for (Value v : g.extraOutputs) {
+                extras.add("y" + (extras.size() + 1));
+                names.put(v, extras.get(extras.size() - 1));
+            }
             out.inputs.add(new OnnxGraph.ValueInfo("x", OnnxGraph.FLOAT, batchDynamic(g.input.shape)));
             for (Node n : g.nodes) {
                 lower(n);
             }
             out.outputs.add(new OnnxGraph.ValueInfo("y", OnnxGraph.FLOAT, batchDynamic(g.output.shape)));
+            for (int i = 0; i < extras.size(); i++) {
+                out.outputs.add(new OnnxGraph.ValueInfo(extras.get(i), OnnxGraph.FLOAT,
+                        batchDynamic(g.extraOutputs.get(i).shape)));
+            }
             for (PixSite s : sites) {
                 out.outputs.add(new OnnxGraph.ValueInfo(s.pName(), OnnxGraph.FLOAT, null));
             }
-            return new Lowered(out, List.copyOf(sites));
+            return new Lowered(out, List.copyOf(sites), List.copyOf(extras));
         }
 
         private static long[] batchDynamic(long[] shape) {

@@ -59,6 +59,10 @@ public final class OrtPlan implements Plan {
     private final boolean profiling;
     private final Map<String, Long> stepNanos = new LinkedHashMap<>();
     private int calls;
+    /** The graph's extra outputs ({@link Graph#extraOutputs}), in order. */
+    private List<String> extraOutputs = List.of();
+    /** What {@link #layerTimes()} found when it ended the profiling (asked again, it answers the same). */
+    private dev.dynchan.exec.LayerTimes recorded;
 
     private record Pinned(ByteBuffer buffer, OnnxTensor tensor, long[] shape) { }
 
@@ -86,6 +90,7 @@ public final class OrtPlan implements Plan {
                 : "extended optimisations (NCHW)") + ", rules: " + String.join(", ", rules);
         long[] sample = java.util.Arrays.copyOfRange(g.input.shape, 1, g.input.shape.length);
         OrtPlan plan = new OrtPlan(env, sample, header, new KernelThreads(t, o.minElementsPerThread()), o.profile());
+        plan.extraOutputs = lowered.extraOutputs();
         try {
             if (lowered.pixSites().isEmpty()) {
                 plan.single(lowered.graph(), level);
@@ -105,16 +110,18 @@ public final class OrtPlan implements Plan {
     // ---- construction ----
 
     /** One session for the whole graph. */
-    private void single(OnnxGraph graph, OrtSession.SessionOptions.OptLevel level) throws OrtException {
+    private void single(OnnxGraph graph, OrtSession.SessionOptions.OptLevel level) throws OrtException, IOException {
         OrtSession s = session(graph.encodeModel(), level);
-        stages.add(new SessionStage(s, List.of("x"), List.of("y"), "segment 0: whole model (" + graph.nodes.size()
+        stages.add(new SessionStage(s, List.of("x"), outputNames(), "segment 0: whole model (" + graph.nodes.size()
                 + " ONNX nodes before ORT's optimisation)"));
     }
 
-    private OrtSession session(byte[] model, OrtSession.SessionOptions.OptLevel level) throws OrtException {
+    private OrtSession session(byte[] model, OrtSession.SessionOptions.OptLevel level) throws OrtException,
+            IOException {
         try (OrtSession.SessionOptions opts = OrtRuntime.options(level)) {
             if (profiling) {
-                opts.enableProfiling(System.getProperty("java.io.tmpdir") + "/dynchan-profile-" + owned.size());
+                // a folder of its own: ORT names the file by prefix and time in seconds, which plans built together share
+                opts.enableProfiling(Files.createTempDirectory("dynchan-profile-").resolve("ort").toString());
             }
             OrtSession s = env.createSession(model, opts);
             owned.add(s);
@@ -142,7 +149,7 @@ public final class OrtPlan implements Plan {
             points.add(new GraphCut.CutPoint(n.name(), List.of(site.pName())));
             standIns.add(n);
         }
-        GraphCut.Result cut = GraphCut.cut(optimised, points, List.of("y"));
+        GraphCut.Result cut = GraphCut.cut(optimised, points, outputNames());
         int block = OrtRuntime.blockSize(threads.threads());
         List<Stage> steps = new ArrayList<>();
         for (int k = 0; k < standIns.size(); k++) {
@@ -169,6 +176,13 @@ public final class OrtPlan implements Plan {
                 stages.add(steps.get(s));
             }
         }
+    }
+
+    /** "y", then the extra outputs. */
+    private List<String> outputNames() {
+        List<String> names = new ArrayList<>(List.of("y"));
+        names.addAll(extraOutputs);
+        return names;
     }
 
     private static boolean isNchwc(OnnxGraph.Node n) { return n.domain().equals("com.microsoft.nchwc"); }
@@ -292,6 +306,26 @@ public final class OrtPlan implements Plan {
     /** Calls are serialised: a binding's buffers are shared by the calls of one batch size (ORT uses every core). */
     @Override
     public synchronized NDArray run(NDArray x) {
+        Binding b = execute(x);
+        return copy(b.output, x);
+    }
+
+    /** The output and then every extra output ({@link Graph#extraOutputs}) for {@code x}, in {@code x}'s manager. */
+    public synchronized List<NDArray> runAll(NDArray x) {
+        Binding b = execute(x);
+        List<NDArray> out = new ArrayList<>();
+        out.add(copy(b.output, x));
+        for (String name : extraOutputs) out.add(copy(b.pinned.get(name), x));
+        return out;
+    }
+
+    private static NDArray copy(Pinned p, NDArray like) {
+        ByteBuffer result = p.buffer().duplicate().order(ByteOrder.nativeOrder());
+        return like.getManager().create(result.asFloatBuffer(), new Shape(p.shape()));
+    }
+
+    /** Runs every stage for {@code x}; the results are in the returned binding's pinned buffers. */
+    private Binding execute(NDArray x) {
         long[] shape = x.getShape().getShape();
         if (shape.length != sampleShape.length + 1 || x.getDataType() != DataType.FLOAT32
                 || !java.util.Arrays.equals(java.util.Arrays.copyOfRange(shape, 1, shape.length), sampleShape)) {
@@ -320,8 +354,7 @@ public final class OrtPlan implements Plan {
                 }
             }
             calls++;
-            ByteBuffer result = b.output.buffer().duplicate().order(ByteOrder.nativeOrder());
-            return x.getManager().create(result.asFloatBuffer(), new Shape(b.output.shape()));
+            return b;
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
         }
@@ -352,6 +385,9 @@ public final class OrtPlan implements Plan {
         if (!profiling || calls == 0) {
             return java.util.Optional.empty();
         }
+        if (recorded != null) {
+            return java.util.Optional.of(recorded);
+        }
         Map<String, Double> byBlock = new LinkedHashMap<>();
         Map<String, Double> byKind = new LinkedHashMap<>();
         double total = 0;
@@ -377,6 +413,7 @@ public final class OrtPlan implements Plan {
                     total += ms;
                 }
                 Files.deleteIfExists(file);
+                Files.deleteIfExists(file.getParent());
             } catch (OrtException | IOException e) {
                 throw new IllegalStateException("ONNX Runtime profile: " + e.getMessage(), e);
             }
@@ -387,7 +424,8 @@ public final class OrtPlan implements Plan {
             byKind.merge("PiX (Java)", ms, Double::sum);
             total += ms;
         }
-        return java.util.Optional.of(new dev.dynchan.exec.LayerTimes(byBlock, byKind, total, calls));
+        recorded = new dev.dynchan.exec.LayerTimes(byBlock, byKind, total, calls);
+        return java.util.Optional.of(recorded);
     }
 
     /** The module path in an ORT node name: what precedes '#' (our value names) or '/' (our node names). */

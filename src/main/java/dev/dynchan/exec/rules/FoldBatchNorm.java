@@ -34,7 +34,7 @@ public final class FoldBatchNorm implements Rule {
             Node conv = producers.get(bn.input(0));
             if (conv == null || !conv.op.equals("conv2d") || readers.get(conv.output).size() != 1
                     || !constants(bn, 1, 5) || !conv.input(1).isConstant()
-                    || (conv.input(2) != null && !conv.input(2).isConstant()) || conv.output == g.output) {
+                    || (conv.input(2) != null && !conv.input(2).isConstant()) || g.isOutput(conv.output)) {
                 continue;
             }
             absorbed.add(conv);

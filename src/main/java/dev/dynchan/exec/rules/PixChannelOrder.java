@@ -93,6 +93,7 @@ public final class PixChannelOrder implements Rule {
         java.util.function.Consumer<Value> natural = v -> fix.accept(v, identity(channels(v)));
         natural.accept(g.input);
         natural.accept(g.output);
+        g.extraOutputs.forEach(natural);
         for (Node n : g.nodes) {
             Value x = n.input(0);
             Value y = n.output;

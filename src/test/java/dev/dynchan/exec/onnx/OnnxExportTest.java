@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The exported file, run by ONNX Runtime itself (a fresh session on the file, as a user would load it), gives the
  * logits DynChan's reference path gives, at two batch sizes (the batch dimension is symbolic), BN folded or not.
  */
-class OnnxExportTest {
+public class OnnxExportTest {
     @BeforeAll
     static void start() { Engines.start(2); }
 
@@ -84,7 +84,7 @@ class OnnxExportTest {
         }
     }
 
-    static float[] runFile(Path file, float[] x, long[] shape) throws Exception {
+    public static float[] runFile(Path file, float[] x, long[] shape) throws Exception {
         OrtEnvironment env = OrtRuntime.env(OrtRuntime.threads(0));
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
             o.setIntraOpNumThreads(1);
