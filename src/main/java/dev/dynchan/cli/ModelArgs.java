@@ -92,7 +92,7 @@ public class ModelArgs {
                     + ", saved with " + c.key() + " " + c.recorded()).collect(Collectors.joining("; "))
                     + " (drop the option: the weights' metadata sets it)");
         }
-        return new ModelChoice(m.model(), recorded, meta);
+        return new ModelChoice(m.model(), recorded.mergedWith(asked), meta);
     }
 
     /** An option as typed on the command line, e.g. {@code --num-classes 5} or {@code --no-small-stem}. */

@@ -1,5 +1,7 @@
 package dev.dynchan.models;
 
+import dev.dynchan.nn.FbsVariant;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,12 +20,37 @@ import java.util.Objects;
  *                    with the weights (their metadata records it)
  * @param dropRate    classifier dropout (null = family default)
  * @param dropPathRate stochastic depth (null = family default)
+ * @param density     FBS models: the fraction d of channels each gate keeps, in (0, 1] (null = the family's
+ *                    default); the same weights run at any density, so a density asked for overrides the one recorded
+ *                    with the weights instead of contradicting it
+ * @param fbsVariant  FBS models: which semantics the gates follow (null = {@link FbsVariant#REFERENCE}); it changes
+ *                    the architecture (keys), so it is recorded with the weights like the stem
  */
 public record ModelOptions(Integer numClasses, Integer inChannels, Integer inputSize, Boolean smallStem,
-                           Float dropRate, Float dropPathRate) {
-    public static ModelOptions defaults() {
-        return new ModelOptions(null, null, null, null, null, null);
+                           Float dropRate, Float dropPathRate, Double density, FbsVariant fbsVariant) {
+    public ModelOptions {
+        if (density != null && !(density > 0 && density <= 1)) {
+            throw new IllegalArgumentException("density must be in (0, 1], got " + density);
+        }
     }
+
+    /** Options of models without FBS gates (density and variant unset). */
+    public ModelOptions(Integer numClasses, Integer inChannels, Integer inputSize, Boolean smallStem, Float dropRate,
+                        Float dropPathRate) {
+        this(numClasses, inChannels, inputSize, smallStem, dropRate, dropPathRate, null, null);
+    }
+
+    public static ModelOptions defaults() {
+        return new ModelOptions(null, null, null, null, null, null, null, null);
+    }
+
+    /** The density to build with: the one set, else the family's default. */
+    public double density(double familyDefault) { return density == null ? familyDefault : density; }
+
+    public FbsVariant variant() { return fbsVariant == null ? FbsVariant.REFERENCE : fbsVariant; }
+
+    /** Whether an FBS-only option is set (models without gates reject it). */
+    public boolean setsFbsOptions() { return density != null || fbsVariant != null; }
 
     public int classes() { return numClasses == null ? 1000 : numClasses; }
 
@@ -39,27 +66,43 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
     public float dropPath(float familyDefault) { return dropPathRate == null ? familyDefault : dropPathRate; }
 
     public ModelOptions withNumClasses(int n) {
-        return new ModelOptions(n, inChannels, inputSize, smallStem, dropRate, dropPathRate);
+        return new ModelOptions(n, inChannels, inputSize, smallStem, dropRate, dropPathRate, density, fbsVariant);
     }
 
     public ModelOptions withInChannels(int c) {
-        return new ModelOptions(numClasses, c, inputSize, smallStem, dropRate, dropPathRate);
+        return new ModelOptions(numClasses, c, inputSize, smallStem, dropRate, dropPathRate, density, fbsVariant);
     }
 
     public ModelOptions withInputSize(int s) {
-        return new ModelOptions(numClasses, inChannels, s, smallStem, dropRate, dropPathRate);
+        return new ModelOptions(numClasses, inChannels, s, smallStem, dropRate, dropPathRate, density, fbsVariant);
     }
 
     public ModelOptions withSmallStem(Boolean b) {
-        return new ModelOptions(numClasses, inChannels, inputSize, b, dropRate, dropPathRate);
+        return new ModelOptions(numClasses, inChannels, inputSize, b, dropRate, dropPathRate, density, fbsVariant);
     }
 
     public ModelOptions withDropRate(Float d) {
-        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, d, dropPathRate);
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, d, dropPathRate, density, fbsVariant);
     }
 
     public ModelOptions withDropPathRate(Float d) {
-        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, d);
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, d, density, fbsVariant);
+    }
+
+    public ModelOptions withDensity(Double d) {
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, dropPathRate, d, fbsVariant);
+    }
+
+    public ModelOptions withFbsVariant(FbsVariant v) {
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, dropPathRate, density, v);
+    }
+
+    /**
+     * These (recorded) options with what {@code asked} may change without contradicting them: the FBS density.
+     * Use after {@link #conflictsWith} found nothing.
+     */
+    public ModelOptions mergedWith(ModelOptions asked) {
+        return asked.density == null ? this : withDensity(asked.density);
     }
 
     /** Metadata keys (timm's create_model kwargs; the CLI flag is the key with dashes, e.g. {@code --num-classes}). */
@@ -69,6 +112,8 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
     public static final String SMALL_STEM = "small_stem";
     public static final String DROP_RATE = "drop_rate";
     public static final String DROP_PATH_RATE = "drop_path_rate";
+    public static final String DENSITY = "density";
+    public static final String FBS_VARIANT = "fbs_variant";
 
     /**
      * The options as weights metadata: the architecture as built (classes, channels, input size and stem, defaults
@@ -86,6 +131,12 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
         if (dropPathRate != null) {
             m.put(DROP_PATH_RATE, dropPathRate);
         }
+        if (density != null) {
+            m.put(DENSITY, density);
+        }
+        if (fbsVariant != null) {
+            m.put(FBS_VARIANT, fbsVariant.toString());
+        }
         return m;
     }
 
@@ -96,12 +147,16 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
      */
     public static ModelOptions fromMetadata(Map<String, ?> m) {
         for (String k : m.keySet()) {
-            if (!List.of(NUM_CLASSES, IN_CHANS, INPUT_SIZE, SMALL_STEM, DROP_RATE, DROP_PATH_RATE).contains(k)) {
+            if (!List.of(NUM_CLASSES, IN_CHANS, INPUT_SIZE, SMALL_STEM, DROP_RATE, DROP_PATH_RATE, DENSITY, FBS_VARIANT)
+                    .contains(k)) {
                 throw new IllegalArgumentException("unknown model option '" + k + "'");
             }
         }
+        Number density = (Number) typed(m, DENSITY, Number.class);
+        String variant = (String) typed(m, FBS_VARIANT, String.class);
         return new ModelOptions(integer(m, NUM_CLASSES), integer(m, IN_CHANS), integer(m, INPUT_SIZE),
-                (Boolean) typed(m, SMALL_STEM, Boolean.class), real(m, DROP_RATE), real(m, DROP_PATH_RATE));
+                (Boolean) typed(m, SMALL_STEM, Boolean.class), real(m, DROP_RATE), real(m, DROP_PATH_RATE),
+                density == null ? null : density.doubleValue(), variant == null ? null : FbsVariant.parse(variant));
     }
 
     private static Object typed(Map<String, ?> m, String key, Class<?> type) {
@@ -139,6 +194,7 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
         compare(out, IN_CHANS, asked.inChannels, channels());
         compare(out, INPUT_SIZE, asked.inputSize, size());
         compare(out, SMALL_STEM, asked.smallStem, small());
+        compare(out, FBS_VARIANT, asked.fbsVariant, variant());
         return out;
     }
 

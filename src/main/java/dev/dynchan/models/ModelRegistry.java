@@ -35,6 +35,7 @@ public final class ModelRegistry {
         PfResNet.registerAll(r);
         VitMax.registerAll(r);
         PitMax.registerAll(r);
+        FbsModels.registerAll(r);
         return r;
     }
 

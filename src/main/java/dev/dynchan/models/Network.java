@@ -48,6 +48,10 @@ public final class Network implements AutoCloseable {
     public static Network create(String name, ModelOptions options, Device device, long seed) {
         ModelRegistry.Entry entry = ModelRegistry.defaultRegistry().entry(name);
         ImageClassifier module = entry.factory().apply(options);
+        if (options.setsFbsOptions() && module.modules().stream().noneMatch(dev.dynchan.nn.GatedConv.class::isInstance)) {
+            throw new dev.dynchan.UserException("--density and --fbs-variant apply to FBS models only; " + entry.name()
+                    + " has no channel gates (FBS models: " + String.join(", ", FbsModels.NAMES) + ")");
+        }
         module.assignPaths("");
         NDManager manager = NDManager.newBaseManager(device);
         Engine.getInstance().setRandomSeed((int) seed);
@@ -96,7 +100,7 @@ public final class Network implements AutoCloseable {
                 throw new WeightsException(weights + " was saved with " + conflicts.stream()
                         .map(c -> c.key() + " " + c.recorded() + ", not " + c.asked()).collect(Collectors.joining("; ")));
             }
-            resolved = recorded;
+            resolved = recorded.mergedWith(options);
         } else if (model == null) {
             throw new WeightsException(weights + " has no DynChan metadata, so the model must be given");
         }
