@@ -5,6 +5,8 @@ import dev.dynchan.UserException;
 import dev.dynchan.io.WeightsMetadata;
 import dev.dynchan.models.ModelOptions;
 import dev.dynchan.models.Network;
+import dev.dynchan.nn.FbsVariant;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -39,6 +41,30 @@ public class ModelArgs {
                     + "(transformers); off unless given or recorded in the weights' metadata")
     Boolean smallStem;
 
+    @Option(names = "--density", paramLabel = "D",
+            description = "FBS models: fraction of each gated layer's channels kept per input, in (0, 1] (default: "
+                    + "the weights' metadata, else 0.5); the same weights run at any density, so it may differ from "
+                    + "the metadata's")
+    Double density;
+
+    @Option(names = "--fbs-variant", paramLabel = "NAME", converter = FbsVariantName.class,
+            description = "FBS models: reference (PyTorch-FBS's gates, the default) or mayo (the authors' TensorFlow "
+                    + "semantics: plain-mean subsample, ceil(dC) strict winners, BN without gamma plus a masked beta, "
+                    + "gated stem); default: the weights' metadata")
+    FbsVariant fbsVariant;
+
+    /** {@code --fbs-variant NAME}: a known variant, or a parse error listing them. */
+    public static final class FbsVariantName implements CommandLine.ITypeConverter<FbsVariant> {
+        @Override
+        public FbsVariant convert(String value) {
+            try {
+                return FbsVariant.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     /** The options as given (unset ones null), after range checks. */
     public ModelOptions options() {
         if (numClasses != null) {
@@ -50,7 +76,10 @@ public class ModelArgs {
         if (inputSize != null) {
             OptionChecks.atLeast("--input-size", inputSize, 1);
         }
-        return new ModelOptions(numClasses, inChans, inputSize, smallStem, null, null);
+        if (density != null && !(density > 0 && density <= 1)) {
+            throw new UserException("--density " + density + ": must be in (0, 1]");
+        }
+        return new ModelOptions(numClasses, inChans, inputSize, smallStem, null, null, density, fbsVariant);
     }
 
     public int size() { return inputSize == null ? 224 : inputSize; }

@@ -92,8 +92,7 @@ public final class TrainCommand implements Runnable {
     /** The configuration the options describe; each record checks its values as it is built. */
     TrainConfig config() {
         ModelOptions m = modelArgs.options();
-        return new TrainConfig(data.toConfig(m.inputSize()), model.toConfig(m.numClasses(), m.inChannels(),
-                m.smallStem()), optimizer.toConfig(), schedule.toConfig(), augment.toConfig(), loss.toConfig(),
+        return new TrainConfig(data.toConfig(m.inputSize()), model.toConfig(m), optimizer.toConfig(), schedule.toConfig(), augment.toConfig(), loss.toConfig(),
                 ema.toConfig(), engine.seed());
     }
 

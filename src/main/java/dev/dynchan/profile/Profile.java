@@ -30,8 +30,16 @@ public record Profile(String model, Shape input, long params, long macs, long pt
 
     /** Profiles with a random input of {@code batch} images; MACs are per image (mean over the batch). */
     public static Profile of(Network net, int inputSize, int batch) {
+        return of(net, inputSize, batch, MacCounter.Convention.STANDARD);
+    }
+
+    /**
+     * Like {@link #of(Network, int, int)} under a MAC convention ({@link MacCounter.Convention#MAYO} adds FBS's gate
+     * multiply). FBS models count only the channels they compute, so their MACs depend on the input and the gates.
+     */
+    public static Profile of(Network net, int inputSize, int batch, MacCounter.Convention convention) {
         Shape in = new Shape(batch, net.module().inChannels(), inputSize, inputSize);
-        MacCounter counter = new MacCounter(batch);
+        MacCounter counter = new MacCounter(batch, convention);
         try (NDManager scratch = net.manager().newSubManager()) {
             NDArray x = scratch.randomNormal(in);
             net.module().forward(x, Context.eval().withHook(counter));

@@ -25,6 +25,12 @@ public final class TrainModelOptions {
         return new ModelConfig(model, numClasses, inChans, Boolean.TRUE.equals(smallStem), drop, dropPath);
     }
 
+    /** With the FBS options of the shared model mixin ({@code --density}, {@code --fbs-variant}). */
+    public ModelConfig toConfig(dev.dynchan.models.ModelOptions o) {
+        return new ModelConfig(model, o.numClasses(), o.inChannels(), Boolean.TRUE.equals(o.smallStem()), drop,
+                dropPath, o.density(), o.fbsVariant());
+    }
+
     public static void describe(ModelConfig c, Map<String, Object> out) {
         out.put("model", c.name());
         out.put("num-classes", c.numClasses());
@@ -32,5 +38,7 @@ public final class TrainModelOptions {
         out.put("small-stem", c.smallStem());
         out.put("drop", Describe.real(c.dropRate()));
         out.put("drop-path", Describe.real(c.dropPathRate()));
+        out.put("density", c.density());
+        out.put("fbs-variant", c.fbsVariant() == null ? null : c.fbsVariant().toString());
     }
 }

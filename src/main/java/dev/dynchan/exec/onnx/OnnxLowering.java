@@ -14,6 +14,7 @@ import java.util.Set;
 import static dev.dynchan.exec.onnx.OnnxGraph.attrFloat;
 import static dev.dynchan.exec.onnx.OnnxGraph.attrInt;
 import static dev.dynchan.exec.onnx.OnnxGraph.attrInts;
+import static dev.dynchan.exec.onnx.OnnxGraph.attrTensorFloat;
 
 /**
  * Writes a traced graph as ONNX (opset 17, dynamic batch: the input and output's first dimension is "N").
@@ -181,6 +182,10 @@ public final class OnnxLowering {
                 case "select" -> node("Gather", n.scope, List.of(x, constLongs(n.scope + ".index", new long[0],
                         n.intAttr("index"))), y, attrInt("axis", n.intAttr("axis")));
                 case "pix" -> pix(n, x, y);
+                case "pad" -> node("Pad", n.scope, List.of(x, constLongs(n.scope + ".pads", new long[] {8}, 0, 0,
+                        n.intAttr("top"), n.intAttr("left"), 0, 0, n.intAttr("bottom"), n.intAttr("right"))), y);
+                case "dropout" -> node("Identity", n.scope, List.of(x), y);
+                case "channel_mean", "winners", "sum_normalize", "channel_gate" -> gating(n, x, y);
                 default -> throw new IllegalArgumentException("ONNX lowering: op '" + n.op + "' (layer '" + n.scope
                         + "') has no ONNX form");
             }
@@ -224,6 +229,90 @@ public final class OnnxLowering {
             node("Add", n.scope, List.of(e, constFloats(n.scope + ".one", new long[0], 1f)), a);
             node("Mul", n.scope, List.of(x, a), m);
             node("Mul", n.scope, List.of(m, constFloats(n.scope + ".half", new long[0], 0.5f)), y);
+        }
+
+        /** FBS's gating ops with standard operators (opset 17), the same arithmetic as {@code dev.dynchan.nn.Ops}. */
+        void gating(Node n, String x, String y) {
+            switch (n.op) {
+                case "channel_mean" -> {
+                    String in = x;
+                    if (Boolean.TRUE.equals(n.attrs.get("abs"))) {
+                        in = temp();
+                        node("Abs", n.scope, List.of(x), in);
+                    }
+                    node("ReduceMean", n.scope, List.of(in), y, attrInts("axes", 2, 3), attrInt("keepdims", 0));
+                }
+                case "winners" -> winners(n, x, y);
+                case "sum_normalize" -> {
+                    String sum = temp();
+                    String zero = temp();
+                    String zeroF = temp();
+                    String safe = temp();
+                    String ratio = temp();
+                    node("ReduceSum", n.scope, List.of(x, constLongs(n.scope + ".axis1", new long[] {1}, 1)), sum,
+                            attrInt("keepdims", 1));
+                    node("Equal", n.scope, List.of(sum, constFloats(n.scope + ".zero", new long[0], 0f)), zero);
+                    node("Cast", n.scope, List.of(zero), zeroF, attrInt("to", OnnxGraph.FLOAT));
+                    node("Add", n.scope, List.of(sum, zeroF), safe);
+                    node("Div", n.scope, List.of(x, safe), ratio);
+                    node("Mul", n.scope, List.of(ratio, constFloats(n.scope + ".total", new long[0],
+                            n.floatAttr("total"))), y);
+                }
+                case "channel_gate" -> {
+                    String axes = constLongs(n.scope + ".hw", new long[] {2}, 2, 3);
+                    String t4 = temp();
+                    node("Unsqueeze", n.scope, List.of(name(n.input(1)), axes), t4);
+                    if (n.input(2) == null) {
+                        node("Mul", n.scope, List.of(x, t4), y);
+                        return;
+                    }
+                    String scaled = temp();
+                    String mb = temp();
+                    String mb4 = temp();
+                    node("Mul", n.scope, List.of(x, t4), scaled);
+                    node("Mul", n.scope, List.of(name(n.input(3)), name(n.input(2))), mb);
+                    node("Unsqueeze", n.scope, List.of(mb, axes), mb4);
+                    node("Add", n.scope, List.of(scaled, mb4), y);
+                }
+                default -> throw new IllegalStateException(n.op);
+            }
+        }
+
+        /**
+         * k-winners mask: TopK (ONNX breaks ties by the lower index, as DynChan's rule) scattered into zeros, or, for
+         * the strict rule, g greater than the (k+1)-th largest value.
+         */
+        void winners(Node n, String g, String y) {
+            int keep = n.intAttr("keep");
+            long c = n.input(0).dim(1);
+            boolean strict = Boolean.TRUE.equals(n.attrs.get("strict"));
+            String shape = temp();
+            node("Shape", n.scope, List.of(g), shape);
+            if (keep >= c) {
+                node("ConstantOfShape", n.scope, List.of(shape), y, attrTensorFloat("value", 1f));
+                return;
+            }
+            String values = temp();
+            String indices = temp();
+            out.nodes.add(new OnnxGraph.Node(n.scope + "/TopK_" + counter++, "TopK", List.of(g,
+                    constLongs(n.scope + ".k", new long[] {1}, strict ? keep + 1 : keep)), List.of(values, indices),
+                    List.of(attrInt("axis", 1), attrInt("largest", 1), attrInt("sorted", 1))));
+            if (strict) {
+                String thr = temp();
+                String gt = temp();
+                node("Gather", n.scope, List.of(values, constLongs(n.scope + ".kth", new long[] {1}, keep)), thr,
+                        attrInt("axis", 1));
+                node("Greater", n.scope, List.of(g, thr), gt);
+                node("Cast", n.scope, List.of(gt), y, attrInt("to", OnnxGraph.FLOAT));
+                return;
+            }
+            String zeros = temp();
+            String kShape = temp();
+            String ones = temp();
+            node("ConstantOfShape", n.scope, List.of(shape), zeros, attrTensorFloat("value", 0f));
+            node("Shape", n.scope, List.of(indices), kShape);
+            node("ConstantOfShape", n.scope, List.of(kShape), ones, attrTensorFloat("value", 1f));
+            node("ScatterElements", n.scope, List.of(zeros, indices, ones), y, attrInt("axis", 1));
         }
 
         void pix(Node n, String x, String y) {
