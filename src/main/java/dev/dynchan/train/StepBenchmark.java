@@ -47,7 +47,9 @@ public final class StepBenchmark {
                     NDArray xa = step.create(FloatBuffer.wrap(x), new Shape(n, chans, size, size));
                     NDArray ta = step.create(FloatBuffer.wrap(t), new Shape(n, classes));
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray loss = Losses.loss(cfg.loss().bce(), net.module().forward(xa, ctx), ta);
+                        dev.dynchan.nn.AuxLosses aux = new dev.dynchan.nn.AuxLosses();
+                        NDArray logits = net.module().forward(xa, ctx.with(dev.dynchan.nn.AuxLosses.KEY, aux));
+                        NDArray loss = Losses.withAux(Losses.loss(cfg.loss().bce(), logits, ta), aux, cfg.loss());
                         gc.backward(loss);
                         loss.getFloat();
                     }

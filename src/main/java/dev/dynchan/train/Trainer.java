@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.dynchan.UserException;
 import dev.dynchan.models.Network;
+import dev.dynchan.nn.AuxLosses;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Module;
 import dev.dynchan.nn.Ops;
@@ -227,8 +228,10 @@ public final class Trainer {
                         : Losses.smoothedOneHot(batch.labels(), classes, config.loss().smoothing());
                 NDArray targets = step.create(FloatBuffer.wrap(t), new Shape(batch.n(), classes));
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray logits = model.forward(x, ctx);
-                    NDArray loss = Losses.loss(config.loss().bce(), logits, targets);
+                    AuxLosses aux = new AuxLosses();
+                    NDArray logits = model.forward(x, ctx.with(AuxLosses.KEY, aux));
+                    NDArray loss = Losses.withAux(Losses.loss(config.loss().bce(), logits, targets), aux,
+                            config.loss());
                     lossValue = loss.getFloat();
                     if (!Float.isFinite(lossValue)) {
                         optimizer.zeroGrads();

@@ -44,13 +44,36 @@ public final class OnnxLowering {
         return new Builder(g, pixMode).build();
     }
 
-    private static final class Builder {
+    /**
+     * What the lowering of a DynChan-specific node kind may use ({@link GatedConvLowering} for FBS): value names,
+     * nodes, constants, and values whose ONNX form is produced only if some node reads them.
+     */
+    interface Emitter {
+        String name(Value v);
+
+        String temp();
+
+        void node(String op, String scope, List<String> in, String out, byte[]... attrs);
+
+        void node(String op, String scope, List<String> in, List<String> outs, byte[]... attrs);
+
+        String constFloats(String base, long[] shape, float... values);
+
+        String constLongs(String base, long[] shape, long... values);
+
+        /** {@code v}'s ONNX name is produced by {@code make} when first asked for. */
+        void defer(Value v, java.util.function.Supplier<String> make);
+    }
+
+    private static final class Builder implements Emitter {
         final Graph g;
         final PixMode pixMode;
         final OnnxGraph out;
         final Map<Value, String> names = new HashMap<>();
         final Set<String> initialized = new HashSet<>();
         final List<PixSite> sites = new ArrayList<>();
+        final Map<Value, java.util.function.Supplier<String>> deferred = new HashMap<>();
+        final GatedConvLowering gated = new GatedConvLowering(this);
         int counter;
 
         Builder(Graph g, PixMode pixMode) {
@@ -81,9 +104,16 @@ public final class OnnxLowering {
         }
 
         /** The ONNX name of a value; constants become initializers on first use. */
-        String name(Value v) {
+        @Override
+        public String name(Value v) {
             String n = names.get(v);
             if (n != null) {
+                return n;
+            }
+            java.util.function.Supplier<String> make = deferred.remove(v);
+            if (make != null) {
+                n = make.get();
+                names.put(v, n);
                 return n;
             }
             if (v.isConstant()) {
@@ -102,26 +132,42 @@ public final class OnnxLowering {
             return n;
         }
 
-        String constFloats(String base, long[] shape, float... values) {
+        @Override
+        public void defer(Value v, java.util.function.Supplier<String> make) { deferred.put(v, make); }
+
+        @Override
+        public void node(String op, String scope, List<String> in, List<String> outs, byte[]... attrs) {
+            out.nodes.add(new OnnxGraph.Node(scope + "/" + op + "_" + counter++, op, in, outs, List.of(attrs)));
+        }
+
+        @Override
+        public String constFloats(String base, long[] shape, float... values) {
             String n = unique(base);
             out.initializers.add(OnnxGraph.Initializer.floats(n, shape, values));
             return n;
         }
 
-        String constLongs(String base, long[] shape, long... values) {
+        @Override
+        public String constLongs(String base, long[] shape, long... values) {
             String n = unique(base);
             out.initializers.add(OnnxGraph.Initializer.int64s(n, shape, values));
             return n;
         }
 
-        String temp() { return "t_" + counter++; }
+        @Override
+        public String temp() { return "t_" + counter++; }
 
-        void node(String op, String scope, List<String> in, String outName, byte[]... attrs) {
+        @Override
+        public void node(String op, String scope, List<String> in, String outName, byte[]... attrs) {
             out.nodes.add(new OnnxGraph.Node(scope + "/" + op + "_" + counter++, op, in, List.of(outName),
                     List.of(attrs)));
         }
 
         void lower(Node n) {
+            if (GatedConvLowering.handles(n.op)) {
+                gated.lower(n); // before naming: a gated output has a compact form, its dense one only on demand
+                return;
+            }
             String y = name(n.output);
             String x = n.input(0) == null ? null : name(n.input(0));
             switch (n.op) {
