@@ -23,7 +23,7 @@ import java.util.Map;
                 + "median/min/max ms, images/s and the ratio of each model's median to the first's.")
 final class BenchCommand implements Runnable {
     @Option(names = "--model", paramLabel = "SPEC", description = "Model, optionally with per-model options: "
-            + "NAME[:key=value,...] (keys: backend); repeat to compare several (the first is the baseline of the "
+            + "NAME[:key=value,...] (keys: backend, density, fbs_variant); repeat to compare several (the first is the baseline of the "
             + "speed-up column)")
     List<String> models;
 
