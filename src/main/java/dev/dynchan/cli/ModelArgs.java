@@ -53,6 +53,11 @@ public class ModelArgs {
                     + "gated stem); default: the weights' metadata")
     FbsVariant fbsVariant;
 
+    @Option(names = "--width-mult", paramLabel = "W",
+            description = "torchvision ResNets: every width times W, rounded to a multiple of 8 (a statically "
+                    + "thinned network; default: the weights' metadata, else 1)")
+    Float widthMult;
+
     /** {@code --fbs-variant NAME}: a known variant, or a parse error listing them. */
     public static final class FbsVariantName implements CommandLine.ITypeConverter<FbsVariant> {
         @Override
@@ -79,7 +84,11 @@ public class ModelArgs {
         if (density != null && !(density > 0 && density <= 1)) {
             throw new UserException("--density " + density + ": must be in (0, 1]");
         }
-        return new ModelOptions(numClasses, inChans, inputSize, smallStem, null, null, density, fbsVariant);
+        if (widthMult != null && !(widthMult > 0 && widthMult <= 4)) {
+            throw new UserException("--width-mult " + widthMult + ": must be in (0, 4]");
+        }
+        return new ModelOptions(numClasses, inChans, inputSize, smallStem, null, null, density, fbsVariant,
+                widthMult);
     }
 
     public int size() { return inputSize == null ? 224 : inputSize; }

@@ -18,7 +18,10 @@ import dev.dynchan.models.Network;
 import dev.dynchan.profile.Profile;
 import dev.dynchan.train.BatchSource;
 import dev.dynchan.train.CheckpointStore;
+import dev.dynchan.OptionChecks;
 import dev.dynchan.train.DataSources;
+import dev.dynchan.train.InitialWeights;
+import dev.dynchan.train.ProgressiveRun;
 import dev.dynchan.train.Recipe;
 import dev.dynchan.train.RunLog;
 import dev.dynchan.train.StepBenchmark;
@@ -37,7 +40,9 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -59,7 +64,8 @@ public final class TrainCommand implements Runnable {
     Path config;
 
     @Option(names = "--recipe", paramLabel = "NAME", converter = Choices.RecipeName.class,
-            description = "Preset of a paper's recipe: pix-imagenet, pf-resnet or deit; --config and flags win")
+            description = "Preset of a paper's recipe: pix-imagenet, pf-resnet, deit or fbs-progressive; --config and "
+                    + "flags win")
     Recipe recipe;
 
     @Option(names = "--output", paramLabel = "DIR",
@@ -126,35 +132,71 @@ public final class TrainCommand implements Runnable {
                 DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + cfg.model().name());
         try (BatchSource train = splits.train(); BatchSource val = splits.val()) {
             checkData(cfg, train, val);
-            ModelOptions mo = cfg.model().options(train.numClasses(), train.channels(), splits.inputSize());
-            try (Network net = Network.create(cfg.model().name(), mo, dev, cfg.seed());
-                 Network emaNet = cfg.ema().enabled() ? Network.create(cfg.model().name(), mo, dev, cfg.seed())
-                         : null) {
-                WeightsMetadata meta = net.describe(splits.preprocessing(), train.classNames(), origin(out, train));
-                Trainer trainer = new Trainer(cfg, net, emaNet, train, val).checkpoints(new CheckpointStore(out, meta));
-                // a run that cannot be resumed stops here, before anything is printed or written into its folder
-                TrainState resumed = resume ? trainer.resume() : null;
-                long macs = Profile.of(net, splits.inputSize()).macs();
-                System.out.printf(Locale.ROOT, "train %s on %s: %d train / %d val images, %d classes, %d px, %,d "
-                                + "params, %,d MACs; opt %s lr %.4g, batch %d x %d, %d epochs; output %s%n",
-                        net.name(), train.name(), train.samples(), val.samples(), train.numClasses(),
-                        splits.inputSize(), net.parameterCount(), macs, cfg.optimizer().kind(), cfg.lr(),
-                        cfg.data().batchSize(), cfg.optimizer().updateFreq(), cfg.schedule().totalEpochs(), out);
-                if (resumed != null) {
-                    System.out.printf("resumed from %s: %d epoch(s) completed, %d updates%n",
-                            out.resolve(CheckpointStore.STATE_FILE), resumed.epochsCompleted(), resumed.updates());
-                }
-                writeArgs(out, cfg);
-                trainer.macs(macs);
-                if (!noProgress) {
-                    trainer.listener(new ProgressListener());
-                }
-                trainer.listener(new RunLog(System.out, out, cfg));
-                TrainSummary summary = trainer.fit();
-                System.out.println(summary.toJson());
+            if (cfg.model().densities().isEmpty()) {
+                trainOne(cfg, dev, splits, train, val, out, resume);
+                return;
             }
+            // one phase per density, each a complete run in its own folder (ProgressiveRun)
+            writeArgs(out, cfg);
+            List<ProgressiveRun.Phase> phases = ProgressiveRun.plan(cfg, out, resume);
+            List<Map<String, Object>> table = new ArrayList<>();
+            for (ProgressiveRun.Phase ph : phases) {
+                System.out.printf(Locale.ROOT, "density %s (%d of %d): %s%n", OptionChecks.fmt(ph.density()),
+                        ph.index() + 1, phases.size(), ph.done() ? "already completed in " + ph.dir()
+                                : (ph.resume() ? "resuming " : "training into ") + ph.dir());
+                if (!ph.done()) {
+                    trainOne(ph.config(), dev, splits, train, val, ph.dir(), ph.resume());
+                }
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("density", ph.density());
+                row.put("best", ph.dir().resolve("best.safetensors").toString());
+                table.add(row);
+            }
+            System.out.println("phases: " + table);
         } catch (IOException e) {
             throw new UserException("--output " + out + ": cannot write (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** One run of {@code cfg} into {@code out} (a phase of a progressive run, or the whole run). */
+    private void trainOne(TrainConfig cfg, Device dev, DataSources.Splits splits, BatchSource train, BatchSource val,
+                          Path out, boolean resumeRun) throws IOException {
+        ModelOptions mo = cfg.model().options(train.numClasses(), train.channels(), splits.inputSize());
+        try (Network net = Network.create(cfg.model().name(), mo, dev, cfg.seed());
+             Network emaNet = cfg.ema().enabled() ? Network.create(cfg.model().name(), mo, dev, cfg.seed())
+                     : null) {
+            WeightsMetadata meta = net.describe(splits.preprocessing(), train.classNames(), origin(out, train));
+            Trainer trainer = new Trainer(cfg, net, emaNet, train, val).checkpoints(new CheckpointStore(out, meta));
+            // a run that cannot be resumed stops here, before anything is printed or written into its folder
+            TrainState resumed = resumeRun ? trainer.resume() : null;
+            InitialWeights.Loaded init = null;
+            if (resumed == null && cfg.model().initialWeights() != null) {
+                init = InitialWeights.load(net, cfg.model().initialWeights());
+                if (emaNet != null) {
+                    InitialWeights.load(emaNet, cfg.model().initialWeights());
+                }
+            }
+            long macs = Profile.of(net, splits.inputSize()).macs();
+            System.out.printf(Locale.ROOT, "train %s on %s: %d train / %d val images, %d classes, %d px, %,d "
+                            + "params, %,d MACs; opt %s lr %.4g, batch %d x %d, %d epochs; output %s%n",
+                    net.name(), train.name(), train.samples(), val.samples(), train.numClasses(),
+                    splits.inputSize(), net.parameterCount(), macs, cfg.optimizer().kind(), cfg.lr(),
+                    cfg.data().batchSize(), cfg.optimizer().updateFreq(), cfg.schedule().totalEpochs(), out);
+            if (init != null) {
+                System.out.println(init.describe(cfg.model().initialWeights()));
+            }
+            if (resumed != null) {
+                System.out.printf("resumed from %s: %d epoch(s) completed, %d updates%n",
+                        out.resolve(CheckpointStore.STATE_FILE), resumed.epochsCompleted(), resumed.updates());
+            }
+            writeArgs(out, cfg);
+            trainer.macs(macs);
+            if (!noProgress) {
+                trainer.listener(new ProgressListener());
+            }
+            trainer.listener(new RunLog(System.out, out, cfg));
+            TrainSummary summary = trainer.fit();
+            System.out.println(summary.toJson());
         }
     }
 

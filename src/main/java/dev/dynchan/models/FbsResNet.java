@@ -112,4 +112,56 @@ public class FbsResNet extends ImageClassifier {
 
     @Override
     public int numFeatures() { return PLANES.get(PLANES.size() - 1); }
+
+    /**
+     * For fine-tuning a dense model into this one: the torchvision ResNet key each of this model's tensors is
+     * initialised from, or no entry for the gates (which stay fresh). Convs, BN statistics and γ/β, and the fc map
+     * one to one ({@code layer1.0.conv1.contents.0.weight} ← {@code layer1.0.conv1.weight},
+     * {@code layer1.0.conv1.contents.1.*} ← {@code layer1.0.bn1.*}, {@code downsample.contents.0/1} ←
+     * {@code downsample.0/1}, stem {@code conv1.0/.1} ← {@code conv1}/{@code bn1}). With the Mayo variant, whose BN has
+     * no γ or β, the dense β initialises {@code beta} and γ is dropped.
+     */
+    public java.util.Map<String, String> denseSources() {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String key : namedTensors().keySet()) {
+            String src = denseSource(key);
+            if (src != null) out.put(key, src);
+        }
+        return out;
+    }
+
+    private static String denseSource(String key) {
+        if (key.startsWith("fc.")) {
+            return key;
+        }
+        if (key.startsWith("conv1.0.")) {
+            return "conv1." + key.substring(8);              // reference stem: conv1.0 ← conv1
+        }
+        if (key.startsWith("conv1.1.")) {
+            return "bn1." + key.substring(8);                // conv1.1 ← bn1
+        }
+        int c = key.indexOf(".contents.");
+        int b = key.endsWith(".beta") ? key.length() - 5 : -1;
+        String unit = c >= 0 ? key.substring(0, c) : b >= 0 ? key.substring(0, b) : null;
+        if (unit == null) {
+            return null;                                     // gate tensors: fresh
+        }
+        String conv;
+        String bn;
+        if (unit.equals("conv1")) {                          // Mayo's gated stem
+            conv = "conv1";
+            bn = "bn1";
+        } else if (unit.endsWith(".downsample")) {
+            conv = unit + ".0";
+            bn = unit + ".1";
+        } else {                                             // layerL.B.convN ← layerL.B.convN / layerL.B.bnN
+            conv = unit;
+            bn = unit.substring(0, unit.lastIndexOf('.') + 1) + "bn" + unit.substring(unit.length() - 1);
+        }
+        if (b >= 0) {
+            return bn + ".bias";
+        }
+        String rest = key.substring(c + ".contents.".length());
+        return rest.startsWith("0.") ? conv + rest.substring(1) : bn + rest.substring(1);
+    }
 }

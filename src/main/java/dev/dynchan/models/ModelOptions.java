@@ -25,10 +25,20 @@ import java.util.Objects;
  *                    with the weights instead of contradicting it
  * @param fbsVariant  FBS models: which semantics the gates follow (null = {@link FbsVariant#REFERENCE}); it changes
  *                    the architecture (keys), so it is recorded with the weights like the stem
+ * @param widthMult   torchvision ResNets: every stage's width (and the stem's) times this, rounded to a multiple of 8
+ *                    (null = 1): a statically thinned network, e.g. FBS's baseline of equal MACs
  */
 public record ModelOptions(Integer numClasses, Integer inChannels, Integer inputSize, Boolean smallStem,
-                           Float dropRate, Float dropPathRate, Double density, FbsVariant fbsVariant) {
+                           Float dropRate, Float dropPathRate, Double density, FbsVariant fbsVariant, Float widthMult) {
+    public ModelOptions(Integer numClasses, Integer inChannels, Integer inputSize, Boolean smallStem, Float dropRate,
+                        Float dropPathRate, Double density, FbsVariant fbsVariant) {
+        this(numClasses, inChannels, inputSize, smallStem, dropRate, dropPathRate, density, fbsVariant, null);
+    }
+
     public ModelOptions {
+        if (widthMult != null && !(widthMult > 0 && widthMult <= 4)) {
+            throw new IllegalArgumentException("width multiplier must be in (0, 4], got " + widthMult);
+        }
         if (density != null && !(density > 0 && density <= 1)) {
             throw new IllegalArgumentException("density must be in (0, 1], got " + density);
         }
@@ -41,7 +51,7 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
     }
 
     public static ModelOptions defaults() {
-        return new ModelOptions(null, null, null, null, null, null, null, null);
+        return new ModelOptions(null, null, null, null, null, null, null, null, null);
     }
 
     /** The density to build with: the one set, else the family's default. */
@@ -66,36 +76,44 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
     public float dropPath(float familyDefault) { return dropPathRate == null ? familyDefault : dropPathRate; }
 
     public ModelOptions withNumClasses(int n) {
-        return new ModelOptions(n, inChannels, inputSize, smallStem, dropRate, dropPathRate, density, fbsVariant);
+        return new ModelOptions(n, inChannels, inputSize, smallStem, dropRate, dropPathRate, density, fbsVariant, widthMult);
     }
 
     public ModelOptions withInChannels(int c) {
-        return new ModelOptions(numClasses, c, inputSize, smallStem, dropRate, dropPathRate, density, fbsVariant);
+        return new ModelOptions(numClasses, c, inputSize, smallStem, dropRate, dropPathRate, density, fbsVariant, widthMult);
     }
 
     public ModelOptions withInputSize(int s) {
-        return new ModelOptions(numClasses, inChannels, s, smallStem, dropRate, dropPathRate, density, fbsVariant);
+        return new ModelOptions(numClasses, inChannels, s, smallStem, dropRate, dropPathRate, density, fbsVariant, widthMult);
     }
 
     public ModelOptions withSmallStem(Boolean b) {
-        return new ModelOptions(numClasses, inChannels, inputSize, b, dropRate, dropPathRate, density, fbsVariant);
+        return new ModelOptions(numClasses, inChannels, inputSize, b, dropRate, dropPathRate, density, fbsVariant, widthMult);
     }
 
     public ModelOptions withDropRate(Float d) {
-        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, d, dropPathRate, density, fbsVariant);
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, d, dropPathRate, density, fbsVariant, widthMult);
     }
 
     public ModelOptions withDropPathRate(Float d) {
-        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, d, density, fbsVariant);
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, d, density, fbsVariant, widthMult);
     }
 
     public ModelOptions withDensity(Double d) {
-        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, dropPathRate, d, fbsVariant);
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, dropPathRate, d, fbsVariant, widthMult);
     }
 
     public ModelOptions withFbsVariant(FbsVariant v) {
-        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, dropPathRate, density, v);
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, dropPathRate, density, v, widthMult);
     }
+
+    public ModelOptions withWidthMult(Float w) {
+        return new ModelOptions(numClasses, inChannels, inputSize, smallStem, dropRate, dropPathRate, density,
+                fbsVariant, w);
+    }
+
+    /** The width multiplier to build with (1 when unset). */
+    public float width() { return widthMult == null ? 1f : widthMult; }
 
     /**
      * These (recorded) options with what {@code asked} may change without contradicting them: the FBS density.
@@ -114,6 +132,7 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
     public static final String DROP_PATH_RATE = "drop_path_rate";
     public static final String DENSITY = "density";
     public static final String FBS_VARIANT = "fbs_variant";
+    public static final String WIDTH_MULT = "width_mult";
 
     /**
      * The options as weights metadata: the architecture as built (classes, channels, input size and stem, defaults
@@ -137,6 +156,9 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
         if (fbsVariant != null) {
             m.put(FBS_VARIANT, fbsVariant.toString());
         }
+        if (widthMult != null) {
+            m.put(WIDTH_MULT, widthMult);
+        }
         return m;
     }
 
@@ -147,7 +169,8 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
      */
     public static ModelOptions fromMetadata(Map<String, ?> m) {
         for (String k : m.keySet()) {
-            if (!List.of(NUM_CLASSES, IN_CHANS, INPUT_SIZE, SMALL_STEM, DROP_RATE, DROP_PATH_RATE, DENSITY, FBS_VARIANT)
+            if (!List.of(NUM_CLASSES, IN_CHANS, INPUT_SIZE, SMALL_STEM, DROP_RATE, DROP_PATH_RATE, DENSITY, FBS_VARIANT,
+                    WIDTH_MULT)
                     .contains(k)) {
                 throw new IllegalArgumentException("unknown model option '" + k + "'");
             }
@@ -156,7 +179,8 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
         String variant = (String) typed(m, FBS_VARIANT, String.class);
         return new ModelOptions(integer(m, NUM_CLASSES), integer(m, IN_CHANS), integer(m, INPUT_SIZE),
                 (Boolean) typed(m, SMALL_STEM, Boolean.class), real(m, DROP_RATE), real(m, DROP_PATH_RATE),
-                density == null ? null : density.doubleValue(), variant == null ? null : FbsVariant.parse(variant));
+                density == null ? null : density.doubleValue(), variant == null ? null : FbsVariant.parse(variant),
+                real(m, WIDTH_MULT));
     }
 
     private static Object typed(Map<String, ?> m, String key, Class<?> type) {
@@ -195,6 +219,7 @@ public record ModelOptions(Integer numClasses, Integer inChannels, Integer input
         compare(out, INPUT_SIZE, asked.inputSize, size());
         compare(out, SMALL_STEM, asked.smallStem, small());
         compare(out, FBS_VARIANT, asked.fbsVariant, variant());
+        compare(out, WIDTH_MULT, asked.widthMult, width());
         return out;
     }
 

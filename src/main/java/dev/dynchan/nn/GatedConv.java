@@ -166,6 +166,20 @@ public final class GatedConv extends Module {
         return (n + 2L * spec.padding() - spec.kernel()) / spec.stride() + 1;
     }
 
+    /** Full keys of the gate parameters ({@code gate.*} and Mayo's {@code beta}) of every gated conv under root. */
+    public static java.util.Set<String> gateParameters(Module root) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        for (Module m : root.modules()) {
+            if (m instanceof GatedConv g) {
+                g.gate.localTensors().keySet().forEach(k -> out.add(g.gate.path() + "." + k));
+                if (g.beta != null) {
+                    out.add(g.path() + ".beta");
+                }
+            }
+        }
+        return out;
+    }
+
     @Override
     public String describe() {
         return "GatedConv(" + spec.in() + ", " + spec.out() + ", k=" + spec.kernel() + ", s=" + spec.stride() + ", "

@@ -15,13 +15,23 @@ import dev.dynchan.nn.FbsVariant;
  * @param dropPathRate stochastic depth
  * @param density    FBS models: the density the model trains at (null = the model's default)
  * @param fbsVariant FBS models: the gates' semantics (null = reference)
+ * @param initialWeights weights to start from (timm's {@code --initial-checkpoint}); null = the model's
+ *                   initialisation. An FBS ResNet also takes a plain torchvision-keyed ResNet of its depth: its convs,
+ *                   BN and classifier, with fresh gates ({@link InitialWeights})
+ * @param freezeBaseEpochs FBS models: epochs at the start that train the gates alone (Mayo's warm-up with the base
+ *                   network frozen), then everything
+ * @param densities  FBS models: train at each density in turn, the schedule's epochs each, every phase continuing
+ *                   from the previous one's last weights with a fresh optimizer and schedule (PyTorch-FBS's
+ *                   progressive schedule, {@link ProgressiveRun}); null or empty = one run at {@code density}
+ * @param widthMult  torchvision ResNets: the width multiplier ({@link ModelOptions#widthMult}); null = 1
  */
 public record ModelConfig(String name, Integer numClasses, Integer inChans, boolean smallStem, float dropRate,
-                          float dropPathRate, Double density, FbsVariant fbsVariant) {
+                          float dropPathRate, Double density, FbsVariant fbsVariant, java.nio.file.Path initialWeights,
+                          int freezeBaseEpochs, java.util.List<Double> densities, Float widthMult) {
     /** A model without FBS options. */
     public ModelConfig(String name, Integer numClasses, Integer inChans, boolean smallStem, float dropRate,
                        float dropPathRate) {
-        this(name, numClasses, inChans, smallStem, dropRate, dropPathRate, null, null);
+        this(name, numClasses, inChans, smallStem, dropRate, dropPathRate, null, null, null, 0, null, null);
     }
 
     public ModelConfig {
@@ -39,6 +49,17 @@ public record ModelConfig(String name, Integer numClasses, Integer inChans, bool
         if (density != null && !(density > 0 && density <= 1)) {
             throw new dev.dynchan.UserException("--density " + density + ": must be in (0, 1]");
         }
+        OptionChecks.atLeast("--freeze-base-epochs", freezeBaseEpochs, 0);
+        densities = densities == null ? java.util.List.of() : java.util.List.copyOf(densities);
+        for (double d : densities) {
+            if (!(d > 0 && d <= 1)) {
+                throw new dev.dynchan.UserException("--densities " + densities + ": each must be in (0, 1]");
+            }
+        }
+        if (!densities.isEmpty() && density != null) {
+            throw new dev.dynchan.UserException("--density " + density + " and --densities " + densities
+                    + " exclude each other: --densities trains at each in turn");
+        }
     }
 
     public static ModelConfig defaults() {
@@ -48,22 +69,41 @@ public record ModelConfig(String name, Integer numClasses, Integer inChans, bool
     /** The model's options for data of {@code classes} classes and {@code channels} channels at {@code inputSize}. */
     public ModelOptions options(int classes, int channels, int inputSize) {
         return new ModelOptions(numClasses != null ? numClasses : classes, inChans != null ? inChans : channels,
-                inputSize, smallStem, dropRate, dropPathRate, density, fbsVariant);
+                inputSize, smallStem, dropRate, dropPathRate, density, fbsVariant, widthMult);
     }
 
     public ModelConfig withName(String n) {
-        return new ModelConfig(n, numClasses, inChans, smallStem, dropRate, dropPathRate, density, fbsVariant);
+        return new ModelConfig(n, numClasses, inChans, smallStem, dropRate, dropPathRate, density, fbsVariant,
+                initialWeights, freezeBaseEpochs, densities, widthMult);
     }
 
     public ModelConfig withDrop(float drop, float dropPath) {
-        return new ModelConfig(name, numClasses, inChans, smallStem, drop, dropPath, density, fbsVariant);
+        return new ModelConfig(name, numClasses, inChans, smallStem, drop, dropPath, density, fbsVariant, initialWeights,
+                freezeBaseEpochs, densities, widthMult);
     }
 
     public ModelConfig withSmallStem(boolean s) {
-        return new ModelConfig(name, numClasses, inChans, s, dropRate, dropPathRate, density, fbsVariant);
+        return new ModelConfig(name, numClasses, inChans, s, dropRate, dropPathRate, density, fbsVariant,
+                initialWeights, freezeBaseEpochs, densities, widthMult);
+    }
+
+    public ModelConfig withInitialWeights(java.nio.file.Path p) {
+        return new ModelConfig(name, numClasses, inChans, smallStem, dropRate, dropPathRate, density, fbsVariant, p,
+                freezeBaseEpochs, densities, widthMult);
+    }
+
+    public ModelConfig withDensities(java.util.List<Double> ds) {
+        return new ModelConfig(name, numClasses, inChans, smallStem, dropRate, dropPathRate, density, fbsVariant,
+                initialWeights, freezeBaseEpochs, ds, widthMult);
+    }
+
+    public ModelConfig withFreezeBaseEpochs(int n) {
+        return new ModelConfig(name, numClasses, inChans, smallStem, dropRate, dropPathRate, density, fbsVariant,
+                initialWeights, n, densities, widthMult);
     }
 
     public ModelConfig withDensity(Double d) {
-        return new ModelConfig(name, numClasses, inChans, smallStem, dropRate, dropPathRate, d, fbsVariant);
+        return new ModelConfig(name, numClasses, inChans, smallStem, dropRate, dropPathRate, d, fbsVariant,
+                initialWeights, freezeBaseEpochs, densities, widthMult);
     }
 }

@@ -25,10 +25,27 @@ public final class TrainModelOptions {
         return new ModelConfig(model, numClasses, inChans, Boolean.TRUE.equals(smallStem), drop, dropPath);
     }
 
+    @Option(names = "--weights", paramLabel = "FILE",
+            description = "Start from these weights (timm's --initial-checkpoint). FBS ResNets also take a plain "
+                    + "torchvision-keyed resnet18/34 of their depth: its convs, BN and fc, gates fresh (fine-tuning a "
+                    + "dense model into an FBS one)")
+    java.nio.file.Path weights;
+
+    @Option(names = "--freeze-base-epochs", paramLabel = "N",
+            description = "FBS models: train only the gates for the first N epochs, then everything (Mayo's "
+                    + "warm-up; default: ${DEFAULT-VALUE})")
+    int freezeBaseEpochs;
+
+    @Option(names = "--densities", paramLabel = "D,D,...", split = ",",
+            description = "FBS models: train at each density in turn (--epochs each, a fresh optimizer and schedule "
+                    + "per density, each continuing from the previous one's last weights; best.safetensors per "
+                    + "density in <output>/d<D>/), resumable as one run")
+    java.util.List<Double> densities;
+
     /** With the FBS options of the shared model mixin ({@code --density}, {@code --fbs-variant}). */
     public ModelConfig toConfig(dev.dynchan.models.ModelOptions o) {
         return new ModelConfig(model, o.numClasses(), o.inChannels(), Boolean.TRUE.equals(o.smallStem()), drop,
-                dropPath, o.density(), o.fbsVariant());
+                dropPath, o.density(), o.fbsVariant(), weights, freezeBaseEpochs, densities, o.widthMult());
     }
 
     public static void describe(ModelConfig c, Map<String, Object> out) {
@@ -40,5 +57,9 @@ public final class TrainModelOptions {
         out.put("drop-path", Describe.real(c.dropPathRate()));
         out.put("density", c.density());
         out.put("fbs-variant", c.fbsVariant() == null ? null : c.fbsVariant().toString());
+        out.put("weights", c.initialWeights() == null ? null : c.initialWeights().toString());
+        out.put("freeze-base-epochs", c.freezeBaseEpochs());
+        out.put("densities", c.densities().isEmpty() ? null : c.densities());
+        out.put("width-mult", Describe.real(c.widthMult()));
     }
 }
