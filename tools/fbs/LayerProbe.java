@@ -3,7 +3,9 @@
 //   gather   - the kept filters gathered at run time, Conv on the input's live channels (k_in·k_out MACs); a gated
 //              input needs the k_out·k_in filter slices (one Gather of K·K-float rows), a dense one k_out rows;
 //   densify  - (gated inputs) the input scattered back to C_in channels, k_out whole filter rows gathered (C_in·k_out);
-//   dense    - the layer's constant filters in ORT's blocked (NCHWc) conv, all C_out computed, the kept ones selected.
+//   dense    - the layer's constant filters in ORT's blocked (NCHWc) conv, all C_out computed, the kept ones selected;
+//   nchwc    - gather, then the gathered filters transposed into ORT's blocked filter layout and run by its NCHWc
+//              conv kernel between ReorderInput/ReorderOutput (k_in, k_out multiples of 16).
 // Each variant is its own session with the kept indices as inputs (the gate itself is common to all three).
 // Usage (repo root, after ./dynchan built the jar):  java -cp target/dynchan.jar tools/fbs/LayerProbe.java [D] [THREADS]
 import ai.onnxruntime.OnnxTensor;
@@ -51,14 +53,15 @@ public class LayerProbe {
                 new Layer("layer4 conv1", 512, 512, 7, 1, 3, false),
                 new Layer("layer4 conv2", 512, 512, 7, 1, 3, true));
         System.out.printf(Locale.ROOT, "d=%.2f, %d threads; median ms of 40 runs after 20%n", d, threads);
-        System.out.printf(Locale.ROOT, "%-16s %9s %9s %9s%n", "layer", "gather", "densify", "dense");
+        System.out.printf(Locale.ROOT, "%-16s %9s %9s %9s %9s%n", "layer", "gather", "densify", "dense", "nchwc");
         for (Layer l : layers) {
             int kOut = l.cout - (int) Math.floor(l.cout * (1 - d));
             int kIn = l.cin - (int) Math.floor(l.cin * (1 - d));
             double g = time(l, kIn, kOut, "gather");
             double s = l.gatedIn ? time(l, kIn, kOut, "densify") : Double.NaN;
             double n = time(l, kIn, kOut, "dense");
-            System.out.printf(Locale.ROOT, "%-16s %9.3f %9.3f %9.3f%n", l.name, g, s, n);
+            double b = time(l, kIn, kOut, "nchwc");
+            System.out.printf(Locale.ROOT, "%-16s %9.3f %9.3f %9.3f %9.3f%n", l.name, g, s, n, b);
         }
     }
 
@@ -89,7 +92,7 @@ public class LayerProbe {
         List<byte[]> conv = List.of(attrInts("kernel_shape", l.k, l.k), attrInts("strides", l.stride, l.stride),
                 attrInts("pads", p, p, p, p));
         String x = "x";
-        if (l.gatedIn && !variant.equals("gather")) { // scatter the live channels back into C_in zeros
+        if (l.gatedIn && (variant.equals("densify") || variant.equals("dense"))) { // scatter back into C_in zeros
             g.initializers.add(OnnxGraph.Initializer.int64s("chw", new long[] {3}, new long[] {l.cin, h, h}));
             g.initializers.add(OnnxGraph.Initializer.int64s("khw", new long[] {3}, new long[] {kIn, h, h}));
             g.initializers.add(OnnxGraph.Initializer.int64s("nchw", new long[] {4}, new long[] {1, l.cin, h, h}));
@@ -115,7 +118,7 @@ public class LayerProbe {
                         List.of(attrInt("axis", 0))));
                 g.nodes.add(new OnnxGraph.Node("c", "Conv", List.of(x, "wk"), List.of("y"), conv));
             }
-            default -> {
+            default -> { // "gather" and "nchwc"
                 if (!l.gatedIn) {
                     g.initializers.add(OnnxGraph.Initializer.floats("w", new long[] {l.cout, l.cin, l.k, l.k}, w));
                     g.nodes.add(new OnnxGraph.Node("gw", "Gather", List.of("w", "io"), List.of("wk"),
@@ -139,7 +142,28 @@ public class LayerProbe {
                             List.of(attrInt("axis", 0))));
                     g.nodes.add(new OnnxGraph.Node("rw", "Reshape", List.of("wp", "ws"), List.of("wk"), List.of()));
                 }
-                g.nodes.add(new OnnxGraph.Node("c", "Conv", List.of(x, "wk"), List.of("y"), conv));
+                if (variant.equals("nchwc")) { // the gathered filters blocked for ORT's NCHWc kernel, 16 lanes
+                    int bl = 16;
+                    int ci = l.gatedIn ? kIn : l.cin;
+                    g.opsets.put("com.microsoft.nchwc", 1L);
+                    g.initializers.add(OnnxGraph.Initializer.int64s("w6", new long[] {6},
+                            new long[] {kOut / bl, bl, ci / bl, bl, l.k, l.k}));
+                    g.nodes.add(new OnnxGraph.Node("r6", "Reshape", List.of("wk", "w6"), List.of("wk6"), List.of()));
+                    g.nodes.add(new OnnxGraph.Node("tr", "Transpose", List.of("wk6"), List.of("wb6"),
+                            List.of(attrInts("perm", 0, 2, 4, 5, 3, 1))));
+                    // the kernel checks the logical [O, I, K, K] shape; the data are in blocked order
+                    g.initializers.add(OnnxGraph.Initializer.int64s("w4", new long[] {4},
+                            new long[] {kOut, ci, l.k, l.k}));
+                    g.nodes.add(new OnnxGraph.Node("r4", "Reshape", List.of("wb6", "w4"), List.of("wb"), List.of()));
+                    g.nodes.add(new OnnxGraph.Node("ri", "ReorderInput", "com.microsoft.nchwc", List.of(x),
+                            List.of("xb"), List.of()));
+                    g.nodes.add(new OnnxGraph.Node("cb", "Conv", "com.microsoft.nchwc", List.of("xb", "wb"),
+                            List.of("yb"), conv));
+                    g.nodes.add(new OnnxGraph.Node("ro", "ReorderOutput", "com.microsoft.nchwc", List.of("yb"),
+                            List.of("y"), List.of(attrInt("channels", kOut))));
+                } else {
+                    g.nodes.add(new OnnxGraph.Node("c", "Conv", List.of(x, "wk"), List.of("y"), conv));
+                }
             }
         }
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {

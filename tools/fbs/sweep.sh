@@ -10,9 +10,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-runs/fbs-sweep}
-dc=(--data fashion-mnist --max-train-samples 4000 --input-size 28 --in-chans 1 --num-classes 10 --small-stem
+dc=(--data fashion-mnist --max-train-samples 2000 --max-val-samples 1000 --input-size 28 --in-chans 1 --num-classes 10 --small-stem
     --no-progress --threads 2)
-dense_epochs=4; ft_epochs=2
+dense_epochs=3; ft_epochs=2
 cd "$here"
 mkdir -p "$out"
 start=$(date +%s)
