@@ -26,7 +26,8 @@ import java.util.List;
  *   <li>{@link PixChannelOrder} (ONNX Runtime with a blocked layout, models with PiX): channel order that lets the
  *       PiX kernel work on ORT's blocked tensors in place;</li>
  *   <li>{@link FbsSkipChannels} (models with FBS gates): each gated conv computes only its kept channels; such a
- *       graph is lowered for one sample and run sample by sample ({@link PerSamplePlan}).</li>
+ *       graph is lowered for one sample, and for a batch also as the union of its samples' channels; {@link FbsPlan}
+ *       measures which is faster per batch size.</li>
  * </ol>
  * ORT then applies its own fusions (conv + ReLU, conv + residual add + ReLU, layout) inside each segment. A forward
  * that routes samples by their data ({@code BatchRouting}) has no fixed graph and runs as a {@link TorchPlan}.
@@ -66,7 +67,8 @@ public final class Planner {
                 List<String> withSkip = new ArrayList<>(applied);
                 withSkip.add(new FbsSkipChannels().name());
                 long gated = skipping.count("gated_conv");
-                return new PerSamplePlan(OrtPlan.build(skipping, 1, true, o, withSkip), "FBS: " + gated
+                return new FbsPlan(OrtPlan.build(skipping, 1, true, o, withSkip),
+                        () -> OrtPlan.build(skipping, 1, true, o, withSkip, true), "FBS: " + gated
                         + " gated convs compute only their kept channels (gathered filters)");
             }
         }

@@ -30,18 +30,25 @@ import static dev.dynchan.exec.onnx.OnnxGraph.attrTensorFloat;
  * ({@link #densify} picks reading the input dense instead where that is faster). A residual {@code gated_add}
  * scatters Z into the other operand (ScatterND, reduction add); any other reader gets the dense tensor (Z scattered
  * into zeros), made only if one exists.
+ *
+ * <p>The batch form ({@code union}) runs any batch size in one call: U, the channels that any sample of the batch
+ * keeps (ascending), replaces I; each sample's t is 0 on the channels of U it suppressed, so every sample's output
+ * is still exactly its own, at the cost of computing the union for all of them.
  */
 final class GatedConvLowering {
     static boolean handles(String op) { return op.equals("gated_conv") || op.equals("gated_add"); }
 
-    /** A gated output in compact form. */
+    /** A gated output in compact form; k is the per-sample kept count (the union's size is only known at run time). */
     private record Compact(String z, String indices, int k, long c, long h, long w) { }
 
     private final OnnxLowering.Emitter e;
+    private final boolean union;
     private final Map<Value, Compact> compact = new HashMap<>();
 
-    GatedConvLowering(OnnxLowering.Emitter e) {
+    /** @param union the batch form (see the class comment); false: one sample */
+    GatedConvLowering(OnnxLowering.Emitter e, boolean union) {
         this.e = e;
+        this.union = union;
     }
 
     void lower(Node n) {
@@ -124,20 +131,22 @@ final class GatedConvLowering {
             values = vk;
             idx2 = ik;
         }
-        String idxF = e.temp();
-        String negIdx = e.temp();
-        String unused = e.temp();
-        String order = e.temp();
-        String sortedIdx = e.temp();
-        String sortedV = e.temp();
-        e.node("Cast", scope, List.of(idx2), idxF, attrInt("to", OnnxGraph.FLOAT));
-        e.node("Neg", scope, List.of(idxF), negIdx);
-        e.node("TopK", scope, List.of(negIdx, e.constLongs(scope + ".k2", new long[] {1}, keep)),
-                List.of(unused, order), attrInt("axis", 1), attrInt("largest", 1), attrInt("sorted", 1));
-        e.node("GatherElements", scope, List.of(idx2, order), sortedIdx, attrInt("axis", 1));
-        e.node("GatherElements", scope, List.of(values, order), sortedV, attrInt("axis", 1));
-        values = sortedV;
-        idx2 = sortedIdx;
+        if (!union) {
+            String idxF = e.temp();
+            String negIdx = e.temp();
+            String unused = e.temp();
+            String order = e.temp();
+            String sortedIdx = e.temp();
+            String sortedV = e.temp();
+            e.node("Cast", scope, List.of(idx2), idxF, attrInt("to", OnnxGraph.FLOAT));
+            e.node("Neg", scope, List.of(idxF), negIdx);
+            e.node("TopK", scope, List.of(negIdx, e.constLongs(scope + ".k2", new long[] {1}, keep)),
+                    List.of(unused, order), attrInt("axis", 1), attrInt("largest", 1), attrInt("sorted", 1));
+            e.node("GatherElements", scope, List.of(idx2, order), sortedIdx, attrInt("axis", 1));
+            e.node("GatherElements", scope, List.of(values, order), sortedV, attrInt("axis", 1));
+            values = sortedV;
+            idx2 = sortedIdx;
+        }
         String t;
         String active = null;
         if (thr != null) {
@@ -163,7 +172,52 @@ final class GatedConvLowering {
             t = values;
         }
         String idx = e.temp();
-        e.node("Squeeze", scope, List.of(idx2, e.constLongs(scope + ".ax0", new long[] {1}, 0)), idx);
+        String betaSel = null;
+        if (!union) {
+            e.node("Squeeze", scope, List.of(idx2, e.constLongs(scope + ".ax0", new long[] {1}, 0)), idx);
+            if (n.input(5) != null) {
+                String beta = e.temp();
+                e.node("Gather", scope, List.of(e.name(n.input(5)), idx), beta, attrInt("axis", 0));
+                betaSel = e.temp();
+                if (active != null) {
+                    e.node("Mul", scope, List.of(beta, active), betaSel);                        // [1, k]
+                } else {
+                    e.node("Unsqueeze", scope, List.of(beta, e.constLongs(scope + ".ax0c", new long[] {1}, 0)),
+                            betaSel);
+                }
+            }
+        } else {
+            // every sample's (t, active) scattered over C channels; U = the channels any sample keeps, ascending
+            String shape = e.temp();
+            String zeros = e.temp();
+            String ones = e.temp();
+            String kShape = e.temp();
+            String mask = e.temp();
+            String any = e.temp();
+            String nz = e.temp();
+            String tFull = e.temp();
+            e.node("Shape", scope, List.of(g), shape);
+            e.node("ConstantOfShape", scope, List.of(shape), zeros, attrTensorFloat("value", 0f));
+            e.node("Shape", scope, List.of(idx2), kShape);
+            e.node("ConstantOfShape", scope, List.of(kShape), ones, attrTensorFloat("value", 1f));
+            e.node("ScatterElements", scope, List.of(zeros, idx2, ones), mask, attrInt("axis", 1));
+            e.node("ReduceMax", scope, List.of(mask), any, attrInts("axes", 0), attrInt("keepdims", 0));
+            e.node("NonZero", scope, List.of(any), nz);
+            e.node("Squeeze", scope, List.of(nz, e.constLongs(scope + ".ax0", new long[] {1}, 0)), idx);
+            e.node("ScatterElements", scope, List.of(zeros, idx2, t), tFull, attrInt("axis", 1));
+            String tSel = e.temp();
+            e.node("Gather", scope, List.of(tFull, idx), tSel, attrInt("axis", 1));                  // [N, |U|]
+            t = tSel;
+            if (n.input(5) != null) {
+                String aFull = e.temp();
+                String bFull = e.temp();
+                e.node("ScatterElements", scope, List.of(zeros, idx2, active != null ? active : ones), aFull,
+                        attrInt("axis", 1));
+                e.node("Mul", scope, List.of(aFull, e.name(n.input(5))), bFull);
+                betaSel = e.temp();
+                e.node("Gather", scope, List.of(bFull, idx), betaSel, attrInt("axis", 1));          // [N, |U|]
+            }
+        }
 
         // the kept filters, on the live input channels
         String filters = e.temp();
@@ -182,12 +236,20 @@ final class GatedConvLowering {
             e.node("Mul", scope, List.of(rows, e.constLongs(scope + ".cin", new long[0], cin)), scaled);
             e.node("Unsqueeze", scope, List.of(in.indices, e.constLongs(scope + ".ax0b", new long[] {1}, 0)), cols);
             e.node("Add", scope, List.of(scaled, cols), flat2);
-            e.node("Reshape", scope, List.of(flat2, e.constLongs(scope + ".flat", new long[] {1},
-                    (long) keep * in.k)), flat);
+            e.node("Reshape", scope, List.of(flat2, e.constLongs(scope + ".flat", new long[] {1}, -1)), flat);
             String w2 = e.constFloats(wv.name + ".rows", new long[] {(long) cout * cin, (long) kh * kw}, wv.data());
             e.node("Gather", scope, List.of(w2, flat), picked, attrInt("axis", 0));
-            e.node("Reshape", scope, List.of(picked, e.constLongs(scope + ".wshape", new long[] {4}, keep, in.k, kh,
-                    kw)), filters);
+            String wshape;
+            if (!union) {
+                wshape = e.constLongs(scope + ".wshape", new long[] {4}, keep, in.k, kh, kw);
+            } else { // [|U|, |U_in|, K, K], both sizes known at run time only
+                String kin = e.temp();
+                wshape = e.temp();
+                e.node("Shape", scope, List.of(in.indices), kin);
+                e.node("Concat", scope, List.of(e.constLongs(scope + ".m1", new long[] {1}, -1), kin,
+                        e.constLongs(scope + ".kk_hw", new long[] {2}, kh, kw)), wshape, attrInt("axis", 0));
+            }
+            e.node("Reshape", scope, List.of(picked, wshape), filters);
             xin = in.z;
         }
         java.util.ArrayList<String> convIn = new java.util.ArrayList<>(List.of(xin, filters));
@@ -211,20 +273,9 @@ final class GatedConvLowering {
         e.node("Unsqueeze", scope, List.of(t, hw), t4);
         String z = e.temp();
         e.node("Mul", scope, List.of(y, t4), z);
-        if (n.input(5) != null) {
-            String beta = e.temp();
-            e.node("Gather", scope, List.of(e.name(n.input(5)), idx), beta, attrInt("axis", 0));
-            String b2 = beta;
-            if (active != null) {
-                b2 = e.temp();
-                e.node("Mul", scope, List.of(beta, active), b2);
-            } else {
-                String b1 = e.temp();
-                e.node("Unsqueeze", scope, List.of(beta, e.constLongs(scope + ".ax0c", new long[] {1}, 0)), b1);
-                b2 = b1;
-            }
+        if (betaSel != null) {
             String b4 = e.temp();
-            e.node("Unsqueeze", scope, List.of(b2, hw), b4);
+            e.node("Unsqueeze", scope, List.of(betaSel, hw), b4);
             String zb = e.temp();
             e.node("Add", scope, List.of(z, b4), zb);
             z = zb;
@@ -251,8 +302,43 @@ final class GatedConvLowering {
         return hwOut * (cin - kIn) < 100L * kIn;
     }
 
-    /** Z scattered into {@code base} (dense [1, C, H, W], null: zeros); the dense name. */
+    /** Z scattered into {@code base} (dense [N, C, H, W], null: zeros); the dense name. */
     private String dense(Compact c, String scope, String base) {
+        return union ? denseBatch(c, scope, base) : denseOne(c, scope, base);
+    }
+
+    /** The batch form: ScatterND writes whole [N, H, W] slices, so channels go first and back. */
+    private String denseBatch(Compact c, String scope, String base) {
+        String zt = e.temp();
+        e.node("Transpose", scope, List.of(c.z), zt, attrInts("perm", 1, 0, 2, 3));                     // [|U|, N, H, W]
+        String data = e.temp();
+        if (base == null) {
+            String zs = e.temp();
+            String n1 = e.temp();
+            String shape = e.temp();
+            e.node("Shape", scope, List.of(c.z), zs);
+            e.node("Slice", scope, List.of(zs, e.constLongs(scope + ".s0", new long[] {1}, 0),
+                    e.constLongs(scope + ".s1", new long[] {1}, 1)), n1);
+            e.node("Concat", scope, List.of(e.constLongs(scope + ".cc", new long[] {1}, c.c), n1,
+                    e.constLongs(scope + ".hw2", new long[] {2}, c.h, c.w)), shape, attrInt("axis", 0));
+            e.node("ConstantOfShape", scope, List.of(shape), data, attrTensorFloat("value", 0f));
+        } else {
+            e.node("Transpose", scope, List.of(base), data, attrInts("perm", 1, 0, 2, 3));
+        }
+        String ind = e.temp();
+        String sc = e.temp();
+        String out = e.temp();
+        e.node("Unsqueeze", scope, List.of(c.indices, e.constLongs(scope + ".ax1s", new long[] {1}, 1)), ind);
+        if (base == null) {
+            e.node("ScatterND", scope, List.of(data, ind, zt), sc);
+        } else {
+            e.node("ScatterND", scope, List.of(data, ind, zt), sc, attrString("reduction", "add"));
+        }
+        e.node("Transpose", scope, List.of(sc), out, attrInts("perm", 1, 0, 2, 3));
+        return out;
+    }
+
+    private String denseOne(Compact c, String scope, String base) {
         String data = e.temp();
         if (base == null) {
             e.node("ConstantOfShape", scope, List.of(e.constLongs(scope + ".chw", new long[] {3}, c.c, c.h, c.w)),

@@ -41,7 +41,15 @@ public final class OnnxLowering {
     public record Lowered(OnnxGraph graph, List<PixSite> pixSites) { }
 
     public static Lowered lower(Graph g, PixMode pixMode) {
-        return new Builder(g, pixMode).build();
+        return lower(g, pixMode, false);
+    }
+
+    /**
+     * @param fbsUnion FBS skip path ({@code gated_conv}): true for the batch form (each gated conv computes the union of
+     *                 the batch's kept channels), false for the form valid for one sample
+     */
+    public static Lowered lower(Graph g, PixMode pixMode, boolean fbsUnion) {
+        return new Builder(g, pixMode, fbsUnion).build();
     }
 
     /**
@@ -73,12 +81,13 @@ public final class OnnxLowering {
         final Set<String> initialized = new HashSet<>();
         final List<PixSite> sites = new ArrayList<>();
         final Map<Value, java.util.function.Supplier<String>> deferred = new HashMap<>();
-        final GatedConvLowering gated = new GatedConvLowering(this);
+        final GatedConvLowering gated;
         int counter;
 
-        Builder(Graph g, PixMode pixMode) {
+        Builder(Graph g, PixMode pixMode, boolean fbsUnion) {
             this.g = g;
             this.pixMode = pixMode;
+            this.gated = new GatedConvLowering(this, fbsUnion);
             this.out = new OnnxGraph(g.model);
             out.opsets.put("", (long) OPSET);
         }
