@@ -15,6 +15,10 @@ dc=(--data fashion-mnist --max-train-samples 2000 --max-val-samples 1000 --input
 dense_epochs=3; ft_epochs=2
 cd "$here"
 mkdir -p "$out"
+# run every step from one frozen copy of the jar, so that edits to the sources during the sweep change nothing
+./dynchan --version >/dev/null 2>&1 || ./dynchan models >/dev/null
+cp target/dynchan.jar "$out/dynchan.jar"
+export DYNCHAN_CLASSPATH="$out/dynchan.jar"
 start=$(date +%s)
 run() { # name, then train flags
   local name=$1; shift
@@ -22,13 +26,13 @@ run() { # name, then train flags
   ./dynchan train "${dc[@]}" --output "$out/$name" "$@" > "$out/$name.log" 2>&1 || { tail -5 "$out/$name.log"; exit 1; }
   echo "$name: $(( $(date +%s) - start )) s since start" >&2
 }
-run d1.0 --model fbs_resnet18 --density 1 --epochs $dense_epochs
+run d1.0 --model fbs_resnet18 --density 1 --epochs $dense_epochs --lr 0.05
 for d in 0.8 0.6 0.5 0.4 0.3; do
   run d$d --model fbs_resnet18 --density $d --weights "$out/d1.0/best.safetensors" --freeze-base-epochs 1 \
       --epochs $ft_epochs --lr 0.02
 done
 for w in 0.85 0.6 0.44; do
-  run thin$w --model resnet18 --width-mult $w --epochs $((dense_epochs + ft_epochs))
+  run thin$w --model resnet18 --width-mult $w --epochs $((dense_epochs + ft_epochs)) --lr 0.05
 done
 echo "training: $(( $(date +%s) - start )) s" >&2
 uptime >&2
