@@ -54,8 +54,8 @@ class FbsSkipPathTest {
             out.add(new Case("fbs_resnet34", v, 0.6, 32, true));
             out.add(new Case("fbs_resnet18", v, 0.5, 64, false));
             out.add(new Case("fbs_vgg16", v, 0.4, 32, true));
-            out.add(new Case("fbs_vgg16", v, 0.5, 32, false));
         }
+        out.add(new Case("fbs_vgg16", FbsVariant.REFERENCE, 0.5, 32, false));
         out.add(new Case("fbs_mcifarnet", FbsVariant.MAYO, 1.0, 32, false)); // Mayo's gates run at d = 1 too
         return out;
     }
@@ -74,13 +74,15 @@ class FbsSkipPathTest {
                     // a batch: the plan alternates per-sample and union runs while it measures, then keeps one
                     NDArray xs = m.randomNormal(new Shape(3, 3, c.size(), c.size()));
                     NDArray masked = net.predictReference(xs);
-                    for (int call = 0; call < 2 * FbsPlan.TRIALS; call++) {
+                    // every call of the measuring phase at d = 0.5 (both strategies), the first elsewhere (per sample)
+                    int calls = c.density() == 0.5 ? 2 * FbsPlan.TRIALS : 1;
+                    for (int call = 0; call < calls; call++) {
                         TestSupport.assertClose(net.predict(xs, InferenceOptions.defaults()), masked, 1e-4,
                                 c + " batch 3, call " + call);
                     }
                 }
                 FbsPlan fbs = (FbsPlan) net.plan(new Shape(3, 3, c.size(), c.size()), InferenceOptions.defaults());
-                assertTrue(fbs.strategy(3) != null, c + ": a strategy is chosen after the trials");
+                assertTrue(c.density() != 0.5 || fbs.strategy(3) != null, c + ": a strategy is chosen after the trials");
                 String plan = net.plan(new Shape(1, 3, c.size(), c.size()), InferenceOptions.defaults()).describe();
                 assertTrue(plan.contains("fbs-skip-channels") && plan.contains("gated convs compute only"),
                         c + ": " + plan);
