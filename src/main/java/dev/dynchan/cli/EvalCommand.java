@@ -133,10 +133,10 @@ final class EvalCommand implements Runnable {
     static ModelOptions dataOptions(ModelArgs.ModelChoice choice, dev.dynchan.train.BatchSource val, int inputSize,
                                     String data, java.nio.file.Path weights) {
         ModelOptions asked = choice.options();
-        ModelOptions mo = choice.metadata().isPresent() ? asked : new ModelOptions(
-                asked.numClasses() != null ? asked.numClasses() : val.numClasses(),
-                asked.inChannels() != null ? asked.inChannels() : val.channels(), inputSize,
-                asked.smallStem(), null, null, asked.width());
+        ModelOptions mo = choice.metadata().isPresent() ? asked : asked
+                .withNumClasses(asked.numClasses() != null ? asked.numClasses() : val.numClasses())
+                .withInChannels(asked.inChannels() != null ? asked.inChannels() : val.channels())
+                .withInputSize(inputSize);
         if (mo.channels() != val.channels()) {
             throw new UserException("--data " + data + " has " + val.channels() + "-channel images but "
                     + choice.name() + " takes " + mo.channels() + " (" + (choice.metadata().isPresent()

@@ -9,6 +9,8 @@ import dev.dynchan.models.ModelRegistry;
 import dev.dynchan.models.Network;
 import dev.dynchan.models.Slimmable;
 import dev.dynchan.models.Width;
+import dev.dynchan.nn.FbsVariant;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -49,6 +51,35 @@ public class ModelArgs {
                     + "weights' metadata, else largest)")
     String width;
 
+    @Option(names = "--density", paramLabel = "D",
+            description = "FBS models: fraction of each gated layer's channels kept per input, in (0, 1] (default: "
+                    + "the weights' metadata, else 0.5); the same weights run at any density, so it may differ from "
+                    + "the metadata's")
+    Double density;
+
+    @Option(names = "--fbs-variant", paramLabel = "NAME", converter = FbsVariantName.class,
+            description = "FBS models: reference (PyTorch-FBS's gates, the default) or mayo (the authors' TensorFlow "
+                    + "semantics: plain-mean subsample, ceil(dC) strict winners, BN without gamma plus a masked beta, "
+                    + "gated stem); default: the weights' metadata")
+    FbsVariant fbsVariant;
+
+    @Option(names = "--width-mult", paramLabel = "W",
+            description = "torchvision ResNets: every width times W, rounded to a multiple of 8 (a statically "
+                    + "thinned network; default: the weights' metadata, else 1)")
+    Float widthMult;
+
+    /** {@code --fbs-variant NAME}: a known variant, or a parse error listing them. */
+    public static final class FbsVariantName implements CommandLine.ITypeConverter<FbsVariant> {
+        @Override
+        public FbsVariant convert(String value) {
+            try {
+                return FbsVariant.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     /** The options as given (unset ones null), after range checks. */
     public ModelOptions options() {
         if (numClasses != null) {
@@ -60,7 +91,14 @@ public class ModelArgs {
         if (inputSize != null) {
             OptionChecks.atLeast("--input-size", inputSize, 1);
         }
-        return new ModelOptions(numClasses, inChans, inputSize, smallStem, null, null, width(width, "--width"));
+        if (density != null && !(density > 0 && density <= 1)) {
+            throw new UserException("--density " + density + ": must be in (0, 1]");
+        }
+        if (widthMult != null && !(widthMult > 0 && widthMult <= 4)) {
+            throw new UserException("--width-mult " + widthMult + ": must be in (0, 4]");
+        }
+        return new ModelOptions(numClasses, inChans, inputSize, smallStem, null, null, width(width, "--width"), density,
+                fbsVariant, widthMult);
     }
 
     /** {@code text} as a width (null stays null), or a UserException naming {@code flag}. */
@@ -134,21 +172,12 @@ public class ModelArgs {
         ModelOptions recorded = Network.recordedOptions(m, weights);
         List<ModelOptions.Conflict> conflicts = recorded.conflictsWith(asked);
         if (!conflicts.isEmpty()) {
-            throw new UserException(conflicts.stream().map(c -> flag(c.key(), c.asked()) + " contradicts " + weights
+            throw new UserException(conflicts.stream().map(c -> ModelOptions.flag(c.key(), c.asked()) + " contradicts " + weights
                     + ", saved with " + c.key() + " " + c.recorded()).collect(Collectors.joining("; "))
                     + " (drop the option: the weights' metadata sets it)");
         }
         ModelOptions resolved = recorded.withRunTimeChoices(asked);
         checkWidth(m.model(), resolved, "--width");
         return new ModelChoice(m.model(), resolved, meta);
-    }
-
-    /** An option as typed on the command line, e.g. {@code --num-classes 5} or {@code --no-small-stem}. */
-    static String flag(String key, Object value) {
-        String name = "--" + key.replace('_', '-');
-        if (value instanceof Boolean b) {
-            return b ? name : "--no-" + key.replace('_', '-');
-        }
-        return name + " " + value;
     }
 }

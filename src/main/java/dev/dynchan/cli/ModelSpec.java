@@ -9,8 +9,9 @@ import java.util.Map;
 
 /**
  * A model with per-model options as one string, {@code NAME[:key=value[,key=value]]}, so that variants are
- * timed side by side: {@code resnet50:backend=torch}, {@code slimmable_mbnet_v1_bn_uniform:width=uniform:13}. Keys:
- * {@code backend} (auto|ort|torch), {@code width} (a slimmable model's width, as {@code --width}).
+ * timed side by side: {@code resnet50:backend=torch}, {@code slimmable_mbnet_v1_bn_uniform:width=uniform:13},
+ * {@code fbs_resnet18:density=0.5}. Keys: {@code backend} (auto|ort|torch), {@code width} (a slimmable model's width,
+ * as {@code --width}), {@code density} (FBS models, in (0, 1]) and {@code fbs_variant} (FBS models: reference|mayo).
  */
 record ModelSpec(String text, String name, Map<String, String> options) {
     static ModelSpec parse(String text) {
@@ -31,14 +32,42 @@ record ModelSpec(String text, String name, Map<String, String> options) {
                             + " got '" + kv + "'");
                 }
                 String key = kv.substring(0, eq).trim().toLowerCase(Locale.ROOT);
-                if (!key.equals("backend") && !key.equals("width")) {
+                if (!KEYS.contains(key)) {
                     throw new dev.dynchan.UserException("--model '" + text + "': unknown option '" + key
-                            + "' (known: backend, width)");
+                            + "' (known: " + String.join(", ", KEYS) + ")");
                 }
-                opts.put(key, kv.substring(eq + 1).trim());
+                String value = kv.substring(eq + 1).trim();
+                opts.put(key, value);
+                if (key.equals("density")) {
+                    density(text, value);
+                } else if (key.equals("fbs_variant")) {
+                    variant(text, value);
+                }
             }
         }
         return new ModelSpec(text, name, opts);
+    }
+
+    static final java.util.List<String> KEYS = java.util.List.of("backend", "width", "density", "fbs_variant");
+
+    private static double density(String text, String value) {
+        try {
+            double d = Double.parseDouble(value);
+            if (d > 0 && d <= 1) {
+                return d;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new dev.dynchan.UserException("--model '" + text + "': density " + value + " must be a number in (0, 1]");
+    }
+
+    private static dev.dynchan.nn.FbsVariant variant(String text, String value) {
+        try {
+            return dev.dynchan.nn.FbsVariant.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new dev.dynchan.UserException("--model '" + text + "': " + e.getMessage());
+        }
     }
 
     /** The command's model options with this spec's overrides. */
@@ -47,6 +76,12 @@ record ModelSpec(String text, String name, Map<String, String> options) {
         String flag = w == null ? "--width" : "--model '" + text + "' width";
         ModelOptions o = w == null ? base : base.withWidth(ModelArgs.width(w, flag));
         ModelArgs.checkWidth(name, o, flag);
+        if (options.containsKey("density")) {
+            o = o.withDensity(density(text, options.get("density")));
+        }
+        if (options.containsKey("fbs_variant")) {
+            o = o.withFbsVariant(variant(text, options.get("fbs_variant")));
+        }
         return o;
     }
 

@@ -5,6 +5,7 @@ import com.google.gson.GsonBuilder;
 import dev.dynchan.OptionChecks;
 import dev.dynchan.UserException;
 import dev.dynchan.models.Network;
+import dev.dynchan.profile.MacCounter;
 import dev.dynchan.profile.Profile;
 import dev.dynchan.cli.options.ModelName;
 import picocli.CommandLine.Command;
@@ -50,6 +51,28 @@ final class ProfileCommand implements Runnable {
             description = "With --data: where to draw the histogram of per-input MACs (default: ${DEFAULT-VALUE})")
     Path histogram = Path.of("macs_histogram.png");
 
+    @Option(names = "--mac-convention", paramLabel = "NAME", converter = MacConventionName.class,
+            description = "standard (conv + linear multiply-accumulates, the default) or mayo (also FBS's gate "
+                    + "multiply, H*W*C per gated layer, as the FBS authors' estimator counts)")
+    MacCounter.Convention convention = MacCounter.Convention.STANDARD;
+
+    @Option(names = "--batch", paramLabel = "N",
+            description = "Random inputs averaged over (FBS models' MACs depend on the input; default: ${DEFAULT-VALUE})")
+    int batch = 1;
+
+    /** {@code --mac-convention NAME}. */
+    static final class MacConventionName implements picocli.CommandLine.ITypeConverter<MacCounter.Convention> {
+        @Override
+        public MacCounter.Convention convert(String v) {
+            for (MacCounter.Convention c : MacCounter.Convention.values()) {
+                if (c.toString().equalsIgnoreCase(v.strip())) {
+                    return c;
+                }
+            }
+            throw new picocli.CommandLine.TypeConversionException("expected standard or mayo, found '" + v + "'");
+        }
+    }
+
     @Mixin
     ModelArgs modelArgs = new ModelArgs();
 
@@ -74,7 +97,8 @@ final class ProfileCommand implements Runnable {
         Device device = engine.start();
         try (Network net = weights != null ? Network.load(weights, choice.name(), choice.options(), device)
                 : Network.create(choice.name(), choice.options(), device, engine.seed())) {
-            Profile p = Profile.of(net, choice.size());
+            dev.dynchan.OptionChecks.atLeast("--batch", batch, 1);
+            Profile p = Profile.of(net, choice.size(), batch, convention);
             if (json) {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("model", p.model());
@@ -108,7 +132,9 @@ final class ProfileCommand implements Runnable {
             System.out.printf("%nmodel %s%s, input %s%n", p.model(), net.defaultWidth() == null ? ""
                     : " (width " + net.defaultWidth() + ")", p.input());
             System.out.printf("params               %,d%n", p.params());
-            System.out.printf("MACs (conv+linear)   %,d  (%.3f G)%n", p.macs(), p.macs() / 1e9);
+            System.out.printf("MACs (conv+linear%s)   %,d  (%.3f G)%s%n",
+                    convention == MacCounter.Convention.MAYO ? "+gate mul" : "", p.macs(), p.macs() / 1e9,
+                    batch > 1 ? "  mean of " + batch + " random inputs" : "");
             System.out.printf("ptflops-style total  %,d  (%.3f G; adds BN 2*numel, activations numel, pooling input numel)%n",
                     p.ptflops(), p.ptflops() / 1e9);
             if (net.defaultWidth() != null) {

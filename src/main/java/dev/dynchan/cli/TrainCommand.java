@@ -24,7 +24,10 @@ import dev.dynchan.models.Network;
 import dev.dynchan.profile.Profile;
 import dev.dynchan.train.BatchSource;
 import dev.dynchan.train.CheckpointStore;
+import dev.dynchan.OptionChecks;
 import dev.dynchan.train.DataSources;
+import dev.dynchan.train.InitialWeights;
+import dev.dynchan.train.ProgressiveRun;
 import dev.dynchan.train.Recipe;
 import dev.dynchan.train.RunLog;
 import dev.dynchan.train.StepBenchmark;
@@ -43,6 +46,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -66,8 +70,8 @@ public final class TrainCommand implements Runnable {
     Path config;
 
     @Option(names = "--recipe", paramLabel = "NAME", converter = Choices.RecipeName.class,
-            description = "Preset of a paper's recipe: pix-imagenet, pf-resnet, deit, dsnet-supernet or dsnet-gate; "
-                    + "--config and flags win")
+            description = "Preset of a paper's recipe: pix-imagenet, pf-resnet, deit, dsnet-supernet, dsnet-gate or "
+                    + "fbs-progressive; --config and flags win")
     Recipe recipe;
 
     @Option(names = "--output", paramLabel = "DIR",
@@ -77,11 +81,6 @@ public final class TrainCommand implements Runnable {
     @Option(names = "--resume", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
             description = "Continue the run in --output after its last completed epoch")
     boolean resume;
-
-    @Option(names = "--weights", paramLabel = "FILE",
-            description = "Start from these weights instead of a fresh initialisation (e.g. the recalibrated "
-                    + "supernet for --recipe dsnet-gate); a DynChan file's metadata must name --model")
-    Path weights;
 
     @Option(names = "--benchmark-steps", paramLabel = "N",
             description = "Only time N training steps on random data and print images/s (0 = train)")
@@ -107,9 +106,9 @@ public final class TrainCommand implements Runnable {
     /** The configuration the options describe; each record checks its values as it is built. */
     TrainConfig config() {
         ModelOptions m = modelArgs.options();
-        return new TrainConfig(data.toConfig(m.inputSize()), model.toConfig(m.numClasses(), m.inChannels(),
-                m.smallStem(), m.width()), optimizer.toConfig(), schedule.toConfig(), augment.toConfig(),
-                loss.toConfig(), ema.toConfig(), engine.seed(), dsnet.toConfig());
+        return new TrainConfig(data.toConfig(m.inputSize()), model.toConfig(m), optimizer.toConfig(),
+                schedule.toConfig(), augment.toConfig(), loss.toConfig(), ema.toConfig(), engine.seed(),
+                dsnet.toConfig());
     }
 
     /** Every option of a configuration under its flag name (without dashes), as args.yaml and the defaults hold it. */
@@ -167,71 +166,95 @@ public final class TrainCommand implements Runnable {
         }
         try (BatchSource train = splits.train(); BatchSource val = splits.val()) {
             checkData(cfg, train, val, shard.worldSize());
-            ModelOptions mo = cfg.model().options(train.numClasses(), train.channels(), splits.inputSize());
-            try (Network net = Network.create(cfg.model().name(), mo, dev, cfg.seed());
-                 Network emaNet = cfg.ema().enabled() ? Network.create(cfg.model().name(), mo, dev, cfg.seed())
-                         : null) {
-                if (weights != null) {
-                    initialWeights(net, weights);
-                }
-                WeightsMetadata meta = net.describe(splits.preprocessing(), train.classNames(), origin(out, train));
-                Trainer trainer = new Trainer(cfg, net, emaNet, train, val).checkpoints(new CheckpointStore(out, meta));
-                if (ddp != null) {
-                    trainer.distributed(ddp);
-                }
-                // a run that cannot be resumed stops here, before anything is printed or written into its folder
-                TrainState resumed = resume ? trainer.resume() : null;
-                long macs = Profile.of(net, splits.inputSize()).macs();
-                if (main) {
-                    System.out.printf(Locale.ROOT, "train %s on %s: %d train / %d val images, %d classes, %d px, "
-                                    + "%,d params, %,d MACs; opt %s lr %.4g, batch %d x %d%s, %d epochs; output %s%n",
-                            net.name(), train.name(), train.samples() * shard.worldSize(),
-                            val.images(), train.numClasses(), splits.inputSize(),
-                            net.parameterCount(), macs, cfg.optimizer().kind(), cfg.lr(), cfg.data().batchSize(),
-                            cfg.optimizer().updateFreq(), env == null ? "" : " x " + env.worldSize() + " ranks",
-                            cfg.schedule().totalEpochs(), out);
-                    if (resumed != null) {
-                        System.out.printf("resumed from %s: %d epoch(s) completed, %d updates%n",
-                                out.resolve(CheckpointStore.STATE_FILE), resumed.epochsCompleted(), resumed.updates());
-                    }
-                    writeArgs(out, cfg);
-                }
-                trainer.macs(macs);
-                if (main) {
-                    if (!noProgress) {
-                        trainer.listener(new ProgressListener());
-                    }
-                    trainer.listener(new RunLog(System.out, out, cfg));
-                }
-                TrainSummary summary = trainer.fit();
-                if (main) {
-                    System.out.println(summary.toJson());
-                }
+            Ranks ranks = new Ranks(env, ddp, shard);
+            if (cfg.model().densities().isEmpty()) {
+                trainOne(cfg, dev, splits, train, val, out, resume, ranks);
+                return;
             }
+            if (ddp != null) {
+                throw new UserException("--densities " + cfg.model().densities() + ": a progressive run trains in "
+                        + "one process; under ./dynchan launch train one --density per launch");
+            }
+            // one phase per density, each a complete run in its own folder (ProgressiveRun)
+            writeArgs(out, cfg);
+            List<ProgressiveRun.Phase> phases = ProgressiveRun.plan(cfg, out, resume);
+            List<Map<String, Object>> table = new ArrayList<>();
+            for (ProgressiveRun.Phase ph : phases) {
+                System.out.printf(Locale.ROOT, "density %s (%d of %d): %s%n", OptionChecks.fmt(ph.density()),
+                        ph.index() + 1, phases.size(), ph.done() ? "already completed in " + ph.dir()
+                                : (ph.resume() ? "resuming " : "training into ") + ph.dir());
+                if (!ph.done()) {
+                    trainOne(ph.config(), dev, splits, train, val, ph.dir(), ph.resume(), ranks);
+                }
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("density", ph.density());
+                row.put("best", ph.dir().resolve("best.safetensors").toString());
+                table.add(row);
+            }
+            System.out.println("phases: " + table);
         } catch (IOException e) {
             throw new UserException("--output " + out + ": cannot write (" + e.getMessage() + ")", e);
         }
     }
 
-    /** Loads the starting weights (before the trainer copies them into the EMA). */
-    private static void initialWeights(Network net, Path file) {
-        if (!java.nio.file.Files.isRegularFile(file)) {
-            throw new UserException("--weights " + file + ": no such file");
+    /** This process's part in a data-parallel run (all null/NONE in a single process). */
+    private record Ranks(DistEnv env, Ddp ddp, Shard shard) {
+        boolean main() { return ddp == null || ddp.isMain(); }
+    }
+
+    /** One run of {@code cfg} into {@code out} (a phase of a progressive run, or the whole run). */
+    private void trainOne(TrainConfig cfg, Device dev, DataSources.Splits splits, BatchSource train, BatchSource val,
+                          Path out, boolean resumeRun, Ranks ranks) throws IOException {
+        boolean main = ranks.main();
+        ModelOptions mo = cfg.model().options(train.numClasses(), train.channels(), splits.inputSize());
+        try (Network net = Network.create(cfg.model().name(), mo, dev, cfg.seed());
+             Network emaNet = cfg.ema().enabled() ? Network.create(cfg.model().name(), mo, dev, cfg.seed())
+                     : null) {
+            WeightsMetadata meta = net.describe(splits.preprocessing(), train.classNames(), origin(out, train));
+            Trainer trainer = new Trainer(cfg, net, emaNet, train, val).checkpoints(new CheckpointStore(out, meta));
+            if (ranks.ddp() != null) {
+                trainer.distributed(ranks.ddp());
+            }
+            // a run that cannot be resumed stops here, before anything is printed or written into its folder
+            TrainState resumed = resumeRun ? trainer.resume() : null;
+            InitialWeights.Loaded init = null;
+            if (resumed == null && cfg.model().initialWeights() != null) {
+                init = InitialWeights.load(net, cfg.model().initialWeights());
+                if (emaNet != null) {
+                    InitialWeights.load(emaNet, cfg.model().initialWeights());
+                }
+            }
+            long macs = Profile.of(net, splits.inputSize()).macs();
+            if (main) {
+                System.out.printf(Locale.ROOT, "train %s on %s: %d train / %d val images, %d classes, %d px, "
+                                + "%,d params, %,d MACs; opt %s lr %.4g, batch %d x %d%s, %d epochs; output %s%n",
+                        net.name(), train.name(), train.samples() * ranks.shard().worldSize(),
+                        ranks.env() == null ? val.images() : val.images() * ranks.shard().worldSize(),
+                        train.numClasses(), splits.inputSize(), net.parameterCount(), macs, cfg.optimizer().kind(),
+                        cfg.lr(), cfg.data().batchSize(), cfg.optimizer().updateFreq(),
+                        ranks.env() == null ? "" : " x " + ranks.env().worldSize() + " ranks",
+                        cfg.schedule().totalEpochs(), out);
+                if (init != null) {
+                    System.out.println(init.describe(cfg.model().initialWeights()));
+                }
+                if (resumed != null) {
+                    System.out.printf("resumed from %s: %d epoch(s) completed, %d updates%n",
+                            out.resolve(CheckpointStore.STATE_FILE), resumed.epochsCompleted(), resumed.updates());
+                }
+                writeArgs(out, cfg);
+            }
+            trainer.macs(macs);
+            if (main) {
+                if (!noProgress) {
+                    trainer.listener(new ProgressListener());
+                }
+                trainer.listener(new RunLog(System.out, out, cfg));
+            }
+            TrainSummary summary = trainer.fit();
+            if (main) {
+                System.out.println(summary.toJson());
+            }
         }
-        WeightsMetadata.read(file).ifPresent(m -> {
-            if (!m.model().equalsIgnoreCase(net.name())) {
-                throw new UserException("--weights " + file + " holds " + m.model() + " weights, not " + net.name()
-                        + "; pass --model " + m.model());
-            }
-            // same keys and shapes can still be another architecture (the small stem's stride)
-            List<ModelOptions.Conflict> conflicts = Network.recordedOptions(m, file).conflictsWith(net.options());
-            if (!conflicts.isEmpty()) {
-                throw new UserException("--weights " + file + " was saved with " + conflicts.stream()
-                        .map(c -> ModelArgs.flag(c.key(), c.recorded())).collect(java.util.stream.Collectors
-                                .joining(" ")) + "; train it with the same options");
-            }
-        });
-        dev.dynchan.io.StateDicts.load(net.module(), file);
     }
 
     /** Data the run cannot use is the user's to fix, said before a model is built. */

@@ -8,6 +8,7 @@ import dev.dynchan.exec.graph.RoutedGraph;
 import dev.dynchan.exec.graph.Tracer;
 import dev.dynchan.exec.ort.OrtPlan;
 import dev.dynchan.exec.ort.OrtRuntime;
+import dev.dynchan.exec.rules.FbsSkipChannels;
 import dev.dynchan.exec.rules.FoldBatchNorm;
 import dev.dynchan.exec.rules.PixChannelOrder;
 import dev.dynchan.exec.rules.Rule;
@@ -24,7 +25,10 @@ import java.util.List;
  * <ol>
  *   <li>{@link FoldBatchNorm}: BN after a conv folded into its weights;</li>
  *   <li>{@link PixChannelOrder} (ONNX Runtime with a blocked layout, models with PiX): channel order that lets the
- *       PiX kernel work on ORT's blocked tensors in place.</li>
+ *       PiX kernel work on ORT's blocked tensors in place;</li>
+ *   <li>{@link FbsSkipChannels} (models with FBS gates): each gated conv computes only its kept channels; such a
+ *       graph is lowered for one sample, and for a batch also as the union of its samples' channels; {@link FbsPlan}
+ *       measures which is faster per batch size.</li>
  * </ol>
  * ORT then applies its own fusions (conv + ReLU, conv + residual add + ReLU, layout) inside each segment. A forward
  * that routes samples by the argmax of a tensor it computed ({@code BatchRouting.routeByArgmax}: DS-Net's dynamic
@@ -97,6 +101,17 @@ public final class Planner {
         for (Rule r : List.<Rule>of(new FoldBatchNorm())) {
             g = r.apply(g);
             applied.add(r.name());
+        }
+        if (g.count("channel_gate") > 0) {
+            Graph skipping = new FbsSkipChannels().apply(g);
+            if (skipping != g) {
+                List<String> withSkip = new ArrayList<>(applied);
+                withSkip.add(new FbsSkipChannels().name());
+                long gated = skipping.count("gated_conv");
+                return new FbsPlan(OrtPlan.build(skipping, 1, true, o, withSkip),
+                        () -> OrtPlan.build(skipping, 1, true, o, withSkip, true), "FBS: " + gated
+                        + " gated convs compute only their kept channels (gathered filters)");
+            }
         }
         if (g.count("pix") == 0) {
             return OrtPlan.build(g, 1, true, o, applied);

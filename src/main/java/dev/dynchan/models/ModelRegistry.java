@@ -36,6 +36,7 @@ public final class ModelRegistry {
         VitMax.registerAll(r);
         PitMax.registerAll(r);
         SlimmableMobileNet.registerAll(r);
+        FbsModels.registerAll(r);
         return r;
     }
 

@@ -50,6 +50,14 @@ public final class Network implements AutoCloseable {
     public static Network create(String name, ModelOptions options, Device device, long seed) {
         ModelRegistry.Entry entry = ModelRegistry.defaultRegistry().entry(name);
         ImageClassifier module = entry.factory().apply(options);
+        if (options.setsFbsOptions() && module.modules().stream().noneMatch(dev.dynchan.nn.GatedConv.class::isInstance)) {
+            throw new dev.dynchan.UserException("--density and --fbs-variant apply to FBS models only; " + entry.name()
+                    + " has no channel gates (FBS models: " + String.join(", ", FbsModels.NAMES) + ")");
+        }
+        if (options.widthMult() != null && !(module instanceof ResNet)) {
+            throw new dev.dynchan.UserException("--width-mult applies to the torchvision ResNets only; " + entry.name()
+                    + " has fixed widths");
+        }
         module.assignPaths("");
         NDManager manager = NDManager.newBaseManager(device);
         Engine.getInstance().setRandomSeed((int) seed);

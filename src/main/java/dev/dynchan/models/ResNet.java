@@ -161,7 +161,12 @@ public class ResNet extends ImageClassifier {
     private static final List<Integer> PLANES = List.of(64, 128, 256, 512);
 
     static ResNet create(boolean bottleneck, List<Integer> layers, ModelOptions o) {
-        return new ResNet(new Config(bottleneck, layers, PLANES, o.small(), o.classes(), o.channels()));
+        List<Integer> planes = PLANES;
+        if (o.widthMult() != null) {
+            // a statically thinned (or widened) network: each width × w, rounded to a multiple of 8 (at least 8)
+            planes = PLANES.stream().map(p -> Math.max(8, Math.round(p * o.widthMultiplier() / 8f) * 8)).toList();
+        }
+        return new ResNet(new Config(bottleneck, layers, planes, o.small(), o.classes(), o.channels()));
     }
 
     /** Registers torchvision's five depths. */

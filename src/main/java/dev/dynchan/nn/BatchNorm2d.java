@@ -9,7 +9,9 @@ import ai.djl.ndarray.types.Shape;
 /**
  * BatchNorm2d with PyTorch semantics: momentum 0.1 (DJL's convention is 1 − momentum, converted in
  * {@link Ops#batchNorm}), unbiased running variance, eps 1e-5, and {@code num_batches_tracked} kept as an int64
- * buffer so checkpoints round-trip. In training the running statistics are updated in place.
+ * buffer so checkpoints round-trip. In training the running statistics are updated in place. Without affine
+ * parameters ({@code affine=false}, torch's {@code BatchNorm2d(affine=False)}: no {@code weight}/{@code bias} keys,
+ * FBS's Mayo variant) it normalises only.
  */
 public class BatchNorm2d extends Module {
     public final int features;
@@ -26,11 +28,16 @@ public class BatchNorm2d extends Module {
     }
 
     public BatchNorm2d(int features, float eps, float momentum) {
+        this(features, eps, momentum, true);
+    }
+
+    /** @param affine whether the layer has γ ({@code weight}) and β ({@code bias}); null fields when not */
+    public BatchNorm2d(int features, float eps, float momentum, boolean affine) {
         this.features = features;
         this.eps = eps;
         this.momentum = momentum;
-        this.weight = parameter("weight", new Shape(features));
-        this.bias = parameter("bias", new Shape(features));
+        this.weight = affine ? parameter("weight", new Shape(features)) : null;
+        this.bias = affine ? parameter("bias", new Shape(features)) : null;
         this.runningMean = buffer("running_mean", new Shape(features), DataType.FLOAT32);
         this.runningVar = buffer("running_var", new Shape(features), DataType.FLOAT32);
         this.numBatchesTracked = buffer("num_batches_tracked", new Shape(), DataType.INT64);
@@ -38,8 +45,10 @@ public class BatchNorm2d extends Module {
 
     @Override
     protected void resetParameters(NDManager m) {
-        Init.constant(weight, m, 1f);
-        Init.constant(bias, m, 0f);
+        if (weight != null) {
+            Init.constant(weight, m, 1f);
+            Init.constant(bias, m, 0f);
+        }
         Init.constant(runningMean, m, 0f);
         Init.constant(runningVar, m, 1f);
         Init.constant(numBatchesTracked, m, 0f);
@@ -52,8 +61,10 @@ public class BatchNorm2d extends Module {
                     "layer '" + path() + "' expects input [N," + features + ",H,W] but got " + x.getShape());
         }
         countBatch(ctx);
-        return Ops.batchNorm(this, x, weight.value(), bias.value(), runningMean.value(), runningVar.value(), momentum,
-                eps, ctx);
+        NDManager m = x.getManager();
+        return Ops.batchNorm(this, x, weight != null ? weight.value() : m.ones(new Shape(features)),
+                bias != null ? bias.value() : m.zeros(new Shape(features)), runningMean.value(), runningVar.value(),
+                momentum, eps, ctx);
     }
 
     /**
@@ -72,7 +83,8 @@ public class BatchNorm2d extends Module {
         countBatch(ctx);
         NDIndex prefix = new NDIndex(":{}", c);
         NDManager m = x.getManager();
-        return Ops.batchNorm(this, x, weight.value().get(m, prefix), bias.value().get(m, prefix),
+        return Ops.batchNorm(this, x, weight != null ? weight.value().get(m, prefix) : m.ones(new Shape(c)),
+                bias != null ? bias.value().get(m, prefix) : m.zeros(new Shape(c)),
                 runningMean.value().get(m, prefix), runningVar.value().get(m, prefix), momentum, eps, ctx);
     }
 
@@ -88,6 +100,6 @@ public class BatchNorm2d extends Module {
 
     @Override
     public String describe() {
-        return "BatchNorm2d(" + features + ")";
+        return "BatchNorm2d(" + features + (weight == null ? ", affine=False" : "") + ")";
     }
 }

@@ -70,4 +70,19 @@ public final class Init {
         }
         t.set(v);
     }
+
+    /** tf.truncated_normal(stddev): N(0, std²) with samples beyond ±2·std redrawn (Mayo's gate weights). */
+    public static void truncNormalSigma(Tensor t, NDManager m, double std) {
+        float[] v;
+        try (NDArray r = m.randomNormal(0f, 1f, t.shape(), ai.djl.ndarray.types.DataType.FLOAT32)) {
+            v = r.toFloatArray();
+        }
+        java.util.Random redraw = new java.util.Random(Double.doubleToLongBits(v.length > 0 ? v[0] : 0));
+        for (int i = 0; i < v.length; i++) {
+            double z = v[i];
+            while (Math.abs(z) > 2) z = redraw.nextGaussian(); // rare (4.6 %): a seeded Java draw keeps it simple
+            v[i] = (float) (z * std);
+        }
+        t.set(m.create(v, t.shape()));
+    }
 }

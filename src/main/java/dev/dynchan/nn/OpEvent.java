@@ -14,7 +14,10 @@ import java.util.Map;
  * eps), {@code relu}, {@code gelu}, {@code sigmoid}, {@code add} (a, b), {@code mul} (a, b), {@code scale} (x;
  * factor), {@code matmul} (a, b), {@code softmax} (x; axis), {@code max_pool2d} / {@code avg_pool2d} (x; kernel,
  * stride, padding), {@code global_avg_pool} (x), {@code mean} (x; axis), {@code reshape} (x; shape),
- * {@code transpose} (x; axes), {@code select} (x; axis, index), {@code pix} (x, p; zeta, tau). {@link BatchRouting}
+ * {@code transpose} (x; axes), {@code select} (x; axis, index), {@code pix} (x, p; zeta, tau), {@code pad} (x;
+ * top, bottom, left, right), {@code dropout} (x; p; the identity in eval). FBS gating: {@code channel_mean} (x; abs)
+ * [N,C,H,W] → [N,C], {@code winners} (g; keep, strict) → 0/1 mask, {@code sum_normalize} (t; total),
+ * {@code channel_gate} (x, t, [beta, mask]). {@link BatchRouting}
  * reports {@code route} (x; groups) before a data-dependent split of the batch (module null): an op graph traced
  * from one input would not hold for another. {@link BatchRouting#routeByArgmax} reports {@code route_argmax} (x,
  * scores; groups, path, context) after its groups ran, the merged result as output: each sample took the path of its

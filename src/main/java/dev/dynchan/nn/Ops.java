@@ -198,7 +198,73 @@ public final class Ops {
         return emit(ctx, "pix", owner, PiX.composite(x, p, zeta, tau), Map.of("zeta", zeta, "tau", tau), x, p);
     }
 
+    // ---- FBS channel gating (SYSTEMS.md §4) ----
+
+    /**
+     * Per-channel mean over H×W, [N,C,H,W] → [N,C]: FBS's subsample (mean |x| when {@code abs}, the plain mean for
+     * Mayo's {@code pool: avg}). Unlike pooling, channels that are zero stay zero, so the profiler keeps their
+     * liveness.
+     */
+    public static NDArray channelMean(Module owner, NDArray x, boolean abs, Context ctx) {
+        Shape s = x.getShape();
+        NDArray v = abs ? x.abs() : x;
+        NDArray y = v.reshape(s.get(0), s.get(1), s.get(2) * s.get(3)).mean(new int[] {2});
+        return emit(ctx, "channel_mean", owner, y, Map.of("abs", abs), x);
+    }
+
+    /**
+     * k-winners-take-all mask of saliencies g [N,C]: 1 for the {@code keep} winners of each row, 0 elsewhere; no
+     * gradient ({@link ChannelWinners} has the rules: ties, the strict threshold, non-finite values).
+     */
+    public static NDArray winners(Module owner, NDArray g, int keep, boolean strict, Context ctx) {
+        NDArray mask = ChannelWinners.mask(g, keep, strict);
+        return emit(ctx, "winners", owner, mask, Map.of("keep", keep, "strict", strict), g);
+    }
+
+    /**
+     * Rows of t [N,C] rescaled to sum to {@code total}: t·total/Σ_c t (PyTorch-FBS's normalisation), where a row
+     * whose sum is 0 stays 0 instead of becoming NaN.
+     */
+    public static NDArray sumNormalize(Module owner, NDArray t, float total, Context ctx) {
+        NDArray sum = t.sum(new int[] {1}, true);
+        NDArray safe = sum.add(sum.eq(0f).toType(sum.getDataType(), false)); // 0 → 1; the numerator is 0 there too
+        NDArray y = scale(t.div(safe), total);
+        return emit(ctx, "sum_normalize", owner, y, Map.of("total", total), t);
+    }
+
+    /**
+     * Channel gating x [N,C,H,W] ⊙ t [N,C] (+ mask [N,C] ⊙ β [C] when β is given: Mayo's unscaled bias under the
+     * mask). Channels whose gate is 0 (mask 0 with β) are zero in the output: this is the op the skip path replaces.
+     */
+    public static NDArray channelGate(Module owner, NDArray x, NDArray t, NDArray beta, NDArray mask, Context ctx) {
+        Shape s = t.getShape();
+        NDArray y = x.mul(t.reshape(s.get(0), s.get(1), 1, 1));
+        if (beta != null) {
+            y = y.add(mask.mul(beta).reshape(s.get(0), s.get(1), 1, 1));
+            return emit(ctx, "channel_gate", owner, y, Map.of(), x, t, beta, mask);
+        }
+        return emit(ctx, "channel_gate", owner, y, Map.of(), x, t);
+    }
+
+    /** Zero padding of H and W by (top, bottom, left, right): TensorFlow's asymmetric "SAME" padding. */
+    public static NDArray pad(Module owner, NDArray x, int top, int bottom, int left, int right, Context ctx) {
+        NDArray y = x.pad(new Shape(left, right, top, bottom), 0.0);
+        return emit(ctx, "pad", owner, y, Map.of("top", top, "bottom", bottom, "left", left, "right", right), x);
+    }
+
     // ---- training-only ----
+
+    /**
+     * Element-wise dropout reported as an op in every mode (the identity outside training), for models whose cost
+     * model needs to see it: FBS's MAC rule treats a dropout's output as dense (Mayo's estimator).
+     */
+    public static NDArray dropout(Module owner, NDArray x, float p, Context ctx) {
+        if (p <= 0f) {
+            return x;
+        }
+        NDArray y = ctx.training() ? ai.djl.nn.norm.Dropout.dropout(x, p, true).singletonOrThrow() : x;
+        return emit(ctx, "dropout", owner, y, Map.of("p", p), x);
+    }
 
     /** Element-wise dropout (inverted scaling); the identity outside training, so it never appears in a trace. */
     public static NDArray dropout(NDArray x, float p, Context ctx) {

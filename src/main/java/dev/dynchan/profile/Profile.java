@@ -31,7 +31,7 @@ public record Profile(String model, Shape input, long params, long macs, long pt
 
     /** Profiles with a random input of {@code batch} images; MACs are per image (mean over the batch). */
     public static Profile of(Network net, int inputSize, int batch) {
-        return of(net, inputSize, batch, Context.eval());
+        return of(net, inputSize, batch, Context.eval(), MacCounter.Convention.STANDARD);
     }
 
     /**
@@ -39,18 +39,35 @@ public record Profile(String model, Shape input, long params, long macs, long pt
      * {@link dev.dynchan.models.Width}).
      */
     public static Profile of(Network net, int inputSize, int batch, Context ctx) {
+        return of(net, inputSize, batch, ctx, MacCounter.Convention.STANDARD);
+    }
+
+    /**
+     * Like {@link #of(Network, int, int)} under a MAC convention ({@link MacCounter.Convention#MAYO} adds FBS's gate
+     * multiply). FBS models count only the channels they compute, so their MACs depend on the input and the gates.
+     */
+    public static Profile of(Network net, int inputSize, int batch, MacCounter.Convention convention) {
+        return of(net, inputSize, batch, Context.eval(), convention);
+    }
+
+    private static Profile of(Network net, int inputSize, int batch, Context ctx, MacCounter.Convention convention) {
         try (NDManager scratch = net.manager().newSubManager()) {
             NDArray x = scratch.randomNormal(new Shape(batch, net.module().inChannels(), inputSize, inputSize));
-            return of(net, x, ctx);
+            return of(net, x, ctx, convention);
         }
     }
 
     /** Profiles one real forward of {@code x} [N, C, H, W] in {@code ctx}; MACs per image are batch means. */
     public static Profile of(Network net, NDArray x, Context ctx) {
+        return of(net, x, ctx, MacCounter.Convention.STANDARD);
+    }
+
+    /** Like {@link #of(Network, NDArray, Context)} under a MAC convention. */
+    public static Profile of(Network net, NDArray x, Context ctx, MacCounter.Convention convention) {
         Shape in = x.getShape();
         int batch = (int) in.get(0);
         int inputSize = (int) in.get(2);
-        MacCounter counter = new MacCounter(batch);
+        MacCounter counter = new MacCounter(batch, convention);
         net.module().forward(x, ctx.withHook(counter));
         long params = 0;
         for (Tensor t : net.module().namedParameters().values()) params += t.shape().size();

@@ -102,6 +102,27 @@ public final class CheckpointStore {
         }
     }
 
+    /** Epochs completed by the run in {@code dir} per its training state; empty when it has none (or unreadable). */
+    public static java.util.OptionalInt completedEpochs(Path dir) {
+        Path f = dir.resolve(STATE_FILE);
+        if (!Files.isRegularFile(f)) {
+            return java.util.OptionalInt.empty();
+        }
+        try {
+            SafeTensors.Entry e = SafeTensors.read(f).get("meta.json");
+            if (e == null) {
+                return java.util.OptionalInt.empty();
+            }
+            ByteBuffer mb = e.data().duplicate();
+            byte[] bytes = new byte[mb.remaining()];
+            mb.get(bytes);
+            JsonObject meta = new Gson().fromJson(new String(bytes, StandardCharsets.UTF_8), JsonObject.class);
+            return java.util.OptionalInt.of(meta.get("epochs_completed").getAsInt());
+        } catch (RuntimeException ex) {
+            return java.util.OptionalInt.empty();
+        }
+    }
+
     /**
      * Loads the last saved state into {@code net}, {@code ema} and {@code optimizer} and returns the loop's counters.
      *

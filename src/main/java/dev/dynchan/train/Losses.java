@@ -46,4 +46,10 @@ public final class Losses {
     public static NDArray loss(boolean bce, NDArray logits, NDArray targets) {
         return bce ? binaryCrossEntropy(logits, targets) : softTargetCrossEntropy(logits, targets);
     }
+
+    /** The task loss plus the weighted regularisation terms the forward left in {@code aux} (FBS: λ·Σ|g|). */
+    public static NDArray withAux(NDArray loss, dev.dynchan.nn.AuxLosses aux, LossConfig c) {
+        NDArray l1 = aux.sum(dev.dynchan.nn.AuxLosses.FBS_L1);
+        return l1 == null || c.gateL1() == 0f ? loss : loss.add(Ops.scale(l1, c.gateL1()));
+    }
 }

@@ -65,6 +65,11 @@ public abstract class Optimizer implements AutoCloseable {
 
     public List<Param> params() { return params; }
 
+    private java.util.Set<String> frozen = java.util.Set.of();
+
+    /** Parameters (by name) that steps leave untouched until the next call; empty = train everything. */
+    public void freeze(java.util.Set<String> names) { this.frozen = java.util.Set.copyOf(names); }
+
     public long steps() { return steps; }
 
     /** Applies one update with learning rate {@code lr}, then zeroes every gradient. */
@@ -73,6 +78,9 @@ public abstract class Optimizer implements AutoCloseable {
             List<Integer> idx = new ArrayList<>();
             List<NDArray> grads = new ArrayList<>();
             for (int i = 0; i < params.size(); i++) {
+                if (frozen.contains(params.get(i).name())) {
+                    continue; // as if it had no gradient: no update, no decay, no momentum (its gradient is zeroed)
+                }
                 PtNDArray w = (PtNDArray) params.get(i).tensor().value();
                 PtNDArray g = JniUtils.getGradient(w);
                 if (g != null) {

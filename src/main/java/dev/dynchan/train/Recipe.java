@@ -4,6 +4,7 @@ import dev.dynchan.UserException;
 import dev.dynchan.models.Width;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.UnaryOperator;
 
@@ -76,7 +77,21 @@ public enum Recipe {
                     .withMinLr(1e-5f).withCooldown(10))
             .withLoss(new LossConfig(0.1f, false))
             .withEma(new EmaConfig(true, 0.997f))
-            .withDsnet(c.dsnet().withStage(DsNetConfig.Stage.GATE)));
+            .withDsnet(c.dsnet().withStage(DsNetConfig.Stage.GATE))),
+    /**
+     * PyTorch-FBS's from-scratch schedule (main.py): densities 1.0, 0.8, 0.6, 0.4 in sequence, 100 epochs each with a
+     * fresh SGD (momentum 0.9, no Nesterov) lr 0.1, weight decay 1e-4, MultiStep [30, 60, 80] γ 0.2, batch 32,
+     * plain cross-entropy + 1e-8·Σ|g|, RandomResizedCrop + flip; best checkpoint kept per density.
+     */
+    FBS_PROGRESSIVE("fbs-progressive", c -> c
+            .withData(c.data().withBatchSize(32))
+            .withModel(c.model().withDensities(List.of(1.0, 0.8, 0.6, 0.4)))
+            .withOptimizer(c.optimizer().withKind(OptimizerKind.MOMENTUM).withMomentum(0.9f).withLr(0.1f)
+                    .withWeightDecay(1e-4f))
+            .withSchedule(c.schedule().withKind(ScheduleKind.MULTISTEP).withEpochs(100)
+                    .withWarmup(0f, c.schedule().warmupLr()).withMilestones(List.of(30, 60, 80), 0.2f))
+            .withAugment(c.augment().withNoAug(false).withScale(0.08, 1.0).withHflip(0.5f))
+            .withLoss(new LossConfig(0f, false, LossConfig.DEFAULT_GATE_L1)));
 
     private final String cliName;
     private final UnaryOperator<TrainConfig> change;

@@ -7,7 +7,7 @@ import java.util.Locale;
 
 /** Learning-rate schedules (timm's {@code --sched}); see {@link LrSchedule} for the formulas. */
 public enum ScheduleKind {
-    COSINE, STEP, CONST;
+    COSINE, STEP, CONST, MULTISTEP;
 
     @Override
     public String toString() { return name().toLowerCase(Locale.ROOT); }

@@ -87,7 +87,7 @@ public interface TrainStep {
             throw new UserException("--width dynamic trains only the gate: use --recipe dsnet-gate");
         }
         return switch (stage) {
-            case NONE -> new CrossEntropyStep(net.module(), cfg.loss().bce());
+            case NONE -> new CrossEntropyStep(net.module(), cfg.loss());
             case SUPERNET -> new SandwichStep(cfg, net, ema);
             case GATE -> new GateStep(cfg, net);
         };

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.dynchan.UserException;
 import dev.dynchan.models.Network;
+import dev.dynchan.nn.AuxLosses;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Module;
 import dev.dynchan.nn.Tensor;
@@ -49,6 +50,8 @@ public final class Trainer {
     private DataParallel dp;
     /** Validation images over all ranks, known after the first distributed evaluation (-1 before). */
     private long valSamples = -1;
+    /** Parameters left untouched during the first {@code freezeBaseEpochs} epochs (all but the gates). */
+    private final java.util.Set<String> frozenBase;
     private Long macs;
     private int stopAfter = Integer.MAX_VALUE;
 
@@ -89,6 +92,19 @@ public final class Trainer {
         int updateFreq = config.optimizer().updateFreq();
         long updatesPerEpoch = (train.batches() + updateFreq - 1) / updateFreq;
         this.totalEpochs = config.schedule().totalEpochs();
+        int freeze = config.model().freezeBaseEpochs();
+        if (freeze > 0) {
+            java.util.Set<String> gates = dev.dynchan.nn.GatedConv.gateParameters(net.module());
+            if (gates.isEmpty()) {
+                throw new UserException("--freeze-base-epochs " + freeze + ": " + net.name() + " has no gates to "
+                        + "train alone (an FBS model is needed)");
+            }
+            java.util.Set<String> base = new java.util.HashSet<>(net.module().namedParameters().keySet());
+            base.removeAll(gates);
+            this.frozenBase = base;
+        } else {
+            this.frozenBase = java.util.Set.of();
+        }
         this.schedule = LrSchedule.of(config.schedule(), config.lr(), updatesPerEpoch);
     }
 
@@ -249,6 +265,8 @@ public final class Trainer {
         for (TrainingListener l : listeners) {
             l.onEpochStart(epoch, totalEpochs, globalTrainSamples());
         }
+        // Mayo's fine-tuning: the gates warm up on a frozen base network, then everything co-adapts
+        optimizer.freeze(epoch < config.model().freezeBaseEpochs() ? frozenBase : java.util.Set.of());
         Iterator<Batch> it = train.epoch(epoch);
         double lossSum = 0;
         long seen = 0;

@@ -121,8 +121,8 @@ class WeightsMetadataTest {
     @Test
     void unknownModelOptionNamesItself() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ModelOptions.fromMetadata(Map.of("width_mult", 0.5)));
-        assertTrue(e.getMessage().contains("'width_mult'"), e.getMessage());
+                () -> ModelOptions.fromMetadata(Map.of("depth_mult", 0.5)));
+        assertTrue(e.getMessage().contains("'depth_mult'"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ModelOptions.fromMetadata(Map.of("num_classes", 2.5)));
     }
 

@@ -115,8 +115,10 @@ public class RegistryModelsTest {
                 Shape s = new Shape(bn.features);
                 bn.runningMean.set(m.randomUniform(-0.5f, 0.5f, s));
                 bn.runningVar.set(m.randomUniform(0.5f, 2f, s));
-                bn.weight.set(m.randomUniform(0.5f, 1.5f, s));
-                bn.bias.set(m.randomUniform(-0.3f, 0.3f, s));
+                if (bn.weight != null) { // BN without affine parameters (FBS's Mayo variant) has none
+                    bn.weight.set(m.randomUniform(0.5f, 1.5f, s));
+                    bn.bias.set(m.randomUniform(-0.3f, 0.3f, s));
+                }
             }
             if (mod instanceof SlimmableBatchNorm2d.Statistics st) {
                 Shape s = new Shape(st.features);

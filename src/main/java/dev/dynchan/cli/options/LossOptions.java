@@ -17,10 +17,16 @@ public final class LossOptions {
                     + "(default: ${DEFAULT-VALUE})")
     boolean bceLoss;
 
-    public LossConfig toConfig() { return new LossConfig(smoothing, bceLoss); }
+    @Option(names = "--gate-l1", paramLabel = "LAMBDA",
+            description = "FBS models: weight of the gates' L1 term sum|g| added to the training loss, PyTorch-FBS's "
+                    + "(default: ${DEFAULT-VALUE}; 0 = off)")
+    float gateL1;
+
+    public LossConfig toConfig() { return new LossConfig(smoothing, bceLoss, gateL1); }
 
     public static void describe(LossConfig c, Map<String, Object> out) {
         out.put("smoothing", Describe.real(c.smoothing()));
         out.put("bce-loss", c.bce());
+        out.put("gate-l1", Describe.real(c.gateL1()));
     }
 }

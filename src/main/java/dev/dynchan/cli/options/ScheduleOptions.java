@@ -9,7 +9,7 @@ import java.util.Map;
 /** Learning-rate schedule options → {@link ScheduleConfig}. */
 public final class ScheduleOptions {
     @Option(names = "--sched", paramLabel = "NAME", converter = Choices.Schedule.class,
-            description = "Learning-rate schedule: cosine, step or const (default: ${DEFAULT-VALUE})")
+            description = "Learning-rate schedule: cosine, step, multistep or const (default: ${DEFAULT-VALUE})")
     ScheduleKind sched;
 
     @Option(names = "--epochs", paramLabel = "N", description = "Epochs to train (default: ${DEFAULT-VALUE})")
@@ -39,8 +39,14 @@ public final class ScheduleOptions {
             description = "Epochs at --min-lr after the schedule (default: ${DEFAULT-VALUE})")
     int cooldownEpochs;
 
+    @Option(names = "--decay-milestones", paramLabel = "E,E,...", split = ",",
+            description = "Multistep schedule: epochs at which the rate is multiplied by --decay-rate "
+                    + "(default: ${DEFAULT-VALUE})")
+    java.util.List<Integer> decayMilestones;
+
     public ScheduleConfig toConfig() {
-        return new ScheduleConfig(sched, epochs, warmupEpochs, warmupLr, minLr, decayEpochs, decayRate, cooldownEpochs);
+        return new ScheduleConfig(sched, epochs, warmupEpochs, warmupLr, minLr, decayEpochs, decayRate, cooldownEpochs,
+                decayMilestones == null ? ScheduleConfig.DEFAULT_MILESTONES : decayMilestones);
     }
 
     public static void describe(ScheduleConfig c, Map<String, Object> out) {
@@ -52,5 +58,6 @@ public final class ScheduleOptions {
         out.put("decay-epochs", Describe.real(c.decayEpochs()));
         out.put("decay-rate", Describe.real(c.decayRate()));
         out.put("cooldown-epochs", c.cooldownEpochs());
+        out.put("decay-milestones", c.decayMilestones());
     }
 }

@@ -235,6 +235,13 @@ public final class OnnxGraph {
         return w.varint(20, 7).toByteArray();
     }
 
+    /** A one-element float tensor attribute (ConstantOfShape's {@code value}). */
+    public static byte[] attrTensorFloat(String name, float v) {
+        byte[] le = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v).array();
+        byte[] tensor = new Writer().packedInt64s(1, new long[] {1}).varint(2, FLOAT).bytes(9, le).toByteArray();
+        return new Writer().string(1, name).bytes(5, tensor).varint(20, 4).toByteArray();
+    }
+
     public static byte[] attrString(String name, String v) {
         return new Writer().string(1, name).string(4, v).varint(20, 3).toByteArray();
     }

@@ -14,6 +14,7 @@ import java.util.Set;
 import static dev.dynchan.exec.onnx.OnnxGraph.attrFloat;
 import static dev.dynchan.exec.onnx.OnnxGraph.attrInt;
 import static dev.dynchan.exec.onnx.OnnxGraph.attrInts;
+import static dev.dynchan.exec.onnx.OnnxGraph.attrTensorFloat;
 
 /**
  * Writes a traced graph as ONNX (opset 17, dynamic batch: the input and output's first dimension is "N").
@@ -43,23 +44,55 @@ public final class OnnxLowering {
     public record Lowered(OnnxGraph graph, List<PixSite> pixSites, List<String> extraOutputs) { }
 
     public static Lowered lower(Graph g, PixMode pixMode) {
-        return new Builder(g, pixMode).build();
+        return lower(g, pixMode, false);
     }
 
-    private static final class Builder {
+    /**
+     * @param fbsUnion FBS skip path ({@code gated_conv}): true for the batch form (each gated conv computes the union of
+     *                 the batch's kept channels), false for the form valid for one sample
+     */
+    public static Lowered lower(Graph g, PixMode pixMode, boolean fbsUnion) {
+        return new Builder(g, pixMode, fbsUnion).build();
+    }
+
+    /**
+     * What the lowering of a DynChan-specific node kind may use ({@link GatedConvLowering} for FBS): value names,
+     * nodes, constants, and values whose ONNX form is produced only if some node reads them.
+     */
+    interface Emitter {
+        String name(Value v);
+
+        String temp();
+
+        void node(String op, String scope, List<String> in, String out, byte[]... attrs);
+
+        void node(String op, String scope, List<String> in, List<String> outs, byte[]... attrs);
+
+        String constFloats(String base, long[] shape, float... values);
+
+        String constLongs(String base, long[] shape, long... values);
+
+        /** {@code v}'s ONNX name is produced by {@code make} when first asked for. */
+        void defer(Value v, java.util.function.Supplier<String> make);
+    }
+
+    private static final class Builder implements Emitter {
         final Graph g;
         final PixMode pixMode;
         final OnnxGraph out;
         final Map<Value, String> names = new HashMap<>();
         final Set<String> initialized = new HashSet<>();
         final List<PixSite> sites = new ArrayList<>();
+        final Map<Value, java.util.function.Supplier<String>> deferred = new HashMap<>();
+        final GatedConvLowering gated;
         int counter;
         /** The module path of the node being lowered: activations are named after it (ORT keeps it in its node names). */
         String scope = "";
 
-        Builder(Graph g, PixMode pixMode) {
+        Builder(Graph g, PixMode pixMode, boolean fbsUnion) {
             this.g = g;
             this.pixMode = pixMode;
+            this.gated = new GatedConvLowering(this, fbsUnion);
             this.out = new OnnxGraph(g.model);
             out.opsets.put("", (long) OPSET);
         }
@@ -94,9 +127,16 @@ public final class OnnxLowering {
         }
 
         /** The ONNX name of a value; constants become initializers on first use. */
-        String name(Value v) {
+        @Override
+        public String name(Value v) {
             String n = names.get(v);
             if (n != null) {
+                return n;
+            }
+            java.util.function.Supplier<String> make = deferred.remove(v);
+            if (make != null) {
+                n = make.get();
+                names.put(v, n);
                 return n;
             }
             if (v.isConstant()) {
@@ -115,27 +155,43 @@ public final class OnnxLowering {
             return n;
         }
 
-        String constFloats(String base, long[] shape, float... values) {
+        @Override
+        public void defer(Value v, java.util.function.Supplier<String> make) { deferred.put(v, make); }
+
+        @Override
+        public void node(String op, String scope, List<String> in, List<String> outs, byte[]... attrs) {
+            out.nodes.add(new OnnxGraph.Node(scope + "/" + op + "_" + counter++, op, in, outs, List.of(attrs)));
+        }
+
+        @Override
+        public String constFloats(String base, long[] shape, float... values) {
             String n = unique(base);
             out.initializers.add(OnnxGraph.Initializer.floats(n, shape, values));
             return n;
         }
 
-        String constLongs(String base, long[] shape, long... values) {
+        @Override
+        public String constLongs(String base, long[] shape, long... values) {
             String n = unique(base);
             out.initializers.add(OnnxGraph.Initializer.int64s(n, shape, values));
             return n;
         }
 
-        String temp() { return (scope.isEmpty() ? "" : scope + "#") + "t" + counter++; }
+        @Override
+        public String temp() { return (scope.isEmpty() ? "" : scope + "#") + "t" + counter++; }
 
-        void node(String op, String scope, List<String> in, String outName, byte[]... attrs) {
+        @Override
+        public void node(String op, String scope, List<String> in, String outName, byte[]... attrs) {
             out.nodes.add(new OnnxGraph.Node(scope + "/" + op + "_" + counter++, op, in, List.of(outName),
                     List.of(attrs)));
         }
 
         void lower(Node n) {
             scope = n.scope;
+            if (GatedConvLowering.handles(n.op)) {
+                gated.lower(n); // before naming: a gated output has a compact form, its dense one only on demand
+                return;
+            }
             String y = name(n.output);
             String x = n.input(0) == null ? null : name(n.input(0));
             switch (n.op) {
@@ -196,6 +252,10 @@ public final class OnnxLowering {
                 case "select" -> node("Gather", n.scope, List.of(x, constLongs(n.scope + ".index", new long[0],
                         n.intAttr("index"))), y, attrInt("axis", n.intAttr("axis")));
                 case "pix" -> pix(n, x, y);
+                case "pad" -> node("Pad", n.scope, List.of(x, constLongs(n.scope + ".pads", new long[] {8}, 0, 0,
+                        n.intAttr("top"), n.intAttr("left"), 0, 0, n.intAttr("bottom"), n.intAttr("right"))), y);
+                case "dropout" -> node("Identity", n.scope, List.of(x), y);
+                case "channel_mean", "winners", "sum_normalize", "channel_gate" -> gating(n, x, y);
                 default -> throw new IllegalArgumentException("ONNX lowering: op '" + n.op + "' (layer '" + n.scope
                         + "') has no ONNX form");
             }
@@ -239,6 +299,90 @@ public final class OnnxLowering {
             node("Add", n.scope, List.of(e, constFloats(n.scope + ".one", new long[0], 1f)), a);
             node("Mul", n.scope, List.of(x, a), m);
             node("Mul", n.scope, List.of(m, constFloats(n.scope + ".half", new long[0], 0.5f)), y);
+        }
+
+        /** FBS's gating ops with standard operators (opset 17), the same arithmetic as {@code dev.dynchan.nn.Ops}. */
+        void gating(Node n, String x, String y) {
+            switch (n.op) {
+                case "channel_mean" -> {
+                    String in = x;
+                    if (Boolean.TRUE.equals(n.attrs.get("abs"))) {
+                        in = temp();
+                        node("Abs", n.scope, List.of(x), in);
+                    }
+                    node("ReduceMean", n.scope, List.of(in), y, attrInts("axes", 2, 3), attrInt("keepdims", 0));
+                }
+                case "winners" -> winners(n, x, y);
+                case "sum_normalize" -> {
+                    String sum = temp();
+                    String zero = temp();
+                    String zeroF = temp();
+                    String safe = temp();
+                    String ratio = temp();
+                    node("ReduceSum", n.scope, List.of(x, constLongs(n.scope + ".axis1", new long[] {1}, 1)), sum,
+                            attrInt("keepdims", 1));
+                    node("Equal", n.scope, List.of(sum, constFloats(n.scope + ".zero", new long[0], 0f)), zero);
+                    node("Cast", n.scope, List.of(zero), zeroF, attrInt("to", OnnxGraph.FLOAT));
+                    node("Add", n.scope, List.of(sum, zeroF), safe);
+                    node("Div", n.scope, List.of(x, safe), ratio);
+                    node("Mul", n.scope, List.of(ratio, constFloats(n.scope + ".total", new long[0],
+                            n.floatAttr("total"))), y);
+                }
+                case "channel_gate" -> {
+                    String axes = constLongs(n.scope + ".hw", new long[] {2}, 2, 3);
+                    String t4 = temp();
+                    node("Unsqueeze", n.scope, List.of(name(n.input(1)), axes), t4);
+                    if (n.input(2) == null) {
+                        node("Mul", n.scope, List.of(x, t4), y);
+                        return;
+                    }
+                    String scaled = temp();
+                    String mb = temp();
+                    String mb4 = temp();
+                    node("Mul", n.scope, List.of(x, t4), scaled);
+                    node("Mul", n.scope, List.of(name(n.input(3)), name(n.input(2))), mb);
+                    node("Unsqueeze", n.scope, List.of(mb, axes), mb4);
+                    node("Add", n.scope, List.of(scaled, mb4), y);
+                }
+                default -> throw new IllegalStateException(n.op);
+            }
+        }
+
+        /**
+         * k-winners mask: TopK (ONNX breaks ties by the lower index, as DynChan's rule) scattered into zeros, or, for
+         * the strict rule, g greater than the (k+1)-th largest value.
+         */
+        void winners(Node n, String g, String y) {
+            int keep = n.intAttr("keep");
+            long c = n.input(0).dim(1);
+            boolean strict = Boolean.TRUE.equals(n.attrs.get("strict"));
+            String shape = temp();
+            node("Shape", n.scope, List.of(g), shape);
+            if (keep >= c) {
+                node("ConstantOfShape", n.scope, List.of(shape), y, attrTensorFloat("value", 1f));
+                return;
+            }
+            String values = temp();
+            String indices = temp();
+            out.nodes.add(new OnnxGraph.Node(n.scope + "/TopK_" + counter++, "TopK", List.of(g,
+                    constLongs(n.scope + ".k", new long[] {1}, strict ? keep + 1 : keep)), List.of(values, indices),
+                    List.of(attrInt("axis", 1), attrInt("largest", 1), attrInt("sorted", 1))));
+            if (strict) {
+                String thr = temp();
+                String gt = temp();
+                node("Gather", n.scope, List.of(values, constLongs(n.scope + ".kth", new long[] {1}, keep)), thr,
+                        attrInt("axis", 1));
+                node("Greater", n.scope, List.of(g, thr), gt);
+                node("Cast", n.scope, List.of(gt), y, attrInt("to", OnnxGraph.FLOAT));
+                return;
+            }
+            String zeros = temp();
+            String kShape = temp();
+            String ones = temp();
+            node("ConstantOfShape", n.scope, List.of(shape), zeros, attrTensorFloat("value", 0f));
+            node("Shape", n.scope, List.of(indices), kShape);
+            node("ConstantOfShape", n.scope, List.of(kShape), ones, attrTensorFloat("value", 1f));
+            node("ScatterElements", n.scope, List.of(zeros, indices, ones), y, attrInt("axis", 1));
         }
 
         void pix(Node n, String x, String y) {

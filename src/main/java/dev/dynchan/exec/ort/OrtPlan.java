@@ -81,9 +81,15 @@ public final class OrtPlan implements Plan {
      * @param layoutPass whether ORT may use its blocked layout (false: NCHW everywhere)
      */
     public static OrtPlan build(Graph g, int permBlock, boolean layoutPass, InferenceOptions o, List<String> rules) {
+        return build(g, permBlock, layoutPass, o, rules, false);
+    }
+
+    /** @param fbsUnion FBS gated convs in their batch form ({@link OnnxLowering#lower(Graph, OnnxLowering.PixMode, boolean)}) */
+    public static OrtPlan build(Graph g, int permBlock, boolean layoutPass, InferenceOptions o, List<String> rules,
+                                boolean fbsUnion) {
         int t = OrtRuntime.threads(o.threads());
         OrtEnvironment env = OrtRuntime.env(t);
-        OnnxLowering.Lowered lowered = OnnxLowering.lower(g, OnnxLowering.PixMode.STAND_IN);
+        OnnxLowering.Lowered lowered = OnnxLowering.lower(g, OnnxLowering.PixMode.STAND_IN, fbsUnion);
         OrtSession.SessionOptions.OptLevel level = layoutPass ? OrtSession.SessionOptions.OptLevel.ALL_OPT
                 : OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
         String header = "onnxruntime, " + t + " threads, " + (layoutPass ? "all optimisations (NCHWc layout)"

@@ -1,0 +1,126 @@
+package dev.dynchan.exec;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * The plan kind of FBS's skip path. One sample runs its own kept channels through {@code single}. A batch has a set
+ * per sample, and two ways to run it: sample by sample through {@code single} (exact per-sample skipping, one call
+ * each), or in one call of {@code union}, where each gated conv computes the channels that any sample keeps
+ * (batched convs, but more channels when the sets differ). Which is faster depends on how much the samples' sets
+ * overlap and on the batch size, so the plan measures: the first {@link #TRIALS} calls at a batch size alternate
+ * the two, then it keeps the faster for that size (docs/design/fbs.md). Both give every sample its exact output.
+ */
+public final class FbsPlan implements Plan {
+    /** Timed calls per strategy before a batch size's choice is fixed. */
+    static final int TRIALS = 3;
+
+    /** How a batch runs. */
+    public enum Strategy { PER_SAMPLE, UNION }
+
+    private final Plan single;
+    private final Supplier<Plan> unionFactory;
+    private final String what;
+    private Plan union;
+    private final Map<Long, double[][]> trials = new HashMap<>();
+    private final Map<Long, Strategy> chosen = new TreeMap<>();
+    private final Map<Long, String> evidence = new TreeMap<>();
+
+    /**
+     * @param single       a plan valid for batch 1
+     * @param unionFactory builds the batch-form plan when a batch first needs it
+     * @param what         the per-sample work, for {@link #describe}
+     */
+    public FbsPlan(Plan single, Supplier<Plan> unionFactory, String what) {
+        this.single = single;
+        this.unionFactory = unionFactory;
+        this.what = what;
+    }
+
+    @Override
+    public NDArray run(NDArray x) {
+        long n = x.getShape().get(0);
+        if (n == 1) {
+            return single.run(x);
+        }
+        Strategy s = chosen.get(n);
+        if (s != null) {
+            return s == Strategy.UNION ? union().run(x) : perSample(x, n);
+        }
+        double[][] t = trials.computeIfAbsent(n, k -> new double[2][]);
+        int done = t[0] == null ? 0 : t[0].length;
+        int doneU = t[1] == null ? 0 : t[1].length;
+        Strategy next = done <= doneU ? Strategy.PER_SAMPLE : Strategy.UNION;
+        long t0 = System.nanoTime();
+        NDArray y = next == Strategy.UNION ? union().run(x) : perSample(x, n);
+        y.toByteBuffer(true); // the result is complete before the clock stops (plans return computed arrays)
+        double ms = (System.nanoTime() - t0) / 1e6;
+        int i = next == Strategy.UNION ? 1 : 0;
+        t[i] = t[i] == null ? new double[] {ms} : append(t[i], ms);
+        if (t[0] != null && t[1] != null && t[0].length >= TRIALS && t[1].length >= TRIALS) {
+            double p = median(t[0]);
+            double u = median(t[1]);
+            chosen.put(n, u < p ? Strategy.UNION : Strategy.PER_SAMPLE);
+            evidence.put(n, String.format(Locale.ROOT, "batch %d: %s (per sample %.2f ms, union %.2f ms, medians of %d)",
+                    n, u < p ? "union" : "per sample", p, u, TRIALS));
+            trials.remove(n);
+        }
+        return y;
+    }
+
+    /** The strategy fixed for batch size {@code n}, or null while it is still being measured (or n = 1). */
+    public Strategy strategy(long n) { return chosen.get(n); }
+
+    private NDArray perSample(NDArray x, long n) {
+        NDList rows = new NDList((int) n);
+        for (long i = 0; i < n; i++) {
+            rows.add(single.run(x.get(new NDIndex("{}:{}", i, i + 1))));
+        }
+        return NDArrays.concat(rows, 0);
+    }
+
+    private Plan union() {
+        if (union == null) {
+            union = unionFactory.get();
+        }
+        return union;
+    }
+
+    private static double[] append(double[] a, double v) {
+        double[] b = Arrays.copyOf(a, a.length + 1);
+        b[a.length] = v;
+        return b;
+    }
+
+    private static double median(double[] a) {
+        double[] s = a.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+
+    @Override
+    public String describe() {
+        StringBuilder sb = new StringBuilder(single.describe()).append("\n  ").append(what)
+                .append("; a batch runs sample by sample or as the union of its samples' channels, measured per "
+                        + "batch size");
+        evidence.values().forEach(e -> sb.append("\n  ").append(e));
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        single.close();
+        if (union != null) {
+            union.close();
+        }
+    }
+}
