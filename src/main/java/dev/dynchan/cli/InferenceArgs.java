@@ -14,9 +14,16 @@ public class InferenceArgs {
                     + "eager: the model's own ops, no rewriting) (default: ${DEFAULT-VALUE})")
     String backend = "auto";
 
+    @Option(names = "--tune-routes", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Where a batch can run several exact ways (FBS: sample by sample or the union of the "
+                    + "samples' channels), time them on the first calls and keep the faster (default: off, the "
+                    + "documented fixed choice)")
+    boolean tuneRoutes;
+
     /** The inference options these flags select; call after {@link EngineArgs#start()}. */
     public InferenceOptions options() {
-        return InferenceOptions.defaults().withThreads(Engines.threads()).withBackend(backend(backend, "--backend"));
+        return InferenceOptions.defaults().withThreads(Engines.threads()).withBackend(backend(backend, "--backend"))
+                .withTuneRoutes(tuneRoutes);
     }
 
     static InferenceOptions.Backend backend(String value, String flag) {

@@ -17,12 +17,17 @@ import java.util.function.Supplier;
  * per sample, and two ways to run it: sample by sample through {@code single} (exact per-sample skipping, one call
  * each), or in one call of {@code union}, where each gated conv computes the channels that any sample keeps
  * (batched convs, but more channels when the sets differ). Which is faster depends on how much the samples' sets
- * overlap and on the batch size, so the plan measures: the first {@link #TRIALS} calls at a batch size alternate
- * the two, then it keeps the faster for that size (docs/design/fbs.md). Both give every sample its exact output.
+ * overlap and on the batch size. By default a batch takes {@link #DEFAULT} (the faster in BENCHMARKS.md's runs);
+ * with {@link InferenceOptions#tuneRoutes()} the plan measures instead: the first {@link #TRIALS} calls at a batch
+ * size alternate the two, then it keeps the faster for that size (docs/design/fbs.md). Both give every sample its
+ * exact output.
  */
 public final class FbsPlan implements Plan {
-    /** Timed calls per strategy before a batch size's choice is fixed. */
+    /** Timed calls per strategy before a batch size's choice is fixed (with tuning). */
     static final int TRIALS = 3;
+
+    /** What a batch runs without tuning. */
+    static final Strategy DEFAULT = Strategy.UNION;
 
     /** How a batch runs. */
     public enum Strategy { PER_SAMPLE, UNION }
@@ -30,6 +35,7 @@ public final class FbsPlan implements Plan {
     private final Plan single;
     private final Supplier<Plan> unionFactory;
     private final String what;
+    private final boolean tune;
     private Plan union;
     private final Map<Long, double[][]> trials = new HashMap<>();
     private final Map<Long, Strategy> chosen = new TreeMap<>();
@@ -40,10 +46,11 @@ public final class FbsPlan implements Plan {
      * @param unionFactory builds the batch-form plan when a batch first needs it
      * @param what         the per-sample work, for {@link #describe}
      */
-    public FbsPlan(Plan single, Supplier<Plan> unionFactory, String what) {
+    public FbsPlan(Plan single, Supplier<Plan> unionFactory, String what, boolean tune) {
         this.single = single;
         this.unionFactory = unionFactory;
         this.what = what;
+        this.tune = tune;
     }
 
     @Override
@@ -52,7 +59,7 @@ public final class FbsPlan implements Plan {
         if (n == 1) {
             return single.run(x);
         }
-        Strategy s = chosen.get(n);
+        Strategy s = tune ? chosen.get(n) : DEFAULT;
         if (s != null) {
             return s == Strategy.UNION ? union().run(x) : perSample(x, n);
         }
@@ -77,8 +84,8 @@ public final class FbsPlan implements Plan {
         return y;
     }
 
-    /** The strategy fixed for batch size {@code n}, or null while it is still being measured (or n = 1). */
-    public Strategy strategy(long n) { return chosen.get(n); }
+    /** The strategy of batch size {@code n} > 1, or null while it is still being measured. */
+    public Strategy strategy(long n) { return tune ? chosen.get(n) : DEFAULT; }
 
     private NDArray perSample(NDArray x, long n) {
         NDList rows = new NDList((int) n);
@@ -110,8 +117,9 @@ public final class FbsPlan implements Plan {
     @Override
     public String describe() {
         StringBuilder sb = new StringBuilder(single.describe()).append("\n  ").append(what)
-                .append("; a batch runs sample by sample or as the union of its samples' channels, measured per "
-                        + "batch size");
+                .append(tune ? "; a batch runs sample by sample or as the union of its samples' channels, measured "
+                        + "per batch size" : "; a batch runs as the union of its samples' channels (--tune-routes: "
+                        + "measured against sample by sample)");
         evidence.values().forEach(e -> sb.append("\n  ").append(e));
         return sb.toString();
     }

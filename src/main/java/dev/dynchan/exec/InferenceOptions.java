@@ -10,8 +10,13 @@ package dev.dynchan.exec;
  *                             elements (below it the hand-off costs more than it saves)
  * @param profile              record per-node times (ONNX Runtime's profiler, and the Java steps) for
  *                             {@link Plan#layerTimes()}; costs a little time per call
+ * @param tuneRoutes           where a step has several exact ways to run a batch (FBS: sample by sample or the union
+ *                             of the samples' channels), time them on the first calls at each batch size and keep the
+ *                             faster (like {@code cudnn.benchmark}); off: the documented fixed choice, so what runs
+ *                             never depends on timing
  */
-public record InferenceOptions(int threads, Backend backend, long minElementsPerThread, boolean profile) {
+public record InferenceOptions(int threads, Backend backend, long minElementsPerThread, boolean profile,
+                               boolean tuneRoutes) {
     /** The dense executor. */
     public enum Backend {
         /** ONNX Runtime for CPU tensors, libtorch otherwise. */
@@ -28,17 +33,23 @@ public record InferenceOptions(int threads, Backend backend, long minElementsPer
         }
     }
 
-    public static InferenceOptions defaults() { return new InferenceOptions(0, Backend.AUTO, 1L << 20, false); }
+    public static InferenceOptions defaults() {
+        return new InferenceOptions(0, Backend.AUTO, 1L << 20, false, false);
+    }
 
     public InferenceOptions withThreads(int t) {
-        return new InferenceOptions(t, backend, minElementsPerThread, profile);
+        return new InferenceOptions(t, backend, minElementsPerThread, profile, tuneRoutes);
     }
 
     public InferenceOptions withBackend(Backend b) {
-        return new InferenceOptions(threads, b, minElementsPerThread, profile);
+        return new InferenceOptions(threads, b, minElementsPerThread, profile, tuneRoutes);
     }
 
     public InferenceOptions withProfile(boolean on) {
-        return new InferenceOptions(threads, backend, minElementsPerThread, on);
+        return new InferenceOptions(threads, backend, minElementsPerThread, on, tuneRoutes);
+    }
+
+    public InferenceOptions withTuneRoutes(boolean on) {
+        return new InferenceOptions(threads, backend, minElementsPerThread, profile, on);
     }
 }

@@ -110,7 +110,7 @@ public final class Planner {
                 long gated = skipping.count("gated_conv");
                 return new FbsPlan(OrtPlan.build(skipping, 1, true, o, withSkip),
                         () -> OrtPlan.build(skipping, 1, true, o, withSkip, true), "FBS: " + gated
-                        + " gated convs compute only their kept channels (gathered filters)");
+                        + " gated convs compute only their kept channels (gathered filters)", o.tuneRoutes());
             }
         }
         if (g.count("pix") == 0) {
