@@ -48,6 +48,7 @@ for s in "${sections[@]}"; do
       done
       run tools/bench/vs.sh ort "$onnx/resnet18.onnx" fbs_resnet18:density=0.5 1 2 5 20
       run tools/bench/vs.sh ort "$onnx/resnet18.onnx" fbs_resnet18:density=0.5 16 2 3 8
+      run ./dynchan bench --model fbs_resnet18:density=0.5 --batch 16 --iterations 10 --threads 2 --tune-routes --plan
       run ./dynchan bench --model fbs_resnet18:density=0.5 --batch 1 --iterations 40 --threads 2 --layers ;;
     train)  # training step vs PyTorch eager, and the default run
       run ./dynchan train --benchmark-steps 5 --model resnet18 --small-stem --input-size 32 --in-chans 3 \
