@@ -196,7 +196,7 @@ final class BenchCommand implements Runnable {
                 if (plan) {
                     row.put("plan", planOf(subjects.get(i)));
                 }
-                if (layers) {
+                if (layers && parts.get(i) != null) {
                     row.put("layers_ms_by_block", parts.get(i).byBlock());
                     row.put("layers_ms_by_kind", parts.get(i).byKind());
                 }
@@ -248,19 +248,25 @@ final class BenchCommand implements Runnable {
                             : String.format(java.util.Locale.ROOT, "; static widths interpolated there: %.2f ms, "
                             + "dynamic/interpolated %.3f", ip, results.get(i).medianMs() / ip));
         }
-        for (int i = 0; i < parts.size(); i++) printLayers(subjects.get(i).label(), parts.get(i));
+        for (int i = 0; i < parts.size(); i++) {
+            if (parts.get(i) == null) {
+                System.out.printf("%n%s: no per-layer times (libtorch eager has no profiler; --backend ort)%n",
+                        subjects.get(i).label());
+            } else {
+                printLayers(subjects.get(i).label(), parts.get(i));
+            }
+        }
     }
 
     /**
      * A separate profiled plan of the subject (ONNX Runtime's per-node times and the Java steps) over --iterations
-     * calls after --warmup.
+     * calls after --warmup; null for a plan without a profiler (libtorch eager).
      */
     private LayerTimes layerTimes(LatencyBench.Subject s, ai.djl.ndarray.NDArray x) {
         InferenceOptions profiled = s.options().withProfile(true);
         LatencyBench.run(List.of(new LatencyBench.Subject(s.label(), s.net(), profiled)), List.of(x), warmup, 0,
                 iterations, null);
-        return s.net().plan(x.getShape(), profiled).layerTimes().orElseThrow(() -> new UserException("--layers: the "
-                + "plan of " + s.label() + " has no profiler (libtorch eager); use --backend ort"));
+        return s.net().plan(x.getShape(), profiled).layerTimes().orElse(null);
     }
 
     private static void printLayers(String label, LayerTimes times) {

@@ -133,6 +133,10 @@ public final class TrainCommand implements Runnable {
             throw new UserException("--resume needs --output DIR (the folder of the run to continue)");
         }
         DistEnv env = DistEnv.from(System.getenv());
+        if (env != null && !cfg.model().densities().isEmpty()) {
+            throw new UserException("--densities " + cfg.model().densities() + ": a progressive run trains in one "
+                    + "process; under ./dynchan launch train one --density per launch");
+        }
         if (env != null && benchmarkSteps > 0) {
             throw new UserException("--benchmark-steps times one process; run it without ./dynchan launch");
         }
@@ -157,7 +161,6 @@ public final class TrainCommand implements Runnable {
                         cfg.optimizer().resolvedLr(cfg.data().batchSize() * env.worldSize())));
             }
         }
-        boolean main = ddp == null || ddp.isMain();
         DataSources.Splits splits = DataSources.open(cfg, shard);
         Path out = output != null ? output : Path.of("runs", LocalDateTime.now().format(
                 DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + cfg.model().name());
@@ -170,10 +173,6 @@ public final class TrainCommand implements Runnable {
             if (cfg.model().densities().isEmpty()) {
                 trainOne(cfg, dev, splits, train, val, out, resume, ranks);
                 return;
-            }
-            if (ddp != null) {
-                throw new UserException("--densities " + cfg.model().densities() + ": a progressive run trains in "
-                        + "one process; under ./dynchan launch train one --density per launch");
             }
             // one phase per density, each a complete run in its own folder (ProgressiveRun)
             writeArgs(out, cfg);
@@ -229,7 +228,7 @@ public final class TrainCommand implements Runnable {
                 System.out.printf(Locale.ROOT, "train %s on %s: %d train / %d val images, %d classes, %d px, "
                                 + "%,d params, %,d MACs; opt %s lr %.4g, batch %d x %d%s, %d epochs; output %s%n",
                         net.name(), train.name(), train.samples() * ranks.shard().worldSize(),
-                        ranks.env() == null ? val.images() : val.images() * ranks.shard().worldSize(),
+                        val.images(),
                         train.numClasses(), splits.inputSize(), net.parameterCount(), macs, cfg.optimizer().kind(),
                         cfg.lr(), cfg.data().batchSize(), cfg.optimizer().updateFreq(),
                         ranks.env() == null ? "" : " x " + ranks.env().worldSize() + " ranks",

@@ -64,7 +64,8 @@ public final class Ddp implements DataParallel {
         params = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : model.namedTensors().entrySet()) {
-            if (e.getValue().isParameter()) {
+            // what trains: a frozen part (DS-Net's supernet in gate training) records no gradient to average
+            if (e.getValue().isParameter() && e.getValue().value().hasGradient()) {
                 params.add(e.getValue());
                 names.add(e.getKey());
             }

@@ -36,6 +36,7 @@ public final class FbsPlan implements Plan {
     private final Supplier<Plan> unionFactory;
     private final String what;
     private final boolean tune;
+    private int calls;
     private Plan union;
     private final Map<Long, double[][]> trials = new HashMap<>();
     private final Map<Long, Strategy> chosen = new TreeMap<>();
@@ -55,6 +56,7 @@ public final class FbsPlan implements Plan {
 
     @Override
     public NDArray run(NDArray x) {
+        calls++;
         long n = x.getShape().get(0);
         if (n == 1) {
             return single.run(x);
@@ -112,6 +114,24 @@ public final class FbsPlan implements Plan {
         double[] s = a.clone();
         Arrays.sort(s);
         return s[s.length / 2];
+    }
+
+    /** Both forms' times, as means per call of this plan (a per-sample batch books its samples' runs together). */
+    @Override
+    public java.util.Optional<LayerTimes> layerTimes() {
+        if (calls == 0) {
+            return java.util.Optional.empty();
+        }
+        LayerTimes t = new LayerTimes(Map.of(), Map.of(), 0, calls);
+        boolean any = false;
+        for (Plan p : union == null ? java.util.List.of(single) : java.util.List.of(single, union)) {
+            java.util.Optional<LayerTimes> part = p.layerTimes();
+            if (part.isPresent()) {
+                t = t.plus("", part.get());
+                any = true;
+            }
+        }
+        return any ? java.util.Optional.of(t) : java.util.Optional.empty();
     }
 
     @Override

@@ -81,6 +81,7 @@ public record ScheduleConfig(ScheduleKind kind, int epochs, float warmupEpochs, 
     }
 
     public ScheduleConfig withCooldown(int e) {
-        return new ScheduleConfig(kind, epochs, warmupEpochs, warmupLr, minLr, decayEpochs, decayRate, e);
+        return new ScheduleConfig(kind, epochs, warmupEpochs, warmupLr, minLr, decayEpochs, decayRate, e,
+                decayMilestones);
     }
 }

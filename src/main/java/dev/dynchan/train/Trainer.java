@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.dynchan.UserException;
 import dev.dynchan.models.Network;
-import dev.dynchan.nn.AuxLosses;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Module;
 import dev.dynchan.nn.Tensor;

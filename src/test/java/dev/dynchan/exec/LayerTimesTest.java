@@ -45,4 +45,19 @@ class LayerTimesTest {
                     "an unprofiled plan has nothing to report");
         }
     }
+
+    @Test
+    void profiledFbsPlanBooksEveryCallOnce() {
+        try (Network net = Network.create("fbs_resnet18", ModelOptions.defaults().withInputSize(32).withNumClasses(10)
+                .withDensity(0.5)); NDManager m = net.manager().newSubManager()) {
+            InferenceOptions o = InferenceOptions.defaults().withProfile(true);
+            NDArray x = m.randomNormal(new Shape(3, 3, 32, 32));
+            for (int i = 0; i < 2; i++) net.predict(x, o);
+            LayerTimes t = net.plan(x.getShape(), o).layerTimes().orElseThrow();
+            assertEquals(2, t.calls());
+            assertTrue(t.byBlock().containsKey("layer1.0") && t.byBlock().containsKey("fc"), t.byBlock().toString());
+            double sum = t.byBlock().values().stream().mapToDouble(Double::doubleValue).sum();
+            assertEquals(t.totalMs(), sum, 1e-6 * Math.max(1, sum));
+        }
+    }
 }
