@@ -39,6 +39,6 @@ uptime >&2
 for name in d1.0 d0.8 d0.6 d0.5 d0.4 d0.3 thin0.85 thin0.6 thin0.44; do
   w="$out/$name/best.safetensors"
   top1=$(python3 -c "import json,sys; print(json.load(open('$out/$name/summary.json'))['best_top1'])")
-  macs=$(./dynchan profile --weights "$w" --batch 8 --json 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['macs'])")
+  macs=$(./dynchan profile --weights "$w" --batch-size 8 --json 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['macs'])")
   echo "{\"model\":\"$name\",\"top1\":$top1,\"macs\":$macs}"
 done | tee "$out/results.jsonl"

@@ -44,8 +44,9 @@ final class ProfileCommand implements Runnable {
     int maxSamples = 1000;
 
     @Option(names = {"--batch-size", "-b"}, paramLabel = "N",
-            description = "With --data: inputs per forward (default: ${DEFAULT-VALUE})")
-    int batchSize = 64;
+            description = "Inputs per forward: with --data 64 by default; without, the random inputs the MACs are "
+                    + "averaged over (FBS models' MACs depend on the input), 1 by default")
+    Integer batchSize;
 
     @Option(names = "--histogram", paramLabel = "FILE.png",
             description = "With --data: where to draw the histogram of per-input MACs (default: ${DEFAULT-VALUE})")
@@ -56,9 +57,6 @@ final class ProfileCommand implements Runnable {
                     + "multiply, H*W*C per gated layer, as the FBS authors' estimator counts)")
     MacCounter.Convention convention = MacCounter.Convention.STANDARD;
 
-    @Option(names = "--batch", paramLabel = "N",
-            description = "Random inputs averaged over (FBS models' MACs depend on the input; default: ${DEFAULT-VALUE})")
-    int batch = 1;
 
     /** {@code --mac-convention NAME}. */
     static final class MacConventionName implements picocli.CommandLine.ITypeConverter<MacCounter.Convention> {
@@ -89,15 +87,21 @@ final class ProfileCommand implements Runnable {
                     + "dynamic (static widths cost the same for every input)");
         }
         if (dynamic) {
+            if (convention != MacCounter.Convention.STANDARD) {
+                throw new UserException("--mac-convention " + convention + ": counts FBS's gate multiply; --width "
+                        + "dynamic reports standard MACs and DS-Net MAdds");
+            }
             OptionChecks.atLeast("--max-samples", maxSamples, 0);
-            OptionChecks.atLeast("--batch-size", batchSize, 1);
-            new DynamicProfile(choice, weights, data, maxSamples, batchSize, histogram, json, engine).run();
+            int perForward = batchSize == null ? 64 : batchSize;
+            OptionChecks.atLeast("--batch-size", perForward, 1);
+            new DynamicProfile(choice, weights, data, maxSamples, perForward, histogram, json, engine).run();
             return;
         }
         Device device = engine.start();
         try (Network net = weights != null ? Network.load(weights, choice.name(), choice.options(), device)
                 : Network.create(choice.name(), choice.options(), device, engine.seed())) {
-            dev.dynchan.OptionChecks.atLeast("--batch", batch, 1);
+            int batch = batchSize == null ? 1 : batchSize;
+            OptionChecks.atLeast("--batch-size", batch, 1);
             Profile p = Profile.of(net, choice.size(), batch, convention);
             if (json) {
                 Map<String, Object> out = new LinkedHashMap<>();
