@@ -28,7 +28,7 @@ import java.util.Map;
                 + "time per stage or block.")
 final class BenchCommand implements Runnable {
     @Option(names = "--model", paramLabel = "SPEC", description = "Model, optionally with per-model options: "
-            + "NAME[:key=value,...] (keys: backend, width, density, fbs_variant); repeat to compare several (the first is the baseline of the "
+            + "NAME[:key=value,...] (keys: backend, width, density, fbs_variant, width_mult); repeat to compare several (the first is the baseline of the "
             + "speed-up column)")
     List<String> models;
 

@@ -11,7 +11,8 @@ import java.util.Map;
  * A model with per-model options as one string, {@code NAME[:key=value[,key=value]]}, so that variants are
  * timed side by side: {@code resnet50:backend=torch}, {@code slimmable_mbnet_v1_bn_uniform:width=uniform:13},
  * {@code fbs_resnet18:density=0.5}. Keys: {@code backend} (auto|ort|torch), {@code width} (a slimmable model's width,
- * as {@code --width}), {@code density} (FBS models, in (0, 1]) and {@code fbs_variant} (FBS models: reference|mayo).
+ * as {@code --width}), {@code density} (FBS models, in (0, 1]), {@code fbs_variant} (FBS models: reference|mayo) and
+ * {@code width_mult} (torchvision ResNets, in (0, 4]).
  */
 record ModelSpec(String text, String name, Map<String, String> options) {
     static ModelSpec parse(String text) {
@@ -42,13 +43,16 @@ record ModelSpec(String text, String name, Map<String, String> options) {
                     density(text, value);
                 } else if (key.equals("fbs_variant")) {
                     variant(text, value);
+                } else if (key.equals("width_mult")) {
+                    widthMult(text, value);
                 }
             }
         }
         return new ModelSpec(text, name, opts);
     }
 
-    static final java.util.List<String> KEYS = java.util.List.of("backend", "width", "density", "fbs_variant");
+    static final java.util.List<String> KEYS = java.util.List.of("backend", "width", "density", "fbs_variant",
+            "width_mult");
 
     private static double density(String text, String value) {
         try {
@@ -60,6 +64,18 @@ record ModelSpec(String text, String name, Map<String, String> options) {
             // reported below
         }
         throw new dev.dynchan.UserException("--model '" + text + "': density " + value + " must be a number in (0, 1]");
+    }
+
+    private static float widthMult(String text, String value) {
+        try {
+            float w = Float.parseFloat(value);
+            if (w > 0 && w <= 4) {
+                return w;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new dev.dynchan.UserException("--model '" + text + "': width_mult " + value + " must be a number in (0, 4]");
     }
 
     private static dev.dynchan.nn.FbsVariant variant(String text, String value) {
@@ -81,6 +97,9 @@ record ModelSpec(String text, String name, Map<String, String> options) {
         }
         if (options.containsKey("fbs_variant")) {
             o = o.withFbsVariant(variant(text, options.get("fbs_variant")));
+        }
+        if (options.containsKey("width_mult")) {
+            o = o.withWidthMult(widthMult(text, options.get("width_mult")));
         }
         return o;
     }
