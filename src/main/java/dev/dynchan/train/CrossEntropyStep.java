@@ -6,7 +6,6 @@ import ai.djl.training.GradientCollector;
 import dev.dynchan.nn.AuxLosses;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Module;
-import dev.dynchan.nn.Ops;
 
 /**
  * Plain training: one train-mode forward, soft-target cross-entropy (or BCE) on the batch's targets plus the terms
@@ -31,9 +30,7 @@ final class CrossEntropyStep implements TrainStep {
             NDArray total = Losses.withAux(Losses.loss(loss.bce(), logits, in.targets()), aux, loss);
             float v = total.getFloat();
             if (Float.isFinite(v)) {
-                NDArray scaled = in.accumulation() > 1 ? Ops.divide(total, in.accumulation()) : total;
-                in.sync().beforeBackward(scaled, true);
-                gc.backward(scaled);
+                TrainStep.backward(gc, total, in, true);
             }
             return v;
         }

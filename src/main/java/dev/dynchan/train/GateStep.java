@@ -158,9 +158,7 @@ final class GateStep implements TrainStep {
             }
             float v = total.getFloat();
             if (Float.isFinite(v)) {
-                NDArray scaled = in.accumulation() > 1 ? Ops.divide(total, in.accumulation()) : total;
-                in.sync().beforeBackward(scaled, true);
-                gc.backward(scaled);
+                TrainStep.backward(gc, total, in, true);
             }
             return v;
         }

@@ -89,9 +89,7 @@ final class SandwichStep implements TrainStep {
         NDArray loss = Losses.loss(bceLoss, model.forward(in.x(), in.sync().context(w.in(Context.train()))), targets);
         float v = loss.getFloat();
         if (Float.isFinite(v)) {
-            NDArray scaled = in.accumulation() > 1 ? Ops.divide(loss, in.accumulation()) : loss;
-            in.sync().beforeBackward(scaled, last);
-            gc.backward(scaled);
+            TrainStep.backward(gc, loss, in, last);
         }
         return v;
     }

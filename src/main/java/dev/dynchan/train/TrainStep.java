@@ -1,10 +1,12 @@
 package dev.dynchan.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.training.GradientCollector;
 import dev.dynchan.UserException;
 import dev.dynchan.models.Network;
 import dev.dynchan.models.Slimmable;
 import dev.dynchan.nn.Context;
+import dev.dynchan.nn.Ops;
 
 /**
  * What one training batch does between loading and the optimizer update: the forward and backward passes of a
@@ -61,6 +63,16 @@ public interface TrainStep {
      * @return the loss to log; a non-finite value when a pass's loss was not finite (nothing after it ran)
      */
     float run(Input in);
+
+    /**
+     * A pass's backward: {@code loss} divided over the accumulation window, a data-parallel run's hook before it
+     * ({@code lastPass}: the batch's last pass, where ranks average the gradients).
+     */
+    static void backward(GradientCollector gc, NDArray loss, Input in, boolean lastPass) {
+        NDArray scaled = in.accumulation() > 1 ? Ops.divide(loss, in.accumulation()) : loss;
+        in.sync().beforeBackward(scaled, lastPass);
+        gc.backward(scaled);
+    }
 
     /** The context validation runs the model in. */
     default Context evalContext() { return Context.eval(); }
