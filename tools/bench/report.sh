@@ -59,7 +59,11 @@ for s in "${sections[@]}"; do
       run /usr/bin/python3 tools/bench/torch_train_step.py --model resnet50 --img 224 --batch 16 --threads 2 --steps 5
       rm -rf "$out/default-run"
       run bash -c "time ./dynchan train --no-progress --output $out/default-run" ;;
-    dist)  # one epoch of 3,072 images: 1 process x 2 threads, 2 processes x 1 thread, 1 process x 1 thread
+    dist)  # accuracy at the same global batch (2 epochs of the default run); then throughput over one epoch of
+      # 3,072 images: 1 process x 2 threads, 2 processes x 1 thread, 1 process x 1 thread
+      rm -rf "$out/acc-1p" "$out/acc-2p"
+      run ./dynchan train --epochs 2 --batch-size 128 --threads 2 --no-progress --output "$out/acc-1p"
+      run ./dynchan launch --nproc-per-node 2 train --epochs 2 --batch-size 64 --no-progress --output "$out/acc-2p"
       for r in 1 2; do
         for cmd in "train --threads 2 --batch-size 128" "launch --nproc-per-node 2 train --batch-size 64" \
                    "train --threads 1 --batch-size 128"; do
