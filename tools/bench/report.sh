@@ -20,8 +20,7 @@ for s in "${sections[@]}"; do
         run tools/bench/vs.sh ort "$onnx/$m.onnx" "$m" 1 2 5 20
         run tools/bench/vs.sh ort "$onnx/$m.onnx" "$m" 16 2 3 8
       done
-      run tools/bench/vs.sh torch - resnet50 1 2 3 20
-      run tools/bench/vs.sh torch - resnet50 16 2 3 8 ;;
+      run tools/bench/vs.sh torch - resnet50 1 2 3 20 ;;  # batch 16: 200 warm-up calls of ~1 s per round
     pix-pf)  # PiX and the parameter-free layers against resnet50, interleaved in one process
       run ./dynchan bench --model resnet50 --model PiXResNet50_cs --model resnet50_max --model resnet50_hybrid \
           --batch 1 --iterations 40 --threads 2
