@@ -2,7 +2,7 @@
 # DS-Net end to end on the embedded Fashion-MNIST subset (BENCHMARKS.md, DS-Net section): the small-image supernet
 # (28 px, 1 channel, 3x3 stride-1 stem), Stage I (sandwich rule + in-place distillation), BN recalibration of the
 # weights and of their EMA, Stage II (gate only), then the 14 uniform widths and the dynamic model on the test split.
-# A budget a 2-core machine runs in about 12 minutes: 2,000 training images, 20 + 3 epochs, no augmentation; lr 0.03
+# A budget a 2-core machine runs in about 15 minutes: 2,000 training images, 20 + 3 epochs, no augmentation; lr 0.03
 # at batch 128 (the recipe's 0.08 is for batch 512; the sandwich adds four passes' gradients); EMA decay 0.8: the EMA
 # is Stage I's teacher, and the recipe's 0.997 (and even 0.95) lags so far behind over this run's 150 updates that
 # the sub-networks learn from a near-random teacher (0.95: EMA 29 % top-1 against the model's 74 %, every uniform
@@ -30,7 +30,7 @@ step "stage I"
 for w in last last_ema; do
   if [ ! -f "$out/recal_$w.safetensors" ]; then
     ./dynchan recalibrate-bn --weights "$out/supernet/$w.safetensors" --data fashion-mnist --max-val-samples 1000 \
-        --batches 16 -b 128 --output "$out/recal_$w.safetensors" > "$out/recal_$w.log" 2>&1
+        --batches 60 -b 128 --output "$out/recal_$w.safetensors" > "$out/recal_$w.log" 2>&1
   fi
 done
 step "recalibration"

@@ -105,6 +105,13 @@ final class RecalibrateBnCommand implements Runnable {
                 StateDicts.save(net.module(), output, meta.toStrings());
                 System.out.printf(Locale.ROOT, "recalibrated %s on %d batches of %d from %s; wrote %s%n", net.name(),
                         used, batchSize, train.name(), output);
+                // momentum 0.1 after the reset: the reset values (mean 0, variance 1) keep a weight of 0.9^N
+                double stale = Math.pow(0.9, used);
+                if (stale > 0.01) {
+                    System.out.printf(Locale.ROOT, "warning: after %d batches at momentum 0.1 the reset statistics "
+                            + "still weigh %.0f %% of every running mean and variance; use --batches 44 or more (under "
+                            + "1 %%)%n", used, 100 * stale);
+                }
                 List<WidthSweep.Row> rows = WidthSweep.run(net, val, inference.options(), splits.inputSize(), false,
                         null);
                 System.out.printf(Locale.ROOT, "%-12s %8s %8s %14s%n", "width", "top-1 %", "top-5 %", "MACs");
