@@ -8,6 +8,7 @@ import dev.dynchan.UserException;
 import dev.dynchan.engine.Engines;
 import dev.dynchan.exec.InferenceOptions;
 import dev.dynchan.exec.LayerTimes;
+import dev.dynchan.models.ModelOptions;
 import dev.dynchan.models.Network;
 import dev.dynchan.models.Width;
 import dev.dynchan.profile.DynamicMacs;
@@ -28,7 +29,7 @@ import java.util.Map;
                 + "time per stage or block.")
 final class BenchCommand implements Runnable {
     @Option(names = "--model", paramLabel = "SPEC", description = "Model, optionally with per-model options: "
-            + "NAME[:key=value,...] (keys: backend, width, density, fbs_variant, width_mult); repeat to compare several (the first is the baseline of the "
+            + "NAME[:key=value,...] (keys: backend, width, density, fbs_variant, width_mult, weights); repeat to compare several (the first is the baseline of the "
             + "speed-up column)")
     List<String> models;
 
@@ -90,7 +91,9 @@ final class BenchCommand implements Runnable {
         List<LatencyBench.Subject> subjects = new ArrayList<>();
         try {
             for (ModelSpec s : specs) {
-                Network net = Network.create(s.name(), s.modelOptions(modelArgs.options()), device, engine.seed());
+                ModelOptions mo = s.modelOptions(modelArgs.options());
+                Network net = s.weights() == null ? Network.create(s.name(), mo, device, engine.seed())
+                        : Network.load(s.weights(), s.name(), mo, device);
                 subjects.add(new LatencyBench.Subject(s.text(), net, s.inferenceOptions(base)));
             }
             try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(device)) {

@@ -12,7 +12,8 @@ import java.util.Map;
  * timed side by side: {@code resnet50:backend=torch}, {@code slimmable_mbnet_v1_bn_uniform:width=uniform:13},
  * {@code fbs_resnet18:density=0.5}. Keys: {@code backend} (auto|ort|torch), {@code width} (a slimmable model's width,
  * as {@code --width}), {@code density} (FBS models, in (0, 1]), {@code fbs_variant} (FBS models: reference|mayo) and
- * {@code width_mult} (torchvision ResNets, in (0, 4]).
+ * {@code width_mult} (torchvision ResNets, in (0, 4]) and {@code weights} (a weights file to load instead of the
+ * seeded initialisation, e.g. a trained DS-Net gate whose decisions the timing should follow).
  */
 record ModelSpec(String text, String name, Map<String, String> options) {
     static ModelSpec parse(String text) {
@@ -52,7 +53,7 @@ record ModelSpec(String text, String name, Map<String, String> options) {
     }
 
     static final java.util.List<String> KEYS = java.util.List.of("backend", "width", "density", "fbs_variant",
-            "width_mult");
+            "width_mult", "weights");
 
     private static double density(String text, String value) {
         try {
@@ -102,6 +103,19 @@ record ModelSpec(String text, String name, Map<String, String> options) {
             o = o.withWidthMult(widthMult(text, options.get("width_mult")));
         }
         return o;
+    }
+
+    /** The spec's weights file, or null for a fresh seeded model. */
+    java.nio.file.Path weights() {
+        String w = options.get("weights");
+        if (w == null) {
+            return null;
+        }
+        java.nio.file.Path p = java.nio.file.Path.of(w);
+        if (!java.nio.file.Files.isRegularFile(p)) {
+            throw new dev.dynchan.UserException("--model '" + text + "': weights " + w + ": no such file");
+        }
+        return p;
     }
 
     /** The command's inference options with this spec's overrides. */

@@ -163,6 +163,16 @@ class DsNetCliTest {
     }
 
     @Test
+    void benchLoadsWeightsPerModel() {
+        CliRun.Result r = CliRun.ok("bench", "--model", M + ":weights=" + weights + ",width=dynamic", "--model",
+                M + ":weights=" + weights + ",width=uniform:3", "--in-chans", "1", "--input-size", "28",
+                "--small-stem", "--batch", "4", "--iterations", "2", "--warmup", "1", "--warmup-seconds", "0", "--json");
+        JsonObject j = new Gson().fromJson(r.out(), JsonObject.class);
+        assertEquals(2, j.getAsJsonArray("results").size(), r.out());
+        assertTrue(j.getAsJsonArray("results").get(0).getAsJsonObject().has("widths_taken"), r.out());
+    }
+
+    @Test
     void benchTakesWidthsPerModel() {
         CliRun.Result r = CliRun.ok("bench", "--model", M + ":width=uniform:13", "--model", M + ":width=smallest",
                 "--model", M + ":width=dynamic", "--in-chans", "1", "--input-size", "28", "--small-stem",

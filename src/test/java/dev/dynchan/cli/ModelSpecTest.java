@@ -33,5 +33,7 @@ class ModelSpecTest {
         assertTrue(e.getMessage().contains("density 1.5"), e.getMessage());
         e = assertThrows(UserException.class, () -> ModelSpec.parse("resnet18:width_mult=0"));
         assertTrue(e.getMessage().contains("width_mult 0"), e.getMessage());
+        e = assertThrows(UserException.class, () -> ModelSpec.parse("resnet18:weights=/no/such.safetensors").weights());
+        assertTrue(e.getMessage().contains("/no/such.safetensors: no such file"), e.getMessage());
     }
 }
