@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.dynchan.TestSupport;
 import dev.dynchan.models.Network;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * The round trip through real PyTorch: checkpoints DynChan writes are read by {@code torch.load(f, weights_only=True)}
  * as plain state_dicts with the same tensors, and what torch.save writes back (zip and legacy) loads into a model
- * that gives the same logits. Needs python3 with torch (Debian's python3-torch); skipped with the reason otherwise.
+ * that gives the same logits. Needs python3 with torch (Debian's python3-torch, which .ci/run installs).
  */
 class TorchPythonTest {
     @TempDir
@@ -48,9 +47,10 @@ class TorchPythonTest {
                 // not this one
             }
         }
-        Assumptions.assumeTrue(python != null, "python3 with torch is not installed (Debian: apt-get install "
-                + "python3-torch), so the torch.load round trip is skipped; the Java-side format checks in "
-                + "TorchCheckpointTest still run");
+        if (python == null) {
+            throw new IllegalStateException("python3 with torch is needed for the torch.load round trip (Debian: "
+                    + "apt-get install python3-torch; .ci/run installs it)");
+        }
         TestSupport.engine();
     }
 
