@@ -31,9 +31,7 @@ class DsNetFixtureTest {
     @BeforeAll
     static void start() {
         TestSupport.engine();
-        DsNetTiny.register();
-        net = Network.create(DsNetTiny.NAME, ModelOptions.defaults());
-        StateDicts.load(net.module(), TestSupport.fixture(FX).resolve("weights.safetensors"));
+        net = DsNetTiny.withFixtureWeights();
         m = net.manager().newSubManager();
     }
 
@@ -73,9 +71,7 @@ class DsNetFixtureTest {
 
     @Test
     void trainForwardUpdatesOnlyThatWidthsStatistics() {
-        try (Network fresh = Network.create(DsNetTiny.NAME, ModelOptions.defaults());
-             NDManager s = fresh.manager().newSubManager()) {
-            StateDicts.load(fresh.module(), TestSupport.fixture(FX).resolve("weights.safetensors"));
+        try (Network fresh = DsNetTiny.withFixtureWeights(); NDManager s = fresh.manager().newSubManager()) {
             Map<String, Tensor> before = new java.util.LinkedHashMap<>();
             Map<String, float[]> old = new java.util.HashMap<>();
             fresh.stateDict().forEach((k, t) -> {

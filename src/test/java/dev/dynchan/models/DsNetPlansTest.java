@@ -7,7 +7,6 @@ import dev.dynchan.TestSupport;
 import dev.dynchan.exec.InferenceOptions;
 import dev.dynchan.exec.Plan;
 import dev.dynchan.exec.RoutedPlan;
-import dev.dynchan.io.StateDicts;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,9 +26,7 @@ class DsNetPlansTest {
     @BeforeAll
     static void start() {
         TestSupport.engine();
-        DsNetTiny.register();
-        net = Network.create(DsNetTiny.NAME, ModelOptions.defaults());
-        StateDicts.load(net.module(), TestSupport.fixture(FX).resolve("weights.safetensors"));
+        net = DsNetTiny.withFixtureWeights();
         m = net.manager().newSubManager();
     }
 

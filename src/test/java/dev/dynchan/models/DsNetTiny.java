@@ -33,6 +33,14 @@ public final class DsNetTiny {
                 o.channels(), o.drop(0.2f), o.width() == null ? Width.largest() : o.width());
     }
 
+    /** The registered tiny supernet with the fixture's weights ({@code weights.safetensors}). */
+    public static Network withFixtureWeights() {
+        register();
+        Network net = Network.create(NAME, ModelOptions.defaults());
+        dev.dynchan.io.StateDicts.load(net.module(), TestSupport.fixture("dsnet_tiny").resolve("weights.safetensors"));
+        return net;
+    }
+
     public static synchronized void register() {
         ModelRegistry r = ModelRegistry.defaultRegistry();
         if (r.entries().stream().noneMatch(e -> e.name().equals(NAME))) {
