@@ -18,12 +18,23 @@ public final class ModelRegistry {
 
     private final Map<String, Entry> entries = new LinkedHashMap<>();
 
-    public void register(String name, String source, Function<ModelOptions, ImageClassifier> factory) {
+    public synchronized void register(String name, String source, Function<ModelOptions, ImageClassifier> factory) {
         String key = name.toLowerCase(Locale.ROOT);
         if (entries.containsKey(key)) {
             throw new IllegalStateException("model '" + name + "' registered twice");
         }
         entries.put(key, new Entry(name, source, factory));
+    }
+
+    /**
+     * Registers {@code name} unless a model of that name (case-insensitive) already is: for code that may run more
+     * than once in a process, such as tests and examples adding their own models to the default registry.
+     */
+    public synchronized void registerIfAbsent(String name, String source,
+                                              Function<ModelOptions, ImageClassifier> factory) {
+        if (!entries.containsKey(name.toLowerCase(Locale.ROOT))) {
+            register(name, source, factory);
+        }
     }
 
     private static final ModelRegistry DEFAULT = build();

@@ -26,10 +26,8 @@ public final class TinyNoBn extends ImageClassifier {
     }
 
     public static synchronized void register() {
-        ModelRegistry r = ModelRegistry.defaultRegistry();
-        if (r.entries().stream().noneMatch(e -> e.name().equals("tiny_test_nobn"))) {
-            r.register("tiny_test_nobn", "test", o -> new TinyNoBn(o.channels(), o.classes()));
-        }
+        ModelRegistry.defaultRegistry().registerIfAbsent("tiny_test_nobn", "test",
+                o -> new TinyNoBn(o.channels(), o.classes()));
     }
 
     @Override

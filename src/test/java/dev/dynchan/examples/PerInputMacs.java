@@ -61,9 +61,7 @@ public final class PerInputMacs {
     /** Profiles a batch of random 28 px inputs and returns the MACs of each. */
     public static long[] macsPerInput(int batch, PrintStream out) {
         ModelRegistry registry = ModelRegistry.defaultRegistry();
-        if (registry.entries().stream().noneMatch(e -> e.name().equals("early_exit_demo"))) {
-            registry.register("early_exit_demo", "docs/java-api.md", options -> new EarlyExitNet());
-        }
+        registry.registerIfAbsent("early_exit_demo", "docs/java-api.md", options -> new EarlyExitNet());
         try (Network net = Network.create("early_exit_demo", ModelOptions.defaults(), Device.cpu(), 0)) {
             Profile p = Profile.of(net, 28, batch); // a real forward pass of random inputs, counted op by op
             long[] perInput = p.macsPerSample();

@@ -42,9 +42,7 @@ public final class DsNetTiny {
     }
 
     public static synchronized void register() {
-        ModelRegistry r = ModelRegistry.defaultRegistry();
-        if (r.entries().stream().noneMatch(e -> e.name().equals(NAME))) {
-            r.register(NAME, "test: tools/fixtures/make_dsnet_fixtures.py", o -> new SlimmableMobileNet(config(o)));
-        }
+        ModelRegistry.defaultRegistry().registerIfAbsent(NAME, "test: tools/fixtures/make_dsnet_fixtures.py",
+                o -> new SlimmableMobileNet(config(o)));
     }
 }

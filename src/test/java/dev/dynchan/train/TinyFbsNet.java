@@ -24,10 +24,8 @@ public final class TinyFbsNet extends ImageClassifier {
     }
 
     public static synchronized void register() {
-        ModelRegistry r = ModelRegistry.defaultRegistry();
-        if (r.entries().stream().noneMatch(e -> e.name().equals("tiny_test_fbs"))) {
-            r.register("tiny_test_fbs", "test", o -> new TinyFbsNet(o.channels(), o.classes(), o.density(0.5)));
-        }
+        ModelRegistry.defaultRegistry().registerIfAbsent("tiny_test_fbs", "test",
+                o -> new TinyFbsNet(o.channels(), o.classes(), o.density(0.5)));
     }
 
     @Override

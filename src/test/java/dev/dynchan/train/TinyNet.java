@@ -26,10 +26,8 @@ public final class TinyNet extends ImageClassifier {
     }
 
     public static synchronized void register() {
-        ModelRegistry r = ModelRegistry.defaultRegistry();
-        if (r.entries().stream().noneMatch(e -> e.name().equals("tiny_test_cnn"))) {
-            r.register("tiny_test_cnn", "test", o -> new TinyNet(o.channels(), o.classes()));
-        }
+        ModelRegistry.defaultRegistry().registerIfAbsent("tiny_test_cnn", "test",
+                o -> new TinyNet(o.channels(), o.classes()));
     }
 
     @Override
