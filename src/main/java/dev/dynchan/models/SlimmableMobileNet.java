@@ -227,9 +227,8 @@ public final class SlimmableMobileNet extends ImageClassifier implements Slimmab
     final SlimmableBatchNorm2d bn1;
     final Sequential stages;
     final Linear classifier;
-    /** Every block in order, with the index of its stage. */
+    /** Every block in order. */
     private final List<Block> blocks = new ArrayList<>();
-    private final List<Integer> stageOf = new ArrayList<>();
     private final int gated;
 
     public SlimmableMobileNet(Config config) {
@@ -248,10 +247,7 @@ public final class SlimmableMobileNet extends ImageClassifier implements Slimmab
             if (gatedStage) {
                 gate = blocks.size();
             }
-            for (Block b : sb.blocks) {
-                blocks.add(b);
-                stageOf.add(s);
-            }
+            blocks.addAll(sb.blocks);
             in = st.widths();
         }
         this.gated = gate;
@@ -294,17 +290,6 @@ public final class SlimmableMobileNet extends ImageClassifier implements Slimmab
             case DYNAMIC -> k;
             case LARGEST -> widths.size() - 1;
         };
-    }
-
-    /** Channels of every part (stem, then each block's output) for a static width. */
-    public List<Integer> channels(Width w) {
-        if (w.isDynamic()) {
-            throw new IllegalArgumentException("dynamic width has a per-input channel count");
-        }
-        List<Integer> out = new ArrayList<>();
-        out.add(config.stemWidths().get(choice(config.stemWidths(), w, 0)));
-        for (Block b : blocks) out.add(b.outWidths.get(choice(b.outWidths, w, 0)));
-        return out;
     }
 
     @Override
@@ -409,15 +394,6 @@ public final class SlimmableMobileNet extends ImageClassifier implements Slimmab
         }
         NDArray pooled = Ops.globalAvgPool(this, y, c);
         return classifier.forwardPrefix(Ops.reshape(this, pooled, c, y.getShape().get(0), y.getShape().get(1)), c);
-    }
-
-    /** The model's BNs with per-width statistics (for recalibration). */
-    public List<SlimmableBatchNorm2d> slimmableNorms() {
-        List<SlimmableBatchNorm2d> out = new ArrayList<>();
-        for (Module m : modules()) {
-            if (m instanceof SlimmableBatchNorm2d bn) out.add(bn);
-        }
-        return out;
     }
 
     /** The slimming head's conv ({@code blocks.3.first_block.gate.gate.0} in the reference's layout). */

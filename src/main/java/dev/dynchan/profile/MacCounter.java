@@ -82,7 +82,7 @@ public final class MacCounter implements OpHook {
         }
     }
 
-    private final long[] macs;
+    private final int batch;
     /** Per sample: the input sizes of its average pools (DS-Net's MAdds add them to the MACs). */
     private final long[] pooled;
     private final Convention convention;
@@ -98,7 +98,7 @@ public final class MacCounter implements OpHook {
     }
 
     public MacCounter(int batch, Convention convention) {
-        this.macs = new long[batch];
+        this.batch = batch;
         this.pooled = new long[batch];
         this.convention = convention;
     }
@@ -112,7 +112,7 @@ public final class MacCounter implements OpHook {
 
     /** MACs of each sample of the batch. */
     public long[] perSample() {
-        long[] out = macs.clone();
+        long[] out = new long[batch];
         for (Cost c : costs) {
             for (int r = 0; r < c.rows.length; r++) out[c.rows[r]] += c.row(r);
         }
@@ -128,7 +128,7 @@ public final class MacCounter implements OpHook {
         for (Cost c : costs) {
             long sum = 0;
             for (int r = 0; r < c.rows.length; r++) sum += c.row(r);
-            out.add(new Profile.Row(c.layer, c.type, c.output, c.params, sum / macs.length));
+            out.add(new Profile.Row(c.layer, c.type, c.output, c.params, sum / batch));
         }
         return out;
     }
@@ -138,7 +138,7 @@ public final class MacCounter implements OpHook {
         Shape out = e.output().getShape();
         // rows of the batch this op ran on (its output's first dim need not be the batch: attention's q/k/v split)
         int[] samples = e.samples();
-        int n = samples == null ? macs.length : samples.length;
+        int n = samples == null ? batch : samples.length;
         int[] rows = samples != null ? samples : identity(n);
         long perSample = out.size() / n;
         long ext = 0;
