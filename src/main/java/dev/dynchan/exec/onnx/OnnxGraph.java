@@ -165,22 +165,39 @@ public final class OnnxGraph {
         this.name = name;
     }
 
-    /** The complete ModelProto. */
+    /**
+     * The complete ModelProto, written once into an array of its exact size: the weights (initializers) are most of
+     * it, and a model of 140 M parameters must not be copied through growing buffers several times over.
+     */
     public byte[] encodeModel() {
-        Writer g = new Writer();
-        nodes.forEach(n -> g.bytes(1, n.encode()));
-        g.string(2, name);
-        initializers.forEach(i -> g.bytes(5, i.encoded()));
-        inputs.forEach(v -> g.bytes(11, v.encode()));
-        outputs.forEach(v -> g.bytes(12, v.encode()));
-        Writer m = new Writer().varint(1, 8).string(2, "dynchan").string(3, "0.1.0");
-        m.message(7, g);
+        byte[] head = new Writer().varint(1, 8).string(2, "dynchan").string(3, "0.1.0").toByteArray();
+        List<byte[]> nodeBytes = nodes.stream().map(Node::encode).toList();
+        List<byte[]> inputBytes = inputs.stream().map(ValueInfo::encode).toList();
+        List<byte[]> outputBytes = outputs.stream().map(ValueInfo::encode).toList();
+        byte[] nameBytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        long graph = Protobuf.fieldSize(2, nameBytes.length);
+        for (byte[] b : nodeBytes) graph += Protobuf.fieldSize(1, b.length);
+        for (Initializer i : initializers) graph += Protobuf.fieldSize(5, i.encoded().length);
+        for (byte[] b : inputBytes) graph += Protobuf.fieldSize(11, b.length);
+        for (byte[] b : outputBytes) graph += Protobuf.fieldSize(12, b.length);
+        Writer opsetFields = new Writer();
         opsets.forEach((domain, version) -> {
             Writer o = new Writer();
             if (!domain.isEmpty()) o.string(1, domain);
-            m.message(8, o.varint(2, version));
+            opsetFields.message(8, o.varint(2, version));
         });
-        return m.toByteArray();
+        byte[] tail = opsetFields.toByteArray();
+        long total = head.length + Protobuf.fieldSize(7, graph) + tail.length;
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("ONNX model of " + total + " bytes exceeds protobuf's 2 GB limit");
+        }
+        Writer m = new Writer((int) total).raw(head).header(7, graph);
+        nodeBytes.forEach(b -> m.bytes(1, b));
+        m.bytes(2, nameBytes);
+        initializers.forEach(i -> m.bytes(5, i.encoded()));
+        inputBytes.forEach(b -> m.bytes(11, b));
+        outputBytes.forEach(b -> m.bytes(12, b));
+        return m.raw(tail).toByteArray();
     }
 
     /** Decodes a ModelProto (the graph's value_info and doc strings are dropped). */

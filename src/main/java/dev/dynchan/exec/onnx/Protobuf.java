@@ -136,9 +136,35 @@ public final class Protobuf {
         }
     }
 
+    /** Bytes of a length-delimited field {@code number} holding {@code length} bytes: tag, length varint, content. */
+    public static long fieldSize(int number, long length) {
+        return varintSize((long) number << 3) + varintSize(length) + length;
+    }
+
+    private static int varintSize(long v) {
+        int n = 1;
+        while ((v & ~0x7fL) != 0) {
+            v >>>= 7;
+            n++;
+        }
+        return n;
+    }
+
+    /** A byte stream whose array is handed out without a copy once it is exactly full. */
+    private static final class Buffer extends ByteArrayOutputStream {
+        Buffer(int capacity) { super(capacity); }
+
+        byte[] bytes() { return count == buf.length ? buf : toByteArray(); }
+    }
+
     /** Builds one message. Fields are written in call order. */
     public static final class Writer {
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final Buffer out;
+
+        public Writer() { this(32); }
+
+        /** A writer for a message of about {@code size} bytes (exactly: no copy at the end). */
+        public Writer(int size) { out = new Buffer(size); }
 
         private void rawVarint(long v) {
             while ((v & ~0x7fL) != 0) {
@@ -205,6 +231,19 @@ public final class Protobuf {
             return bytes(number, b);
         }
 
-        public byte[] toByteArray() { return out.toByteArray(); }
+        public byte[] toByteArray() { return out.bytes(); }
+
+        /** The tag and length of a length-delimited field whose {@code length} content bytes the caller writes next. */
+        public Writer header(int number, long length) {
+            tag(number, LEN);
+            rawVarint(length);
+            return this;
+        }
+
+        /** Bytes written as they are (an encoded field, or a field's content after {@link #header}). */
+        public Writer raw(byte[] b) {
+            out.write(b, 0, b.length);
+            return this;
+        }
     }
 }
