@@ -8,12 +8,17 @@ import dev.dynchan.UserException;
 import dev.dynchan.engine.Engines;
 import dev.dynchan.exec.InferenceOptions;
 import dev.dynchan.exec.LayerTimes;
+import dev.dynchan.exec.ort.OrtPlan;
 import dev.dynchan.models.ModelOptions;
 import dev.dynchan.models.Network;
 import dev.dynchan.models.Width;
 import dev.dynchan.profile.DynamicMacs;
 import dev.dynchan.profile.Profile;
 import dev.dynchan.profile.LatencyBench;
+import dev.dynchan.train.Batch;
+import dev.dynchan.train.BatchSource;
+import dev.dynchan.train.DataConfig;
+import dev.dynchan.train.DataSources;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,9 +34,19 @@ import java.util.Map;
                 + "time per stage or block.")
 final class BenchCommand implements Runnable {
     @Option(names = "--model", paramLabel = "SPEC", description = "Model, optionally with per-model options: "
-            + "NAME[:key=value,...] (keys: backend, width, density, fbs_variant, width_mult, weights); repeat to compare several (the first is the baseline of the "
-            + "speed-up column)")
+            + "NAME[:key=value,...] (keys: backend, width, density, fbs_variant, width_mult, weights), or FILE.onnx: "
+            + "that file run as given by the same ONNX Runtime and threads (e.g. PyTorch's export, as the anchor); "
+            + "repeat to compare several (the first is the baseline of the speed-up column)")
     List<String> models;
+
+    @Option(names = "--data", paramLabel = "DATASET", description = "Time on the first --batch images of this "
+            + "dataset's validation split (preprocessed as eval does, at --input-size) instead of random-normal "
+            + "inputs, so that a dynamic model's decisions follow real images")
+    String data;
+
+    @Option(names = "--input", paramLabel = "X.npy", description = "Time on this float32 [N, C, H, W] batch instead "
+            + "of random-normal inputs (N replaces --batch; H and W must be --input-size)")
+    java.nio.file.Path input;
 
     @Option(names = "--batch", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE})")
     int batch = 1;
@@ -77,6 +92,9 @@ final class BenchCommand implements Runnable {
         OptionChecks.atLeast("--iterations", iterations, 1);
         OptionChecks.atLeast("--warmup", warmup, 0);
         OptionChecks.nonNegative("--warmup-seconds", warmupSeconds);
+        if (data != null && input != null) {
+            throw new UserException("give --data or --input, not both");
+        }
         modelArgs.options(); // range checks of --input-size and the others before anything starts
         if (models == null || models.isEmpty()) {
             throw new UserException("give --model (repeatable)");
@@ -91,16 +109,29 @@ final class BenchCommand implements Runnable {
         List<LatencyBench.Subject> subjects = new ArrayList<>();
         try {
             for (ModelSpec s : specs) {
+                if (s.onnxFile() != null) {
+                    subjects.add(new LatencyBench.Subject(s.text(), null, base, onnxFile(s.onnxFile(), base)));
+                    continue;
+                }
                 ModelOptions mo = s.modelOptions(modelArgs.options());
                 Network net = s.weights() == null ? Network.create(s.name(), mo, device, engine.seed())
                         : Network.load(s.weights(), s.name(), mo, device);
                 subjects.add(new LatencyBench.Subject(s.text(), net, s.inferenceOptions(base)));
             }
             try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(device)) {
+                float[] images = data != null ? dataBatch() : input != null ? inputBatch(m) : null;
                 List<ai.djl.ndarray.NDArray> inputs = new ArrayList<>();
                 for (LatencyBench.Subject sub : subjects) {
-                    inputs.add(m.randomNormal(new Shape(batch, sub.net().module().inChannels(), modelArgs.size(),
-                            modelArgs.size())));
+                    Shape shape = new Shape(batch, inChannels(sub), modelArgs.size(), modelArgs.size());
+                    if (images == null) {
+                        inputs.add(m.randomNormal(shape));
+                    } else if (images.length != shape.size()) {
+                        throw new UserException((data != null ? "--data " + data : "--input " + input)
+                                + ": its images have " + images.length / batch / modelArgs.size() / modelArgs.size()
+                                + " channels, " + sub.label() + " takes " + shape.get(1) + " (--in-chans)");
+                    } else {
+                        inputs.add(m.create(java.nio.FloatBuffer.wrap(images), shape));
+                    }
                 }
                 ProgressBar bar = json ? null : new ProgressBar("bench", iterations, "it");
                 List<LatencyBench.Result> results = LatencyBench.run(subjects, inputs, warmup, warmupSeconds,
@@ -113,11 +144,73 @@ final class BenchCommand implements Runnable {
                     for (int i = 0; i < subjects.size(); i++) parts.add(layerTimes(subjects.get(i), inputs.get(i)));
                 }
                 List<Cost> costs = new ArrayList<>();
-                for (int i = 0; i < subjects.size(); i++) costs.add(cost(subjects.get(i).net(), inputs.get(i)));
+                for (int i = 0; i < subjects.size(); i++) {
+                    Network net = subjects.get(i).net();
+                    costs.add(net == null ? null : cost(net, inputs.get(i)));
+                }
                 print(results, subjects, parts, costs);
             }
         } finally {
-            subjects.forEach(s -> s.net().close());
+            for (LatencyBench.Subject s : subjects) {
+                if (s.net() != null) {
+                    s.net().close();
+                } else {
+                    s.fixed().close();
+                }
+            }
+        }
+    }
+
+    private int inChannels(LatencyBench.Subject s) {
+        if (s.net() != null) {
+            return s.net().module().inChannels();
+        }
+        long[] in = ((OrtPlan) s.fixed()).sampleShape();
+        if (in[1] != modelArgs.size() || in[2] != modelArgs.size()) {
+            throw new UserException("--model " + s.label() + ": its input is [N, " + in[0] + ", " + in[1] + ", "
+                    + in[2] + "], --input-size is " + modelArgs.size());
+        }
+        return (int) in[0];
+    }
+
+    /** An ONNX file as a subject: ONNX Runtime with DynChan's options, the file unchanged. */
+    private static OrtPlan onnxFile(java.nio.file.Path file, InferenceOptions o) {
+        try {
+            return OrtPlan.ofFile(file, o);
+        } catch (IllegalArgumentException e) {
+            throw new UserException("--model " + e.getMessage());
+        }
+    }
+
+    /** --input's batch; sets --batch to its N. */
+    private float[] inputBatch(ai.djl.ndarray.NDManager m) {
+        ai.djl.ndarray.NDArray x;
+        try {
+            x = dev.dynchan.io.Npy.read(input, m);
+        } catch (dev.dynchan.io.WeightsException e) {
+            throw new UserException("--input " + e.getMessage());
+        }
+        Shape sh = x.getShape();
+        if (sh.dimension() != 4 || x.getDataType() != ai.djl.ndarray.types.DataType.FLOAT32
+                || sh.get(2) != modelArgs.size() || sh.get(3) != modelArgs.size()) {
+            throw new UserException("--input " + input + ": expected float32 [N, C, " + modelArgs.size() + ", "
+                    + modelArgs.size() + "] (--input-size), got " + x.getDataType() + " " + sh);
+        }
+        batch = (int) sh.get(0);
+        return x.toFloatArray();
+    }
+
+    /** The first --batch images of --data's validation split, preprocessed as {@code eval} does, NCHW. */
+    private float[] dataBatch() {
+        DataConfig dc = new DataConfig(data, modelArgs.size(), batch, 0, 0, batch, false);
+        DataSources.Validation d = DataSources.validation(dc, null);
+        try (BatchSource val = d.val()) {
+            if (val.samples() < batch) {
+                throw new UserException("--data " + data + ": the validation split has " + val.samples()
+                        + " images, fewer than --batch " + batch);
+            }
+            Batch b = val.epoch(0).next();
+            return b.images();
         }
     }
 
@@ -156,7 +249,7 @@ final class BenchCommand implements Runnable {
         double loX = -1, loY = 0, hiX = Double.MAX_VALUE, hiY = 0;
         for (int i = 0; i < results.size(); i++) {
             Cost c = costs.get(i);
-            if (i == d || c == null || c.widths() != null
+            if (i == d || c == null || c.widths() != null || subjects.get(i).net() == null
                     || !subjects.get(i).net().name().equals(subjects.get(d).net().name())) {
                 continue;
             }
@@ -176,6 +269,9 @@ final class BenchCommand implements Runnable {
     }
 
     private String planOf(LatencyBench.Subject s) {
+        if (s.net() == null) {
+            return s.fixed().describe();
+        }
         Shape in = new Shape(batch, s.net().module().inChannels(), modelArgs.size(), modelArgs.size());
         return s.net().plan(in, s.options()).describe();
     }
@@ -190,7 +286,8 @@ final class BenchCommand implements Runnable {
                 LatencyBench.Result r = results.get(i);
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("model", r.model());
-                row.put("backend", subjects.get(i).options().backend().name().toLowerCase(java.util.Locale.ROOT));
+                row.put("backend", subjects.get(i).net() == null ? "onnx-file"
+                        : subjects.get(i).options().backend().name().toLowerCase(java.util.Locale.ROOT));
                 row.put("median_ms", round(r.medianMs()));
                 row.put("min_ms", round(r.minMs()));
                 row.put("max_ms", round(r.maxMs()));
@@ -267,6 +364,13 @@ final class BenchCommand implements Runnable {
      */
     private LayerTimes layerTimes(LatencyBench.Subject s, ai.djl.ndarray.NDArray x) {
         InferenceOptions profiled = s.options().withProfile(true);
+        if (s.net() == null) {
+            try (OrtPlan p = onnxFile(java.nio.file.Path.of(s.label()), profiled)) {
+                LatencyBench.run(List.of(new LatencyBench.Subject(s.label(), null, profiled, p)), List.of(x), warmup,
+                        0, iterations, null);
+                return p.layerTimes().orElse(null);
+            }
+        }
         LatencyBench.run(List.of(new LatencyBench.Subject(s.label(), s.net(), profiled)), List.of(x), warmup, 0,
                 iterations, null);
         return s.net().plan(x.getShape(), profiled).layerTimes().orElse(null);
@@ -287,6 +391,10 @@ final class BenchCommand implements Runnable {
     private void runJmh(List<ModelSpec> specs) {
         List<String> names = new ArrayList<>();
         for (ModelSpec s : specs) {
+            if (s.onnxFile() != null) {
+                throw new UserException("--jmh times DynChan's models; an ONNX file runs without it, got '" + s.text()
+                        + "'");
+            }
             if (!s.options().isEmpty()) {
                 throw new UserException("--jmh takes plain model names; use --backend for the backend, got '"
                         + s.text() + "'");

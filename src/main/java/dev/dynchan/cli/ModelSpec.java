@@ -13,10 +13,17 @@ import java.util.Map;
  * {@code fbs_resnet18:density=0.5}. Keys: {@code backend} (auto|ort|torch), {@code width} (a slimmable model's width,
  * as {@code --width}), {@code density} (FBS models, in (0, 1]), {@code fbs_variant} (FBS models: reference|mayo) and
  * {@code width_mult} (torchvision ResNets, in (0, 4]) and {@code weights} (a weights file to load instead of the
- * seeded initialisation, e.g. a trained DS-Net gate whose decisions the timing should follow).
+ * seeded initialisation, e.g. a trained DS-Net gate whose decisions the timing should follow). A spec ending in
+ * {@code .onnx} names an ONNX file instead of a model ({@code bench} runs it as given, the anchor of a comparison).
  */
 record ModelSpec(String text, String name, Map<String, String> options) {
     static ModelSpec parse(String text) {
+        if (text.toLowerCase(Locale.ROOT).endsWith(".onnx")) {
+            if (!java.nio.file.Files.isRegularFile(java.nio.file.Path.of(text))) {
+                throw new dev.dynchan.UserException("--model '" + text + "': no such ONNX file");
+            }
+            return new ModelSpec(text, null, Map.of());
+        }
         int colon = text.indexOf(':');
         String given = colon < 0 ? text : text.substring(0, colon);
         String name;
@@ -104,6 +111,9 @@ record ModelSpec(String text, String name, Map<String, String> options) {
         }
         return o;
     }
+
+    /** The ONNX file this spec names instead of a model, or null. */
+    java.nio.file.Path onnxFile() { return name == null ? java.nio.file.Path.of(text) : null; }
 
     /** The spec's weights file, or null for a fresh seeded model. */
     java.nio.file.Path weights() {

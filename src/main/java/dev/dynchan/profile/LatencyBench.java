@@ -19,8 +19,19 @@ import java.util.function.IntConsumer;
 public final class LatencyBench {
     private LatencyBench() { }
 
-    /** One thing to time: a label (the spec string), the model and how to run it. */
-    public record Subject(String label, Network net, InferenceOptions options) { }
+    /**
+     * One thing to time: a label (the spec string) and either a model with how to run it, or a fixed plan that
+     * is not a DynChan model (an ONNX file run as the anchor; {@code net} is then null).
+     */
+    public record Subject(String label, Network net, InferenceOptions options, dev.dynchan.exec.Plan fixed) {
+        public Subject(String label, Network net, InferenceOptions options) {
+            this(label, net, options, null);
+        }
+
+        NDArray forward(NDArray x) {
+            return fixed != null ? fixed.run(x) : net.predict(x, options);
+        }
+    }
 
     /** Timings of one subject in milliseconds. */
     public record Result(String model, int batch, double medianMs, double minMs, double maxMs, double[] samplesMs,
@@ -39,7 +50,7 @@ public final class LatencyBench {
         List<double[]> times = new ArrayList<>();
         int batch = (int) inputs.get(0).getShape().get(0);
         int warmed = 0;
-        try (NDManager base = NDManager.newBaseManager(subjects.get(0).net().device())) {
+        try (NDManager base = inputs.get(0).getManager().newSubManager()) {
             for (int i = 0; i < subjects.size(); i++) {
                 times.add(new double[iterations]);
             }
@@ -73,7 +84,7 @@ public final class LatencyBench {
         try (NDManager call = base.newSubManager()) {
             x.tempAttach(call);
             long t0 = System.nanoTime();
-            NDArray y = s.net().predict(x, s.options());
+            NDArray y = s.forward(x);
             y.toByteBuffer(); // forces completion on asynchronous devices
             return (System.nanoTime() - t0) / 1e6;
         }

@@ -66,6 +66,12 @@ public final class OrtPlan implements Plan {
 
     private record Pinned(ByteBuffer buffer, OnnxTensor tensor, long[] shape) { }
 
+    /** The model's input and output names: "x" and "y" for lowered graphs, the file's own for {@link #ofFile}. */
+    private String inputName = "x";
+    private String outputName = "y";
+    /** The batch size a file's model is fixed to, or -1 when its batch is symbolic (lowered graphs: always). */
+    private long fixedBatch = -1;
+
     private OrtPlan(OrtEnvironment env, long[] sampleShape, String header, KernelThreads threads, boolean profiling) {
         this.env = env;
         this.sampleShape = sampleShape;
@@ -113,12 +119,72 @@ public final class OrtPlan implements Plan {
         }
     }
 
+    /**
+     * An ONNX file exactly as given (e.g. another exporter's model of the same network), run by the same ONNX Runtime,
+     * thread pool and options as DynChan's own plans (all optimisations), so that {@code bench} can time it
+     * interleaved with them as the anchor. One float32 input [N, C, H, W] with a dynamic or matching batch; its
+     * first output is the result.
+     *
+     * @throws IllegalArgumentException naming the file when it does not load or has another interface
+     */
+    public static OrtPlan ofFile(Path file, InferenceOptions o) {
+        int t = OrtRuntime.threads(o.threads());
+        OrtEnvironment env = OrtRuntime.env(t);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read (" + e.getMessage() + ")");
+        }
+        OrtPlan plan = null;
+        try {
+            try (OrtSession.SessionOptions po = OrtRuntime.options(OrtSession.SessionOptions.OptLevel.NO_OPT);
+                 OrtSession probe = env.createSession(bytes, po)) {
+                if (probe.getNumInputs() != 1) {
+                    throw new IllegalArgumentException(file + ": has " + probe.getNumInputs()
+                            + " inputs, expected one image batch [N, C, H, W]");
+                }
+                var in = probe.getInputInfo().entrySet().iterator().next();
+                if (!(in.getValue().getInfo() instanceof ai.onnxruntime.TensorInfo ti)
+                        || ti.type != ai.onnxruntime.OnnxJavaType.FLOAT || ti.getShape().length != 4) {
+                    throw new IllegalArgumentException(file + ": input '" + in.getKey() + "' is "
+                            + in.getValue().getInfo() + ", expected float32 [N, C, H, W]");
+                }
+                long[] shape = ti.getShape();
+                for (int i = 1; i < 4; i++) {
+                    if (shape[i] < 1) {
+                        throw new IllegalArgumentException(file + ": input '" + in.getKey() + "' has a symbolic "
+                                + "dimension " + i + "; only the batch may be symbolic");
+                    }
+                }
+                String header = "onnxruntime, " + t + " threads, all optimisations (NCHWc layout), the file as given: "
+                        + file;
+                plan = new OrtPlan(env, java.util.Arrays.copyOfRange(shape, 1, 4), header,
+                        new KernelThreads(t, o.minElementsPerThread()), o.profile());
+                plan.inputName = in.getKey();
+                plan.outputName = probe.getOutputNames().iterator().next();
+                plan.fixedBatch = shape[0] > 0 ? shape[0] : -1;
+            }
+            OrtSession s = plan.session(bytes, OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            plan.stages.add(new SessionStage(s, List.of(plan.inputName), plan.outputNames(), "the whole file"));
+            return plan;
+        } catch (OrtException | IOException e) {
+            if (plan != null) {
+                plan.close();
+            }
+            throw new IllegalArgumentException(file + ": ONNX Runtime cannot load it (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The per-sample input shape [C, H, W] the plan runs. */
+    public long[] sampleShape() { return sampleShape.clone(); }
+
     // ---- construction ----
 
     /** One session for the whole graph. */
     private void single(OnnxGraph graph, OrtSession.SessionOptions.OptLevel level) throws OrtException, IOException {
         OrtSession s = session(graph.encodeModel(), level);
-        stages.add(new SessionStage(s, List.of("x"), outputNames(), "segment 0: whole model (" + graph.nodes.size()
+        stages.add(new SessionStage(s, List.of(inputName), outputNames(), "segment 0: whole model (" + graph.nodes.size()
                 + " ONNX nodes before ORT's optimisation)"));
     }
 
@@ -186,7 +252,7 @@ public final class OrtPlan implements Plan {
 
     /** "y", then the extra outputs. */
     private List<String> outputNames() {
-        List<String> names = new ArrayList<>(List.of("y"));
+        List<String> names = new ArrayList<>(List.of(outputName));
         names.addAll(extraOutputs);
         return names;
     }
@@ -242,7 +308,7 @@ public final class OrtPlan implements Plan {
                 OnnxTensor x = OnnxTensor.createTensor(env, OrtRuntime.direct(count(inputShape)).asFloatBuffer(),
                         inputShape);
                 dry.add(x);
-                live.put("x", x);
+                live.put(inputName, x);
                 for (Stage st : stages) {
                     if (st instanceof SessionStage s) {
                         Map<String, OnnxTensor> ins = new HashMap<>();
@@ -279,14 +345,14 @@ public final class OrtPlan implements Plan {
                 owned.add(t);
                 pinned.put(e.getKey(), new Pinned(b, t, e.getValue()));
             }
-            output = pinned.get("y");
+            output = pinned.get(outputName);
             for (Stage st : stages) {
                 Map<String, OnnxTensor> i = new HashMap<>();
                 Map<String, OnnxTensor> o = new HashMap<>();
                 boolean reads = false;
                 if (st instanceof SessionStage s) {
                     for (String name : s.inputs) {
-                        if (name.equals("x")) {
+                        if (name.equals(inputName)) {
                             reads = true;
                         } else {
                             i.put(name, pinned.get(name).tensor());
@@ -338,6 +404,10 @@ public final class OrtPlan implements Plan {
             throw new IllegalArgumentException("plan built for float32 input [N, " + new Shape(sampleShape)
                     .toString().replaceAll("[()]", "") + "] got " + x.getDataType() + " " + x.getShape());
         }
+        if (fixedBatch > 0 && shape[0] != fixedBatch) {
+            throw new IllegalArgumentException("the ONNX model's batch is fixed to " + fixedBatch + ", got a batch of "
+                    + shape[0]);
+        }
         try {
             Binding b = binding(shape[0]);
             ByteBuffer view = x.toByteBuffer(true).order(ByteOrder.nativeOrder());
@@ -347,7 +417,7 @@ public final class OrtPlan implements Plan {
                     if (st instanceof SessionStage s) {
                         Map<String, OnnxTensor> in = b.in.get(i);
                         if (b.readsInput.get(i)) {
-                            in.put("x", input);
+                            in.put(inputName, input);
                         }
                         s.session.run(in, b.out.get(i)).close();
                     } else if (profiling) {
