@@ -5,7 +5,8 @@ independent reference implementations, so the baseline does not depend on DynCha
   resnet50_max, resnet50_hybrid   tools/fixtures/refmodels.py PfResNet
   PiXResNet50_cs                  refmodels.PiXResNet with PiX as plain reshape / amax / mean / where (inference form)
   dsnet_uniform0..13, dsnet_largest  tools/fixtures/dsnet_ref.py: one static sub-network of DS-Net's supernet per
-                                  file, rebuilt as plain layers holding its weight slices (checked against the supernet)
+                                  file, rebuilt as plain layers holding its weight slices (checked against the supernet);
+                                  the supernet's own state_dict as dsnet_supernet.pth
 
 opset 13, dynamic batch, input 'x' [N,3,224,224], output 'y'.
 Usage: /usr/bin/python3 tools/bench/export_onnx_refs.py DIR [NAME ...]   (no names: every model)
@@ -85,10 +86,13 @@ class StaticSubNet(torch.nn.Module):
         return self.fc(y.mean((2, 3)))
 
 
-def dsnet_models():
+def dsnet_models(out_dir=None):
     net = dsnet_ref.slimmable_mbnet_v1_bn_uniform()
     dsnet_ref.init_reference(net)
     net.eval()
+    if out_dir is not None:
+        # the supernet itself, so that DynChan times the same weights (`bench --model NAME:weights=FILE,width=...`)
+        torch.save(net.state_dict(), os.path.join(out_dir, "dsnet_supernet.pth"))
     out = {f"dsnet_uniform{c}": StaticSubNet(net, "uniform", c).eval() for c in range(14)}
     out["dsnet_largest"] = StaticSubNet(net, "largest").eval()
     # the static copies compute what the supernet computes at their width
@@ -113,7 +117,7 @@ def main(out_dir, names=()):
         "resnet50_max": refmodels.PfResNet("max"),
         "resnet50_hybrid": refmodels.PfResNet("hybrid"),
         "PiXResNet50_cs": refmodels.PiXResNet(),
-        **dsnet_models(),
+        **dsnet_models(out_dir),
     }
     for name, m in models.items():
         if names and name not in names:

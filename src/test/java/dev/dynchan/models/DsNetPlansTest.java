@@ -72,4 +72,30 @@ class DsNetPlansTest {
         for (int i = 0; i < got.length; i++) got[i] = groups[i];
         assertArrayEquals(expected, got);
     }
+
+    /**
+     * Swish stays Sigmoid and Mul in the plans (ORT's QuickGelu fusion is off for them: its kernel has no blocked
+     * form), while a file run as given keeps ORT's defaults and fuses it.
+     */
+    @Test
+    void swishIsNotFusedIntoQuickGelu() throws Exception {
+        InferenceOptions profiled = InferenceOptions.defaults().withProfile(true);
+        NDArray x = m.randomNormal(new Shape(1, 3, 16, 16));
+        Plan p = net.plan(x.getShape(), profiled, Width.largest());
+        p.run(x);
+        var kinds = p.layerTimes().orElseThrow().byKind().keySet();
+        assertTrue(kinds.contains("Sigmoid") && !kinds.contains("QuickGelu"), kinds.toString());
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("dsnet-tiny", ".onnx");
+        try {
+            dev.dynchan.exec.onnx.OnnxExport.write(net.name(), net.module(), new Shape(3, 16, 16),
+                    net.context(Width.largest()), true, m, file);
+            try (dev.dynchan.exec.ort.OrtPlan f = dev.dynchan.exec.ort.OrtPlan.ofFile(file, profiled)) {
+                f.run(x);
+                var fileKinds = f.layerTimes().orElseThrow().byKind().keySet();
+                assertTrue(fileKinds.contains("QuickGelu"), fileKinds.toString());
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
 }

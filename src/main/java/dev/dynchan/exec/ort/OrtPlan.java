@@ -71,6 +71,8 @@ public final class OrtPlan implements Plan {
     private String outputName = "y";
     /** The batch size a file's model is fixed to, or -1 when its batch is symbolic (lowered graphs: always). */
     private long fixedBatch = -1;
+    /** A file run as given ({@link #ofFile}): ORT's default optimisations, none of DynChan's session settings. */
+    private boolean asGiven;
 
     private OrtPlan(OrtEnvironment env, long[] sampleShape, String header, KernelThreads threads, boolean profiling) {
         this.env = env;
@@ -161,6 +163,7 @@ public final class OrtPlan implements Plan {
                         + file;
                 plan = new OrtPlan(env, java.util.Arrays.copyOfRange(shape, 1, 4), header,
                         new KernelThreads(t, o.minElementsPerThread()), o.profile());
+                plan.asGiven = true;
                 plan.inputName = in.getKey();
                 plan.outputName = probe.getOutputNames().iterator().next();
                 plan.fixedBatch = shape[0] > 0 ? shape[0] : -1;
@@ -190,7 +193,7 @@ public final class OrtPlan implements Plan {
 
     private OrtSession session(byte[] model, OrtSession.SessionOptions.OptLevel level) throws OrtException,
             IOException {
-        try (OrtSession.SessionOptions opts = OrtRuntime.options(level)) {
+        try (OrtSession.SessionOptions opts = OrtRuntime.options(level, !asGiven)) {
             if (profiling) {
                 // a folder of its own: ORT names the file by prefix and time in seconds, which plans built together share
                 opts.enableProfiling(Files.createTempDirectory("dynchan-profile-").resolve("ort").toString());

@@ -57,10 +57,25 @@ public final class OrtRuntime {
 
     /** Session options: the global pool, the given optimisation level, sequential execution. */
     static OrtSession.SessionOptions options(OrtSession.SessionOptions.OptLevel level) throws OrtException {
+        return options(level, true);
+    }
+
+    /**
+     * The same; {@code forPlans} also turns off ORT's QuickGelu fusion for DynChan's own graphs. That fusion rewrites
+     * Swish (x·sigmoid(x)) into a kernel without a blocked form, so every Swish after a blocked conv costs a
+     * ReorderOutput and a ReorderInput around it; unfused, Sigmoid and Mul run on the blocked layout and ORT keeps
+     * it through the block (DS-Net at its smallest width: 80 reorders → 41, docs/design/dsnet.md). Files run as given
+     * ({@link OrtPlan#ofFile}) keep ORT's defaults.
+     */
+    static OrtSession.SessionOptions options(OrtSession.SessionOptions.OptLevel level, boolean forPlans)
+            throws OrtException {
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
         o.disablePerSessionThreads();
         o.setOptimizationLevel(level);
         o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        if (forPlans) {
+            o.addConfigEntry("optimization.disable_specified_optimizers", "QuickGeluFusion");
+        }
         return o;
     }
 
