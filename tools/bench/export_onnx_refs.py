@@ -87,6 +87,7 @@ class StaticSubNet(torch.nn.Module):
 
 
 def dsnet_models(out_dir=None):
+    torch.manual_seed(0)  # the same files on every run: the static copies and the supernet's state_dict agree
     net = dsnet_ref.slimmable_mbnet_v1_bn_uniform()
     dsnet_ref.init_reference(net)
     net.eval()
@@ -117,7 +118,7 @@ def main(out_dir, names=()):
         "resnet50_max": refmodels.PfResNet("max"),
         "resnet50_hybrid": refmodels.PfResNet("hybrid"),
         "PiXResNet50_cs": refmodels.PiXResNet(),
-        **dsnet_models(out_dir),
+        **dsnet_models(out_dir if not names or any(n.startswith("dsnet") for n in names) else None),
     }
     for name, m in models.items():
         if names and name not in names:

@@ -28,17 +28,38 @@ for s in "${sections[@]}"; do
           --batch 16 --iterations 8 --threads 2
       run ./dynchan bench --model PiXResNet50_cs --batch 1 --iterations 40 --threads 2 --layers
       run ./dynchan bench --model vit_s --model vit_s_max --batch 1 --iterations 20 --threads 2 ;;
-    dsnet)
-      m=slimmable_mbnet_v1_bn_uniform
-      for w in 13 0; do
-        run tools/bench/vs.sh ort "$onnx/dsnet_uniform$w.onnx" "$m:width=uniform:$w" 1 2 5 40
-        run tools/bench/vs.sh ort "$onnx/dsnet_uniform$w.onnx" "$m:width=uniform:$w" 16 2 3 10
+    dsnet)  # widths against ORT on PyTorch's static exports with the same weights (the reference supernet's
+      # state_dict, written beside them by export_onnx_refs.py), interleaved in one process; then the widths against
+      # each other; a batch split over 4 widths (tools/dsnet/split_batch.py); where the time goes
+      m=slimmable_mbnet_v1_bn_uniform; ref="weights=$onnx/dsnet_supernet.pth"
+      for b in 1 16; do
+        for r in 1 2 3; do
+          run ./dynchan bench --model $m:$ref,width=uniform:0 --model "$onnx/dsnet_uniform0.onnx" \
+              --model $m:$ref,width=uniform:13 --model "$onnx/dsnet_uniform13.onnx" --batch $b \
+              --iterations $((b == 1 ? 200 : 20)) --threads 2
+        done
       done
       for b in 1 16; do
         run ./dynchan bench --model $m:width=uniform:13 --model $m:width=smallest --model $m:width=uniform:6 \
-            --model $m:width=dynamic --batch $b --iterations $((b == 1 ? 40 : 10)) --threads 2
+            --model $m:width=dynamic --batch $b --iterations $((b == 1 ? 100 : 15)) --threads 2
       done
-      run ./dynchan bench --model $m:width=smallest --model $m:width=uniform:13 --batch 1 --iterations 40 \
+      ./dynchan export --model $m --output "$out/dsnet_seed0.safetensors" >/dev/null
+      /usr/bin/python3 tools/dsnet/split_batch.py "$out/dsnet_seed0.safetensors" "$out/split" >/dev/null
+      s="weights=$out/split/gate.safetensors"
+      for r in 1 2 3; do
+        run ./dynchan bench --model $m:$s,width=uniform:0 --model $m:$s,width=uniform:1 --model $m:$s,width=uniform:2 \
+            --model $m:$s,width=uniform:3 --model $m:$s,width=dynamic --input "$out/split/batch.npy" \
+            --iterations 20 --threads 2
+      done
+      if [ -n "${DSNET_GATE:-}" ]; then  # a gate trained by tools/dsnet/embedded.sh (28 px), on real test images
+        g="weights=$DSNET_GATE"
+        for r in 1 2 3; do
+          run ./dynchan bench --model $m:$g,width=uniform:0 --model $m:$g,width=uniform:1 --model $m:$g,width=uniform:2 \
+              --model $m:$g,width=dynamic --in-chans 1 --input-size 28 --small-stem --num-classes 10 \
+              --data fashion-mnist --batch 16 --iterations 200 --threads 2
+        done
+      fi
+      run ./dynchan bench --model $m:width=smallest --model $m:width=uniform:13 --batch 1 --iterations 100 \
           --threads 2 --layers ;;
     fbs)
       for b in 1 16; do

@@ -67,12 +67,13 @@ public final class Planner {
                 return new TorchPlan(model, ctx); // PiX steps inside a routed plan: not compiled
             }
         }
-        return routed(traced, o);
+        Plan routed = routed(traced, o);
+        return routed != null ? routed : new TorchPlan(model, ctx); // a path that is not one ORT plan (FBS gates)
     }
 
     /**
      * A routed forward: the prefix (with the scores as an extra output), every group's path and the suffix, each
-     * compiled as a static graph.
+     * compiled as a static graph; null when a path does not compile to a single ONNX Runtime plan.
      */
     private static Plan routed(RoutedGraph traced, InferenceOptions o) {
         List<Plan> built = new ArrayList<>();
@@ -80,11 +81,15 @@ public final class Planner {
             OrtPlan prefix = OrtPlan.build(new FoldBatchNorm().apply(traced.prefix()), 1, true, o,
                     List.of("fold-batchnorm"));
             built.add(prefix);
-            List<Plan> paths = new ArrayList<>();
+            List<OrtPlan> paths = new ArrayList<>();
             for (Graph p : traced.route().paths()) {
                 Plan plan = compileStatic(p, o);
                 built.add(plan);
-                paths.add(plan);
+                if (!(plan instanceof OrtPlan op)) {
+                    built.forEach(Plan::close);
+                    return null;
+                }
+                paths.add(op);
             }
             Plan suffix = traced.suffix() == null ? null : compileStatic(traced.suffix(), o);
             return new RoutedPlan(traced.route().scope(), prefix, paths, suffix);

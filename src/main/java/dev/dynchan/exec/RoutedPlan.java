@@ -5,7 +5,9 @@ import ai.djl.ndarray.types.Shape;
 import dev.dynchan.exec.ort.OrtPlan;
 import dev.dynchan.nn.BatchRouting;
 
-import java.util.ArrayList;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.List;
 
 /**
@@ -19,15 +21,17 @@ import java.util.List;
 public final class RoutedPlan implements Plan {
     private final String scope;
     private final OrtPlan prefix;
-    private final List<Plan> paths;
+    private final List<OrtPlan> paths;
     private final Plan suffix;
+    private final FloatBuffer[] rowBuffers;
 
     /** Takes ownership of the plans (closes them). */
-    public RoutedPlan(String scope, OrtPlan prefix, List<Plan> paths, Plan suffix) {
+    public RoutedPlan(String scope, OrtPlan prefix, List<OrtPlan> paths, Plan suffix) {
         this.scope = scope;
         this.prefix = prefix;
         this.paths = List.copyOf(paths);
         this.suffix = suffix;
+        this.rowBuffers = new FloatBuffer[paths.size()];
     }
 
     @Override
@@ -39,19 +43,21 @@ public final class RoutedPlan implements Plan {
      * Like {@link #run(NDArray)}, also writing each sample's group into {@code groups} (length N) when not null.
      */
     public NDArray run(NDArray x, int[] groups) {
-        List<NDArray> pre = prefix.runAll(x);
-        NDArray routed = pre.get(0);
-        NDArray scores = pre.get(1);
+        // Everything between the plans is a host copy, no libtorch op: a libtorch op here woke its OpenMP workers,
+        // which then spun on the cores ONNX Runtime's next call needs (a 4-way split of a batch of 16 ran 1.7x the
+        // static latency on 2 cores). The prefix's outputs stay in its pinned buffers while the paths run.
         int n = (int) x.getShape().get(0);
-        int k = (int) scores.getShape().get(1);
-        float[] s = scores.toFloatArray();
-        scores.close();
+        List<FloatBuffer> pre = prefix.runHost(x.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer(), n);
+        FloatBuffer routed = pre.get(0);
+        FloatBuffer scores = pre.get(1);
+        long[] routedShape = prefix.outputShape(0, n);
+        int k = (int) prefix.outputShape(1, n)[1];
         int[] group = new int[n];
         int[] counts = new int[k];
         for (int i = 0; i < n; i++) {
             int best = 0;
             for (int j = 1; j < k; j++) {
-                if (s[i * k + j] > s[i * k + best]) best = j;
+                if (scores.get(i * k + j) > scores.get(i * k + best)) best = j;
             }
             group[i] = best;
             counts[best]++;
@@ -59,11 +65,7 @@ public final class RoutedPlan implements Plan {
         if (groups != null) {
             System.arraycopy(group, 0, groups, 0, n);
         }
-        // The split and the merge are host copies, not libtorch ops: a libtorch op here would wake its OpenMP
-        // workers, which then spin on the cores ONNX Runtime's next call needs (1.3x slower on 2 cores).
-        float[] all = k > 1 && counts[group[0]] < n ? routed.toFloatArray() : null;
-        long[] inShape = routed.getShape().getShape();
-        int inRow = all == null ? 0 : all.length / n;
+        int inRow = routed.remaining() / n;
         float[] merged = null;
         long[] rowShape = null;
         int rowSize = 0;
@@ -73,31 +75,24 @@ public final class RoutedPlan implements Plan {
             }
             int[] ids = new int[counts[g]];
             for (int i = 0, c = 0; i < n; i++) if (group[i] == g) ids[c++] = i;
-            NDArray sub = routed;
+            FloatBuffer in = routed;
             if (ids.length < n) {
-                float[] rows = new float[ids.length * inRow];
-                for (int r = 0; r < ids.length; r++) System.arraycopy(all, ids[r] * inRow, rows, r * inRow, inRow);
-                long[] shape = inShape.clone();
-                shape[0] = ids.length;
-                sub = routed.getManager().create(rows, new Shape(shape));
+                in = rows(g, (long) ids.length * inRow);
+                for (int r = 0; r < ids.length; r++) {
+                    in.put(r * inRow, routed, ids[r] * inRow, inRow);
+                }
             }
-            NDArray out = paths.get(g).run(sub);
-            float[] v = out.toFloatArray();
+            FloatBuffer out = paths.get(g).runHost(in, ids.length).get(0);
             if (merged == null) {
-                long[] shape = out.getShape().getShape();
+                long[] shape = paths.get(g).outputShape(0, ids.length);
                 rowShape = java.util.Arrays.copyOfRange(shape, 1, shape.length);
-                rowSize = v.length / ids.length;
+                rowSize = out.remaining() / ids.length;
                 merged = new float[n * rowSize];
             }
             for (int r = 0; r < ids.length; r++) {
-                System.arraycopy(v, r * rowSize, merged, ids[r] * rowSize, rowSize);
-            }
-            out.close();
-            if (sub != routed) {
-                sub.close();
+                out.get(r * rowSize, merged, ids[r] * rowSize, rowSize);
             }
         }
-        routed.close();
         NDArray y = x.getManager().create(merged, new Shape(n).addAll(new Shape(rowShape)));
         if (suffix == null) {
             return y;
@@ -105,6 +100,16 @@ public final class RoutedPlan implements Plan {
         NDArray z = suffix.run(y);
         y.close();
         return z;
+    }
+
+    /** Path {@code g}'s input buffer of {@code floats} floats, reused across calls (direct: ORT reads it in place). */
+    private FloatBuffer rows(int g, long floats) {
+        FloatBuffer b = rowBuffers[g];
+        if (b == null || b.capacity() < floats) {
+            b = ByteBuffer.allocateDirect(Math.toIntExact(floats * 4)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            rowBuffers[g] = b;
+        }
+        return b.duplicate().limit((int) floats).slice();
     }
 
     @Override

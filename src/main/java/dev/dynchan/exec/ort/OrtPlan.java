@@ -19,6 +19,7 @@ import dev.dynchan.exec.onnx.OnnxLowering;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -385,13 +386,38 @@ public final class OrtPlan implements Plan {
         return copy(b.output, x);
     }
 
-    /** The output and then every extra output ({@link Graph#extraOutputs}) for {@code x}, in {@code x}'s manager. */
-    public synchronized List<NDArray> runAll(NDArray x) {
-        Binding b = execute(x);
-        List<NDArray> out = new ArrayList<>();
-        out.add(copy(b.output, x));
-        for (String name : extraOutputs) out.add(copy(b.pinned.get(name), x));
+    /**
+     * The host form, for a plan that feeds another ({@link dev.dynchan.exec.RoutedPlan}): runs on {@code input}
+     * (float32 [N, sample] in native order; a direct buffer is read in place) and returns the output and then every
+     * extra output ({@link Graph#extraOutputs}) as read-only views of this plan's pinned buffers, valid until its
+     * next call. No libtorch op runs on the way (see RoutedPlan).
+     */
+    public synchronized List<FloatBuffer> runHost(FloatBuffer input, long batch) {
+        long[] shape = new long[sampleShape.length + 1];
+        shape[0] = batch;
+        System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
+        if (input.remaining() != count(shape)) {
+            throw new IllegalArgumentException("plan built for [N, " + new Shape(sampleShape).toString()
+                    .replaceAll("[()]", "") + "] got " + input.remaining() + " floats for a batch of " + batch);
+        }
+        Binding b = execute(input, shape);
+        List<FloatBuffer> out = new ArrayList<>();
+        out.add(view(b.output));
+        for (String name : extraOutputs) out.add(view(b.pinned.get(name)));
         return out;
+    }
+
+    /** The shape of output {@code i} (0: the output, then the extra outputs) after a call at batch {@code batch}. */
+    public synchronized long[] outputShape(int i, long batch) {
+        Binding b = bindings.get(batch);
+        if (b == null) {
+            throw new IllegalStateException("no call at batch " + batch + " yet");
+        }
+        return (i == 0 ? b.output : b.pinned.get(extraOutputs.get(i - 1))).shape().clone();
+    }
+
+    private static FloatBuffer view(Pinned p) {
+        return p.buffer().duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().asReadOnlyBuffer();
     }
 
     private static NDArray copy(Pinned p, NDArray like) {
@@ -411,10 +437,14 @@ public final class OrtPlan implements Plan {
             throw new IllegalArgumentException("the ONNX model's batch is fixed to " + fixedBatch + ", got a batch of "
                     + shape[0]);
         }
+        return execute(x.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer(), shape);
+    }
+
+    /** Runs every stage on {@code data} [shape]; the results are in the returned binding's pinned buffers. */
+    private Binding execute(FloatBuffer data, long[] shape) {
         try {
             Binding b = binding(shape[0]);
-            ByteBuffer view = x.toByteBuffer(true).order(ByteOrder.nativeOrder());
-            try (OnnxTensor input = OnnxTensor.createTensor(env, view.asFloatBuffer(), shape)) {
+            try (OnnxTensor input = OnnxTensor.createTensor(env, data, shape)) {
                 for (int i = 0; i < stages.size(); i++) {
                     Stage st = stages.get(i);
                     if (st instanceof SessionStage s) {
