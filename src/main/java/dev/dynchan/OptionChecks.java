@@ -26,6 +26,13 @@ public final class OptionChecks {
         }
     }
 
+    /** {@code value} in (lo, hi] (a density, a width multiplier); NaN always fails. */
+    public static void aboveUpTo(String option, double value, double lo, double hi) {
+        if (!(value > lo && value <= hi)) {
+            throw new UserException(option + " " + fmt(value) + ": must be in (" + fmt(lo) + ", " + fmt(hi) + "]");
+        }
+    }
+
     public static void nonNegative(String option, double value) {
         if (!(value >= 0) || Double.isInfinite(value)) {
             throw new UserException(option + " " + fmt(value) + ": must be a finite number >= 0");

@@ -91,11 +91,11 @@ public class ModelArgs {
         if (inputSize != null) {
             OptionChecks.atLeast("--input-size", inputSize, 1);
         }
-        if (density != null && !(density > 0 && density <= 1)) {
-            throw new UserException("--density " + density + ": must be in (0, 1]");
+        if (density != null) {
+            OptionChecks.aboveUpTo("--density", density, 0, 1);
         }
-        if (widthMult != null && !(widthMult > 0 && widthMult <= 4)) {
-            throw new UserException("--width-mult " + widthMult + ": must be in (0, 4]");
+        if (widthMult != null) {
+            OptionChecks.aboveUpTo("--width-mult", widthMult, 0, 4);
         }
         return new ModelOptions(numClasses, inChans, inputSize, smallStem, null, null, width(width, "--width"), density,
                 fbsVariant, widthMult);

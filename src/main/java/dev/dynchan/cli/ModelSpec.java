@@ -63,27 +63,23 @@ record ModelSpec(String text, String name, Map<String, String> options) {
             "width_mult", "weights");
 
     private static double density(String text, String value) {
-        try {
-            double d = Double.parseDouble(value);
-            if (d > 0 && d <= 1) {
-                return d;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new dev.dynchan.UserException("--model '" + text + "': density " + value + " must be a number in (0, 1]");
+        double d = number(text, "density", value);
+        dev.dynchan.OptionChecks.aboveUpTo("--model '" + text + "': density", d, 0, 1);
+        return d;
     }
 
     private static float widthMult(String text, String value) {
+        float w = (float) number(text, "width_mult", value);
+        dev.dynchan.OptionChecks.aboveUpTo("--model '" + text + "': width_mult", w, 0, 4);
+        return w;
+    }
+
+    private static double number(String text, String key, String value) {
         try {
-            float w = Float.parseFloat(value);
-            if (w > 0 && w <= 4) {
-                return w;
-            }
+            return Double.parseDouble(value);
         } catch (NumberFormatException e) {
-            // reported below
+            throw new dev.dynchan.UserException("--model '" + text + "': " + key + " " + value + " is not a number");
         }
-        throw new dev.dynchan.UserException("--model '" + text + "': width_mult " + value + " must be a number in (0, 4]");
     }
 
     private static dev.dynchan.nn.FbsVariant variant(String text, String value) {

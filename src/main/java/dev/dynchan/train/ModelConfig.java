@@ -49,15 +49,13 @@ public record ModelConfig(String name, Integer numClasses, Integer inChans, bool
         }
         OptionChecks.inRange("--drop", dropRate, 0, 1, true);
         OptionChecks.inRange("--drop-path", dropPathRate, 0, 1, true);
-        if (density != null && !(density > 0 && density <= 1)) {
-            throw new dev.dynchan.UserException("--density " + density + ": must be in (0, 1]");
+        if (density != null) {
+            OptionChecks.aboveUpTo("--density", density, 0, 1);
         }
         OptionChecks.atLeast("--freeze-base-epochs", freezeBaseEpochs, 0);
         densities = densities == null ? java.util.List.of() : java.util.List.copyOf(densities);
         for (double d : densities) {
-            if (!(d > 0 && d <= 1)) {
-                throw new dev.dynchan.UserException("--densities " + densities + ": each must be in (0, 1]");
-            }
+            OptionChecks.aboveUpTo("--densities " + densities + ": a density", d, 0, 1);
         }
         if (!densities.isEmpty() && density != null) {
             throw new dev.dynchan.UserException("--density " + density + " and --densities " + densities

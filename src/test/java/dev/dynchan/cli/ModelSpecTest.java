@@ -31,8 +31,11 @@ class ModelSpecTest {
                 e.getMessage());
         e = assertThrows(UserException.class, () -> ModelSpec.parse("fbs_resnet18:density=1.5"));
         assertTrue(e.getMessage().contains("density 1.5"), e.getMessage());
+        assertTrue(e.getMessage().contains("(0, 1]"), e.getMessage());
+        e = assertThrows(UserException.class, () -> ModelSpec.parse("fbs_resnet18:density=half"));
+        assertTrue(e.getMessage().contains("density half is not a number"), e.getMessage());
         e = assertThrows(UserException.class, () -> ModelSpec.parse("resnet18:width_mult=0"));
-        assertTrue(e.getMessage().contains("width_mult 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("width_mult 0") && e.getMessage().contains("(0, 4]"), e.getMessage());
         e = assertThrows(UserException.class, () -> ModelSpec.parse("resnet18:weights=/no/such.safetensors").weights());
         assertTrue(e.getMessage().contains("/no/such.safetensors: no such file"), e.getMessage());
     }
