@@ -114,11 +114,7 @@ final class RecalibrateBnCommand implements Runnable {
                 }
                 List<WidthSweep.Row> rows = WidthSweep.run(net, val, inference.options(), splits.inputSize(), false,
                         null);
-                System.out.printf(Locale.ROOT, "%-12s %8s %8s %14s%n", "width", "top-1 %", "top-5 %", "MACs");
-                for (WidthSweep.Row r : rows) {
-                    System.out.printf(Locale.ROOT, "%-12s %8.2f %8.2f %,14.0f%n", r.width(), r.top1(), r.top5(),
-                            r.macs());
-                }
+                WidthReport.printTable(System.out, rows);
             }
         } catch (IOException e) {
             throw new UserException("--output " + output + ": cannot write (" + e.getMessage() + ")");

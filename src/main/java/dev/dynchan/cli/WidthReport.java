@@ -40,12 +40,7 @@ final class WidthReport {
         bar.done();
         out.printf(Locale.ROOT, "%s on %s (%d images), %d px%n", net.name(), val.name(), rows.get(0).samples(),
                 inputSize);
-        out.printf(Locale.ROOT, "%-12s %8s %8s %9s %14s %14s%n", "width", "top-1 %", "top-5 %", "loss", "MACs",
-                "DS-Net MAdds");
-        for (WidthSweep.Row r : rows) {
-            out.printf(Locale.ROOT, "%-12s %8.2f %8.2f %9.4f %,14.0f %,14.0f%n", r.width(), r.top1(), r.top5(),
-                    r.loss(), r.macs(), r.madds());
-        }
+        printTable(out, rows);
         Path csv = sibling(".csv");
         Path json = sibling(".json");
         Path png = sibling(".png");
@@ -57,6 +52,16 @@ final class WidthReport {
             throw new UserException("--report " + prefix + ": cannot write (" + e.getMessage() + ")");
         }
         out.printf("wrote %s, %s, %s%n", csv, json, png);
+    }
+
+    /** The widths' table as {@code eval --width all} and {@code recalibrate-bn} print it. */
+    static void printTable(PrintStream out, List<WidthSweep.Row> rows) {
+        out.printf(Locale.ROOT, "%-12s %8s %8s %9s %14s %14s%n", "width", "top-1 %", "top-5 %", "loss", "MACs",
+                "DS-Net MAdds");
+        for (WidthSweep.Row r : rows) {
+            out.printf(Locale.ROOT, "%-12s %8.2f %8.2f %9.4f %,14.0f %,14.0f%n", r.width(), r.top1(), r.top5(),
+                    r.loss(), r.macs(), r.madds());
+        }
     }
 
     private Path sibling(String ext) {
