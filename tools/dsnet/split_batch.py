@@ -5,7 +5,7 @@ A freshly initialised supernet's gate sends every input to one width (its slimmi
 and no gate trained at 224 px exists on this machine, so this makes the split happen on purpose:
   OUT/batch.npy        16 inputs, random normal at 8 scales (0.01 .. 8) and 2 offsets (-2, 0), float32 [16,3,224,224]
   OUT/gate.safetensors the seed-0 supernet (WEIGHTS, from `./dynchan export --model slimmable_mbnet_v1_bn_uniform`)
-                       with its 4x66 slimming head re-drawn (normal, seed 102, row mean removed)
+                       with its 4x66 slimming head re-drawn (normal, seed 102, minus the mean of its 4 rows)
 With these, `./dynchan bench --input OUT/batch.npy --model M:weights=OUT/gate.safetensors,width=dynamic ...` routes
 the 16 inputs to uniform:0 x7, uniform:1, uniform:2 and uniform:3 x7 (check with `predict --choices-output`). The
 latency of a routed batch depends on its split, not on how the gate was trained.

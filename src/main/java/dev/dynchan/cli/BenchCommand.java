@@ -101,6 +101,9 @@ final class BenchCommand implements Runnable {
         }
         List<ModelSpec> specs = models.stream().map(ModelSpec::parse).toList();
         if (jmh) {
+            if (data != null || input != null) {
+                throw new UserException("--jmh times random inputs; --data and --input work without it");
+            }
             runJmh(specs);
             return;
         }
@@ -123,12 +126,19 @@ final class BenchCommand implements Runnable {
                 List<ai.djl.ndarray.NDArray> inputs = new ArrayList<>();
                 for (LatencyBench.Subject sub : subjects) {
                     Shape shape = new Shape(batch, inChannels(sub), modelArgs.size(), modelArgs.size());
+                    if (sub.fixed() != null && ((OrtPlan) sub.fixed()).fixedBatch() > 0
+                            && ((OrtPlan) sub.fixed()).fixedBatch() != batch) {
+                        throw new UserException("--model " + sub.label() + ": its batch is fixed to "
+                                + ((OrtPlan) sub.fixed()).fixedBatch() + ", the batch here is " + batch
+                                + " (export it with a dynamic batch axis)");
+                    }
                     if (images == null) {
                         inputs.add(m.randomNormal(shape));
                     } else if (images.length != shape.size()) {
                         throw new UserException((data != null ? "--data " + data : "--input " + input)
                                 + ": its images have " + images.length / batch / modelArgs.size() / modelArgs.size()
-                                + " channels, " + sub.label() + " takes " + shape.get(1) + " (--in-chans)");
+                                + " channels, " + sub.label() + " takes " + shape.get(1)
+                                + (sub.net() != null ? " (--in-chans)" : ""));
                     } else {
                         inputs.add(m.create(java.nio.FloatBuffer.wrap(images), shape));
                     }
@@ -173,7 +183,7 @@ final class BenchCommand implements Runnable {
         return (int) in[0];
     }
 
-    /** An ONNX file as a subject: ONNX Runtime with DynChan's options, the file unchanged. */
+    /** An ONNX file as a subject: the same ONNX Runtime and threads, ORT's default session options, the file unchanged. */
     private static OrtPlan onnxFile(java.nio.file.Path file, InferenceOptions o) {
         try {
             return OrtPlan.ofFile(file, o);
@@ -196,13 +206,16 @@ final class BenchCommand implements Runnable {
             throw new UserException("--input " + input + ": expected float32 [N, C, " + modelArgs.size() + ", "
                     + modelArgs.size() + "] (--input-size), got " + x.getDataType() + " " + sh);
         }
+        if (sh.get(0) < 1) {
+            throw new UserException("--input " + input + ": holds no images (" + sh + ")");
+        }
         batch = (int) sh.get(0);
         return x.toFloatArray();
     }
 
     /** The first --batch images of --data's validation split, preprocessed as {@code eval} does, NCHW. */
     private float[] dataBatch() {
-        DataConfig dc = new DataConfig(data, modelArgs.size(), batch, 0, 0, batch, false);
+        DataConfig dc = new DataConfig(data, modelArgs.size(), batch, 0, 0, 0, false);
         DataSources.Validation d = DataSources.validation(dc, null);
         try (BatchSource val = d.val()) {
             if (val.samples() < batch) {

@@ -63,17 +63,16 @@ public final class Planner {
             return compileStatic(traced.prefix(), o);
         }
         for (Graph g : traced.graphs()) {
-            if (g.count("pix") > 0) {
-                return new TorchPlan(model, ctx); // PiX steps inside a routed plan: not compiled
+            if (g.count("pix") > 0 || g.count("channel_gate") > 0) {
+                return new TorchPlan(model, ctx); // PiX steps or FBS gates inside a routed plan: not compiled
             }
         }
-        Plan routed = routed(traced, o);
-        return routed != null ? routed : new TorchPlan(model, ctx); // a path that is not one ORT plan (FBS gates)
+        return routed(traced, o);
     }
 
     /**
      * A routed forward: the prefix (with the scores as an extra output), every group's path and the suffix, each
-     * compiled as a static graph; null when a path does not compile to a single ONNX Runtime plan.
+     * compiled as a static graph.
      */
     private static Plan routed(RoutedGraph traced, InferenceOptions o) {
         List<Plan> built = new ArrayList<>();
@@ -85,11 +84,7 @@ public final class Planner {
             for (Graph p : traced.route().paths()) {
                 Plan plan = compileStatic(p, o);
                 built.add(plan);
-                if (!(plan instanceof OrtPlan op)) {
-                    built.forEach(Plan::close);
-                    return null;
-                }
-                paths.add(op);
+                paths.add((OrtPlan) plan); // no PiX, no gates (checked above): a plain ORT plan
             }
             Plan suffix = traced.suffix() == null ? null : compileStatic(traced.suffix(), o);
             return new RoutedPlan(traced.route().scope(), prefix, paths, suffix);

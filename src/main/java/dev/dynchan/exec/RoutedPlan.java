@@ -42,15 +42,15 @@ public final class RoutedPlan implements Plan {
     /**
      * Like {@link #run(NDArray)}, also writing each sample's group into {@code groups} (length N) when not null.
      */
-    public NDArray run(NDArray x, int[] groups) {
+    public synchronized NDArray run(NDArray x, int[] groups) {
         // Everything between the plans is a host copy, no libtorch op: a libtorch op here woke its OpenMP workers,
         // which then spun on the cores ONNX Runtime's next call needs (a 4-way split of a batch of 16 ran 1.7x the
         // static latency on 2 cores). The prefix's outputs stay in its pinned buffers while the paths run.
+        prefix.checkInput(x);
         int n = (int) x.getShape().get(0);
         List<FloatBuffer> pre = prefix.runHost(x.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer(), n);
         FloatBuffer routed = pre.get(0);
         FloatBuffer scores = pre.get(1);
-        long[] routedShape = prefix.outputShape(0, n);
         int k = (int) prefix.outputShape(1, n)[1];
         int[] group = new int[n];
         int[] counts = new int[k];
@@ -102,7 +102,7 @@ public final class RoutedPlan implements Plan {
         return z;
     }
 
-    /** Path {@code g}'s input buffer of {@code floats} floats, reused across calls (direct: ORT reads it in place). */
+    /** Path {@code g}'s input buffer (calls are serialised: the buffers and the prefix's views are shared) of {@code floats} floats, reused across calls (direct: ORT reads it in place). */
     private FloatBuffer rows(int g, long floats) {
         FloatBuffer b = rowBuffers[g];
         if (b == null || b.capacity() < floats) {
@@ -128,7 +128,7 @@ public final class RoutedPlan implements Plan {
 
     /** The prefix's times, then each path's blocks under "path k: ", the suffix's under "after: " (means per call). */
     @Override
-    public java.util.Optional<LayerTimes> layerTimes() {
+    public synchronized java.util.Optional<LayerTimes> layerTimes() {
         java.util.Optional<LayerTimes> first = prefix.layerTimes();
         if (first.isEmpty()) {
             return first;

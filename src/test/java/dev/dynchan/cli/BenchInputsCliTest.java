@@ -60,6 +60,44 @@ class BenchInputsCliTest {
         }
     }
 
+    /** Another exporter's names and a fixed batch: the file's own interface is used, and a wrong batch is refused. */
+    @Test
+    void aFileKeepsItsOwnNamesAndBatch() throws Exception {
+        Path onnx = exportResnet18();
+        dev.dynchan.exec.onnx.OnnxGraph g = dev.dynchan.exec.onnx.OnnxGraph.decodeModel(
+                java.nio.file.Files.readAllBytes(onnx));
+        java.util.function.UnaryOperator<String> rename = n -> n.equals("x") ? "input.1" : n.equals("y") ? "logits" : n;
+        var nodes = new java.util.ArrayList<dev.dynchan.exec.onnx.OnnxGraph.Node>();
+        for (var n : g.nodes) {
+            nodes.add(new dev.dynchan.exec.onnx.OnnxGraph.Node(n.name(), n.opType(), n.domain(),
+                    n.inputs().stream().map(rename).toList(), n.outputs().stream().map(rename).toList(),
+                    n.attributes()));
+        }
+        g.nodes.clear();
+        g.nodes.addAll(nodes);
+        var in = g.inputs.get(0);
+        g.inputs.set(0, new dev.dynchan.exec.onnx.OnnxGraph.ValueInfo("input.1", in.elemType(), new long[] {1, 3, 32, 32}));
+        var out = g.outputs.get(0);
+        g.outputs.set(0, new dev.dynchan.exec.onnx.OnnxGraph.ValueInfo("logits", out.elemType(), new long[] {1, 10}));
+        Path renamed = tmp.resolve("renamed.onnx");
+        java.nio.file.Files.write(renamed, g.encodeModel());
+        ModelOptions mo = ModelOptions.defaults().withNumClasses(10).withInputSize(32);
+        try (Network net = Network.create("resnet18", mo, ai.djl.Device.cpu(), 0);
+             NDManager m = NDManager.newBaseManager();
+             OrtPlan plan = OrtPlan.ofFile(renamed, InferenceOptions.defaults())) {
+            assertEquals(1, plan.fixedBatch());
+            NDArray x = m.randomNormal(new Shape(1, 3, 32, 32));
+            float[] want = net.predictReference(x).toFloatArray();
+            float[] got = plan.run(x).toFloatArray();
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(want[i], got[i], 1e-3 * (1 + Math.abs(want[i])), "logit " + i);
+            }
+            assertThrows(IllegalArgumentException.class, () -> plan.run(m.randomNormal(new Shape(2, 3, 32, 32))));
+        }
+        CliRun.userError(CliRun.args("bench", "--model", renamed.toString(), "--input-size", "32", "--batch", "2"),
+                "renamed.onnx", "fixed to 1", "batch here is 2");
+    }
+
     @Test
     void benchTimesAnOnnxFileBesideTheModel() {
         Path onnx = exportResnet18();
@@ -112,6 +150,10 @@ class BenchInputsCliTest {
                 "--data fashion-mnist", "1 channels", "takes 3");
         CliRun.userError(CliRun.args("bench", "--model", "resnet18", "--data", "fashion-mnist", "--input",
                 x.toString()), "--data or --input");
+        CliRun.userError(CliRun.args("bench", "--model", "resnet18", "--data", "fashion-mnist", "--in-chans", "1",
+                "--input-size", "28", "--batch", "100000"), "--data fashion-mnist", "fewer than --batch 100000");
+        CliRun.userError(CliRun.args("bench", "--model", "resnet18", "--input", x.toString(), "--jmh"), "--jmh",
+                "--input");
         assertThrows(IllegalArgumentException.class, () -> OrtPlan.ofFile(bad, InferenceOptions.defaults()));
     }
 }

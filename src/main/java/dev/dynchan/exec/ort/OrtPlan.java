@@ -123,9 +123,9 @@ public final class OrtPlan implements Plan {
     }
 
     /**
-     * An ONNX file exactly as given (e.g. another exporter's model of the same network), run by the same ONNX Runtime,
-     * thread pool and options as DynChan's own plans (all optimisations), so that {@code bench} can time it
-     * interleaved with them as the anchor. One float32 input [N, C, H, W] with a dynamic or matching batch; its
+     * An ONNX file exactly as given (e.g. another exporter's model of the same network), run by the same ONNX Runtime
+     * and thread pool as DynChan's own plans with ORT's default session options (all optimisations), so that
+     * {@code bench} can time it interleaved with them as the anchor. One float32 input [N, C, H, W] with a dynamic or matching batch; its
      * first output is the result.
      *
      * @throws IllegalArgumentException naming the file when it does not load or has another interface
@@ -164,9 +164,15 @@ public final class OrtPlan implements Plan {
                         + file;
                 plan = new OrtPlan(env, java.util.Arrays.copyOfRange(shape, 1, 4), header,
                         new KernelThreads(t, o.minElementsPerThread()), o.profile());
+                var first = probe.getOutputInfo().entrySet().iterator().next();
+                if (!(first.getValue().getInfo() instanceof ai.onnxruntime.TensorInfo oi)
+                        || oi.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+                    throw new IllegalArgumentException(file + ": its first output '" + first.getKey() + "' is "
+                            + first.getValue().getInfo() + ", expected a float32 tensor");
+                }
                 plan.asGiven = true;
                 plan.inputName = in.getKey();
-                plan.outputName = probe.getOutputNames().iterator().next();
+                plan.outputName = first.getKey();
                 plan.fixedBatch = shape[0] > 0 ? shape[0] : -1;
             }
             OrtSession s = plan.session(bytes, OrtSession.SessionOptions.OptLevel.ALL_OPT);
@@ -182,6 +188,23 @@ public final class OrtPlan implements Plan {
 
     /** The per-sample input shape [C, H, W] the plan runs. */
     public long[] sampleShape() { return sampleShape.clone(); }
+
+    /** The batch size a file's model is fixed to, or -1 when any batch runs. */
+    public long fixedBatch() { return fixedBatch; }
+
+    /** Throws, naming what the plan takes, unless {@code x} is float32 [N, sample] at a batch it runs. */
+    public void checkInput(NDArray x) {
+        long[] shape = x.getShape().getShape();
+        if (shape.length != sampleShape.length + 1 || x.getDataType() != DataType.FLOAT32
+                || !java.util.Arrays.equals(java.util.Arrays.copyOfRange(shape, 1, shape.length), sampleShape)) {
+            throw new IllegalArgumentException("plan built for float32 input [N, " + new Shape(sampleShape)
+                    .toString().replaceAll("[()]", "") + "] got " + x.getDataType() + " " + x.getShape());
+        }
+        if (fixedBatch > 0 && shape[0] != fixedBatch) {
+            throw new IllegalArgumentException("the ONNX model's batch is fixed to " + fixedBatch + ", got a batch of "
+                    + shape[0]);
+        }
+    }
 
     // ---- construction ----
 
@@ -317,7 +340,7 @@ public final class OrtPlan implements Plan {
                     if (st instanceof SessionStage s) {
                         Map<String, OnnxTensor> ins = new HashMap<>();
                         for (String i : s.inputs) ins.put(i, live.get(i));
-                        OrtSession.Result r = s.session.run(ins);
+                        OrtSession.Result r = s.session.run(ins, new java.util.HashSet<>(s.outputs));
                         dry.add(r);
                         for (Map.Entry<String, ai.onnxruntime.OnnxValue> e : r) {
                             OnnxTensor t = (OnnxTensor) e.getValue();
@@ -427,16 +450,8 @@ public final class OrtPlan implements Plan {
 
     /** Runs every stage for {@code x}; the results are in the returned binding's pinned buffers. */
     private Binding execute(NDArray x) {
+        checkInput(x);
         long[] shape = x.getShape().getShape();
-        if (shape.length != sampleShape.length + 1 || x.getDataType() != DataType.FLOAT32
-                || !java.util.Arrays.equals(java.util.Arrays.copyOfRange(shape, 1, shape.length), sampleShape)) {
-            throw new IllegalArgumentException("plan built for float32 input [N, " + new Shape(sampleShape)
-                    .toString().replaceAll("[()]", "") + "] got " + x.getDataType() + " " + x.getShape());
-        }
-        if (fixedBatch > 0 && shape[0] != fixedBatch) {
-            throw new IllegalArgumentException("the ONNX model's batch is fixed to " + fixedBatch + ", got a batch of "
-                    + shape[0]);
-        }
         return execute(x.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer(), shape);
     }
 

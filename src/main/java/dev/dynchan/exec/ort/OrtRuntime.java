@@ -64,8 +64,8 @@ public final class OrtRuntime {
      * The same; {@code forPlans} also turns off ORT's QuickGelu fusion for DynChan's own graphs. That fusion rewrites
      * Swish (x·sigmoid(x)) into a kernel without a blocked form, so every Swish after a blocked conv costs a
      * ReorderOutput and a ReorderInput around it; unfused, Sigmoid and Mul run on the blocked layout and ORT keeps
-     * it through the block (DS-Net at its smallest width: 80 reorders → 41, docs/design/dsnet.md). Files run as given
-     * ({@link OrtPlan#ofFile}) keep ORT's defaults.
+     * it through the block (DS-Net's reorders: 35 % of its profiled batch-1 time with the fusion, 12 % without;
+     * BENCHMARKS.md §4). Files run as given ({@link OrtPlan#ofFile}) keep ORT's defaults.
      */
     static OrtSession.SessionOptions options(OrtSession.SessionOptions.OptLevel level, boolean forPlans)
             throws OrtException {
