@@ -126,11 +126,10 @@ final class BenchCommand implements Runnable {
                 List<ai.djl.ndarray.NDArray> inputs = new ArrayList<>();
                 for (LatencyBench.Subject sub : subjects) {
                     Shape shape = new Shape(batch, inChannels(sub), modelArgs.size(), modelArgs.size());
-                    if (sub.fixed() != null && ((OrtPlan) sub.fixed()).fixedBatch() > 0
-                            && ((OrtPlan) sub.fixed()).fixedBatch() != batch) {
-                        throw new UserException("--model " + sub.label() + ": its batch is fixed to "
-                                + ((OrtPlan) sub.fixed()).fixedBatch() + ", the batch here is " + batch
-                                + " (export it with a dynamic batch axis)");
+                    long fixed = sub.fixed() == null ? -1 : ((OrtPlan) sub.fixed()).fixedBatch();
+                    if (fixed > 0 && fixed != batch) {
+                        throw new UserException("--model " + sub.label() + ": its batch is fixed to " + fixed
+                                + ", the batch here is " + batch + " (export it with a dynamic batch axis)");
                     }
                     if (images == null) {
                         inputs.add(m.randomNormal(shape));

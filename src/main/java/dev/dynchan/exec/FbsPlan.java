@@ -1,9 +1,11 @@
 package dev.dynchan.exec;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import dev.dynchan.exec.ort.OrtPlan;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 import java.util.Arrays;
 import java.util.HashMap;
@@ -32,7 +34,7 @@ public final class FbsPlan implements Plan {
     /** How a batch runs. */
     public enum Strategy { PER_SAMPLE, UNION }
 
-    private final Plan single;
+    private final OrtPlan single;
     private final Supplier<Plan> unionFactory;
     private final String what;
     private final boolean tune;
@@ -47,7 +49,7 @@ public final class FbsPlan implements Plan {
      * @param unionFactory builds the batch-form plan when a batch first needs it
      * @param what         the per-sample work, for {@link #describe}
      */
-    public FbsPlan(Plan single, Supplier<Plan> unionFactory, String what, boolean tune) {
+    public FbsPlan(OrtPlan single, Supplier<Plan> unionFactory, String what, boolean tune) {
         this.single = single;
         this.unionFactory = unionFactory;
         this.what = what;
@@ -55,7 +57,7 @@ public final class FbsPlan implements Plan {
     }
 
     @Override
-    public NDArray run(NDArray x) {
+    public synchronized NDArray run(NDArray x) {
         calls++;
         long n = x.getShape().get(0);
         if (n == 1) {
@@ -89,12 +91,27 @@ public final class FbsPlan implements Plan {
     /** The strategy of batch size {@code n} > 1, or null while it is still being measured. */
     public Strategy strategy(long n) { return tune ? chosen.get(n) : DEFAULT; }
 
+    /**
+     * Each sample through {@code single}, host to host like {@link RoutedPlan}: its rows are read in place and its
+     * logits copied out, no libtorch op between the calls (it would wake libtorch's spinning OpenMP workers).
+     */
     private NDArray perSample(NDArray x, long n) {
-        NDList rows = new NDList((int) n);
-        for (long i = 0; i < n; i++) {
-            rows.add(single.run(x.get(new NDIndex("{}:{}", i, i + 1))));
+        single.checkInput(x);
+        FloatBuffer all = x.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        int row = all.remaining() / (int) n;
+        float[] out = null;
+        int outRow = 0;
+        for (int i = 0; i < n; i++) {
+            FloatBuffer y = single.runHost(all.duplicate().position(i * row).limit((i + 1) * row).slice(), 1).get(0);
+            if (out == null) {
+                outRow = y.remaining();
+                out = new float[(int) n * outRow];
+            }
+            y.get(0, out, i * outRow, outRow);
         }
-        return NDArrays.concat(rows, 0);
+        long[] shape = single.outputShape(0, 1).clone();
+        shape[0] = n;
+        return x.getManager().create(out, new Shape(shape));
     }
 
     private Plan union() {

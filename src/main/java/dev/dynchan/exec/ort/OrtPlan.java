@@ -139,50 +139,58 @@ public final class OrtPlan implements Plan {
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": cannot read (" + e.getMessage() + ")");
         }
-        OrtPlan plan = null;
+        OrtSession s;
         try {
-            try (OrtSession.SessionOptions po = OrtRuntime.options(OrtSession.SessionOptions.OptLevel.NO_OPT);
-                 OrtSession probe = env.createSession(bytes, po)) {
-                if (probe.getNumInputs() != 1) {
-                    throw new IllegalArgumentException(file + ": has " + probe.getNumInputs()
-                            + " inputs, expected one image batch [N, C, H, W]");
-                }
-                var in = probe.getInputInfo().entrySet().iterator().next();
-                if (!(in.getValue().getInfo() instanceof ai.onnxruntime.TensorInfo ti)
-                        || ti.type != ai.onnxruntime.OnnxJavaType.FLOAT || ti.getShape().length != 4) {
-                    throw new IllegalArgumentException(file + ": input '" + in.getKey() + "' is "
-                            + in.getValue().getInfo() + ", expected float32 [N, C, H, W]");
-                }
-                long[] shape = ti.getShape();
-                for (int i = 1; i < 4; i++) {
-                    if (shape[i] < 1) {
-                        throw new IllegalArgumentException(file + ": input '" + in.getKey() + "' has a symbolic "
-                                + "dimension " + i + "; only the batch may be symbolic");
-                    }
-                }
-                String header = "onnxruntime, " + t + " threads, all optimisations (NCHWc layout), the file as given: "
-                        + file;
-                plan = new OrtPlan(env, java.util.Arrays.copyOfRange(shape, 1, 4), header,
-                        new KernelThreads(t, o.minElementsPerThread()), o.profile());
-                var first = probe.getOutputInfo().entrySet().iterator().next();
-                if (!(first.getValue().getInfo() instanceof ai.onnxruntime.TensorInfo oi)
-                        || oi.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
-                    throw new IllegalArgumentException(file + ": its first output '" + first.getKey() + "' is "
-                            + first.getValue().getInfo() + ", expected a float32 tensor");
-                }
-                plan.asGiven = true;
-                plan.inputName = in.getKey();
-                plan.outputName = first.getKey();
-                plan.fixedBatch = shape[0] > 0 ? shape[0] : -1;
+            s = open(env, bytes, OrtSession.SessionOptions.OptLevel.ALL_OPT, false, o.profile());
+        } catch (OrtException | IOException e) {
+            throw new IllegalArgumentException(file + ": ONNX Runtime cannot load it (" + e.getMessage() + ")");
+        }
+        try {
+            if (s.getNumInputs() != 1) {
+                throw new IllegalArgumentException(file + ": has " + s.getNumInputs()
+                        + " inputs, expected one image batch [N, C, H, W]");
             }
-            OrtSession s = plan.session(bytes, OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            var in = s.getInputInfo().entrySet().iterator().next();
+            if (!(in.getValue().getInfo() instanceof ai.onnxruntime.TensorInfo ti)
+                    || ti.type != ai.onnxruntime.OnnxJavaType.FLOAT || ti.getShape().length != 4) {
+                throw new IllegalArgumentException(file + ": input '" + in.getKey() + "' is "
+                        + in.getValue().getInfo() + ", expected float32 [N, C, H, W]");
+            }
+            long[] shape = ti.getShape();
+            for (int i = 1; i < 4; i++) {
+                if (shape[i] < 1) {
+                    throw new IllegalArgumentException(file + ": input '" + in.getKey() + "' has a symbolic "
+                            + "dimension " + i + "; only the batch may be symbolic");
+                }
+            }
+            var first = s.getOutputInfo().entrySet().iterator().next();
+            if (!(first.getValue().getInfo() instanceof ai.onnxruntime.TensorInfo oi)
+                    || oi.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+                throw new IllegalArgumentException(file + ": its first output '" + first.getKey() + "' is "
+                        + first.getValue().getInfo() + ", expected a float32 tensor");
+            }
+            String header = "onnxruntime, " + t + " threads, all optimisations (NCHWc layout), the file as given: "
+                    + file;
+            OrtPlan plan = new OrtPlan(env, java.util.Arrays.copyOfRange(shape, 1, 4), header,
+                    new KernelThreads(t, o.minElementsPerThread()), o.profile());
+            plan.owned.add(s);
+            plan.asGiven = true;
+            plan.inputName = in.getKey();
+            plan.outputName = first.getKey();
+            plan.fixedBatch = shape[0] > 0 ? shape[0] : -1;
             plan.stages.add(new SessionStage(s, List.of(plan.inputName), plan.outputNames(), "the whole file"));
             return plan;
-        } catch (OrtException | IOException e) {
-            if (plan != null) {
-                plan.close();
+        } catch (OrtException | RuntimeException e) {
+            try {
+                s.close();
+            } catch (OrtException ignored) {
+                // the session is unusable either way
             }
-            throw new IllegalArgumentException(file + ": ONNX Runtime cannot load it (" + e.getMessage() + ")");
+            if (e instanceof IllegalArgumentException iae) {
+                throw iae;
+            }
+            throw new IllegalArgumentException(file + ": ONNX Runtime cannot read its interface (" + e.getMessage()
+                    + ")");
         }
     }
 
@@ -217,14 +225,20 @@ public final class OrtPlan implements Plan {
 
     private OrtSession session(byte[] model, OrtSession.SessionOptions.OptLevel level) throws OrtException,
             IOException {
-        try (OrtSession.SessionOptions opts = OrtRuntime.options(level, !asGiven)) {
+        OrtSession s = open(env, model, level, !asGiven, profiling);
+        owned.add(s);
+        return s;
+    }
+
+    /** A session on the global pool ({@code forPlans}: see {@link OrtRuntime#options}), profiled when asked. */
+    private static OrtSession open(OrtEnvironment env, byte[] model, OrtSession.SessionOptions.OptLevel level,
+                                   boolean forPlans, boolean profiling) throws OrtException, IOException {
+        try (OrtSession.SessionOptions opts = OrtRuntime.options(level, forPlans)) {
             if (profiling) {
                 // a folder of its own: ORT names the file by prefix and time in seconds, which plans built together share
                 opts.enableProfiling(Files.createTempDirectory("dynchan-profile-").resolve("ort").toString());
             }
-            OrtSession s = env.createSession(model, opts);
-            owned.add(s);
-            return s;
+            return env.createSession(model, opts);
         }
     }
 
