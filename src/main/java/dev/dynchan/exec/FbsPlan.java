@@ -9,6 +9,7 @@ import java.nio.FloatBuffer;
 
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -16,44 +17,54 @@ import java.util.function.Supplier;
 
 /**
  * The plan kind of FBS's skip path. One sample runs its own kept channels through {@code single}. A batch has a set
- * per sample, and two ways to run it: sample by sample through {@code single} (exact per-sample skipping, one call
- * each), or in one call of {@code union}, where each gated conv computes the channels that any sample keeps
- * (batched convs, but more channels when the sets differ). Which is faster depends on how much the samples' sets
- * overlap and on the batch size. By default a batch takes {@link #DEFAULT} (the faster in BENCHMARKS.md's runs);
- * with {@link InferenceOptions#tuneRoutes()} the plan measures instead: the first {@link #TRIALS} calls at a batch
- * size alternate the two, then it keeps the faster for that size (docs/design/fbs.md). Both give every sample its
- * exact output.
+ * per sample, and up to three ways to run it: sample by sample through {@code single} (exact per-sample skipping, one
+ * call each), in one call of {@code union}, where each gated conv computes the channels that any sample keeps
+ * (batched convs, but more channels when the sets differ), or, for the models {@link FbsJavaPlan} runs, its samples
+ * in parallel, one per thread, each computing exactly its own channels. Which is faster depends on how much the
+ * samples' sets overlap, on the batch size and on the machine. By default a batch takes {@link #defaultStrategy()}
+ * (the fastest in BENCHMARKS.md's runs); with {@link InferenceOptions#tuneRoutes()} the plan measures instead: the
+ * first {@link #TRIALS} calls at a batch size rotate through the strategies, then it keeps the fastest for that size
+ * (docs/design/fbs.md). All give every sample its exact output.
  */
 public final class FbsPlan implements Plan {
     /** Timed calls per strategy before a batch size's choice is fixed (with tuning). */
     static final int TRIALS = 3;
 
-    /** What a batch runs without tuning. */
-    static final Strategy DEFAULT = Strategy.UNION;
-
     /** How a batch runs. */
-    public enum Strategy { PER_SAMPLE, UNION }
+    public enum Strategy { PER_SAMPLE, UNION, PARALLEL_SAMPLES }
 
     private final OrtPlan single;
     private final Supplier<Plan> unionFactory;
+    private final Supplier<Plan> parallelFactory;
+    private final List<Strategy> strategies;
+    private final Map<Strategy, Plan> built = new java.util.EnumMap<>(Strategy.class);
     private final String what;
     private final boolean tune;
     private int calls;
-    private Plan union;
     private final Map<Long, double[][]> trials = new HashMap<>();
     private final Map<Long, Strategy> chosen = new TreeMap<>();
     private final Map<Long, String> evidence = new TreeMap<>();
 
     /**
      * @param single       a plan valid for batch 1
-     * @param unionFactory builds the batch-form plan when a batch first needs it
-     * @param what         the per-sample work, for {@link #describe}
+     * @param unionFactory    builds the batch-form plan when a batch first needs it
+     * @param parallelFactory builds the plan that runs a batch's samples in parallel ({@link FbsJavaPlan}), or null
+     * @param what            the per-sample work, for {@link #describe}
      */
-    public FbsPlan(OrtPlan single, Supplier<Plan> unionFactory, String what, boolean tune) {
+    public FbsPlan(OrtPlan single, Supplier<Plan> unionFactory, Supplier<Plan> parallelFactory, String what,
+                   boolean tune) {
         this.single = single;
         this.unionFactory = unionFactory;
+        this.parallelFactory = parallelFactory;
+        this.strategies = parallelFactory == null ? List.of(Strategy.PER_SAMPLE, Strategy.UNION)
+                : List.of(Strategy.PER_SAMPLE, Strategy.UNION, Strategy.PARALLEL_SAMPLES);
         this.what = what;
         this.tune = tune;
+    }
+
+    /** What a batch runs without tuning: its samples in parallel where that plan exists, else the union. */
+    public Strategy defaultStrategy() {
+        return parallelFactory != null ? Strategy.PARALLEL_SAMPLES : Strategy.UNION;
     }
 
     @Override
@@ -63,33 +74,46 @@ public final class FbsPlan implements Plan {
         if (n == 1) {
             return single.run(x);
         }
-        Strategy s = tune ? chosen.get(n) : DEFAULT;
+        Strategy s = tune ? chosen.get(n) : defaultStrategy();
         if (s != null) {
-            return s == Strategy.UNION ? union().run(x) : perSample(x, n);
+            return s == Strategy.PER_SAMPLE ? perSample(x, n) : plan(s).run(x);
         }
-        double[][] t = trials.computeIfAbsent(n, k -> new double[2][]);
-        int done = t[0] == null ? 0 : t[0].length;
-        int doneU = t[1] == null ? 0 : t[1].length;
-        Strategy next = done <= doneU ? Strategy.PER_SAMPLE : Strategy.UNION;
+        double[][] t = trials.computeIfAbsent(n, k -> new double[strategies.size()][0]);
+        int next = 0;
+        for (int i = 1; i < t.length; i++) {
+            if (t[i].length < t[next].length) next = i;
+        }
+        Strategy trying = strategies.get(next);
         long t0 = System.nanoTime();
-        NDArray y = next == Strategy.UNION ? union().run(x) : perSample(x, n);
+        NDArray y = trying == Strategy.PER_SAMPLE ? perSample(x, n) : plan(trying).run(x);
         y.toByteBuffer(true); // the result is complete before the clock stops (plans return computed arrays)
-        double ms = (System.nanoTime() - t0) / 1e6;
-        int i = next == Strategy.UNION ? 1 : 0;
-        t[i] = t[i] == null ? new double[] {ms} : append(t[i], ms);
-        if (t[0] != null && t[1] != null && t[0].length >= TRIALS && t[1].length >= TRIALS) {
-            double p = median(t[0]);
-            double u = median(t[1]);
-            chosen.put(n, u < p ? Strategy.UNION : Strategy.PER_SAMPLE);
-            evidence.put(n, String.format(Locale.ROOT, "batch %d: %s (per sample %.2f ms, union %.2f ms, medians of %d)",
-                    n, u < p ? "union" : "per sample", p, u, TRIALS));
+        t[next] = append(t[next], (System.nanoTime() - t0) / 1e6);
+        if (Arrays.stream(t).allMatch(r -> r.length >= TRIALS)) {
+            int best = 0;
+            StringBuilder times = new StringBuilder();
+            for (int i = 0; i < t.length; i++) {
+                if (median(t[i]) < median(t[best])) best = i;
+                times.append(i == 0 ? "" : ", ").append(name(strategies.get(i)))
+                        .append(String.format(Locale.ROOT, " %.2f ms", median(t[i])));
+            }
+            chosen.put(n, strategies.get(best));
+            evidence.put(n, String.format(Locale.ROOT, "batch %d: %s (%s, medians of %d)", n,
+                    name(strategies.get(best)), times, TRIALS));
             trials.remove(n);
         }
         return y;
     }
 
+    private static String name(Strategy s) {
+        return switch (s) {
+            case PER_SAMPLE -> "per sample";
+            case UNION -> "union";
+            case PARALLEL_SAMPLES -> "samples in parallel";
+        };
+    }
+
     /** The strategy of batch size {@code n} > 1, or null while it is still being measured. */
-    public Strategy strategy(long n) { return tune ? chosen.get(n) : DEFAULT; }
+    public Strategy strategy(long n) { return tune ? chosen.get(n) : defaultStrategy(); }
 
     /**
      * Each sample through {@code single}, host to host like {@link RoutedPlan}: its rows are read in place and its
@@ -114,11 +138,8 @@ public final class FbsPlan implements Plan {
         return x.getManager().create(out, new Shape(shape));
     }
 
-    private Plan union() {
-        if (union == null) {
-            union = unionFactory.get();
-        }
-        return union;
+    private Plan plan(Strategy s) {
+        return built.computeIfAbsent(s, k -> (k == Strategy.UNION ? unionFactory : parallelFactory).get());
     }
 
     private static double[] append(double[] a, double v) {
@@ -141,7 +162,9 @@ public final class FbsPlan implements Plan {
         }
         LayerTimes t = new LayerTimes(Map.of(), Map.of(), 0, calls);
         boolean any = false;
-        for (Plan p : union == null ? java.util.List.of(single) : java.util.List.of(single, union)) {
+        List<Plan> plans = new java.util.ArrayList<>(List.of(single));
+        plans.addAll(built.values());
+        for (Plan p : plans) {
             java.util.Optional<LayerTimes> part = p.layerTimes();
             if (part.isPresent()) {
                 t = t.plus("", part.get());
@@ -153,10 +176,15 @@ public final class FbsPlan implements Plan {
 
     @Override
     public String describe() {
+        String all = parallelFactory == null ? "sample by sample or as the union of its samples' channels"
+                : "sample by sample, as the union of its samples' channels, or its samples in parallel (Java)";
         StringBuilder sb = new StringBuilder(single.describe()).append("\n  ").append(what)
-                .append(tune ? "; a batch runs sample by sample or as the union of its samples' channels, measured "
-                        + "per batch size" : "; a batch runs as the union of its samples' channels (--tune-routes: "
-                        + "measured against sample by sample)");
+                .append(tune ? "; a batch runs " + all + ", measured per batch size"
+                        : "; a batch runs " + name(defaultStrategy()) + " (--tune-routes: measured against the others: "
+                        + all + ")");
+        for (Plan p : built.values()) {
+            sb.append("\n  batch plan: ").append(p.describe());
+        }
         evidence.values().forEach(e -> sb.append("\n  ").append(e));
         return sb.toString();
     }
@@ -164,8 +192,6 @@ public final class FbsPlan implements Plan {
     @Override
     public void close() {
         single.close();
-        if (union != null) {
-            union.close();
-        }
+        built.values().forEach(Plan::close);
     }
 }

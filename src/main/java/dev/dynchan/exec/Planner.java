@@ -13,11 +13,13 @@ import dev.dynchan.exec.rules.FoldBatchNorm;
 import dev.dynchan.exec.rules.PixChannelOrder;
 import dev.dynchan.exec.rules.Rule;
 import dev.dynchan.exec.torch.TorchPlan;
+import dev.dynchan.models.FbsResNet;
 import dev.dynchan.nn.Context;
 import dev.dynchan.nn.Module;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Compiles a module tree into a {@link Plan}: trace the eval-mode forward at the input shape (with the context's
@@ -27,8 +29,9 @@ import java.util.List;
  *   <li>{@link PixChannelOrder} (ONNX Runtime with a blocked layout, models with PiX): channel order that lets the
  *       PiX kernel work on ORT's blocked tensors in place;</li>
  *   <li>{@link FbsSkipChannels} (models with FBS gates): each gated conv computes only its kept channels; such a
- *       graph is lowered for one sample, and for a batch also as the union of its samples' channels; {@link FbsPlan}
- *       measures which is faster per batch size.</li>
+ *       graph is lowered for one sample, and for a batch also as the union of its samples' channels; the
+ *       reference-variant FBS ResNets can also run a batch's samples in parallel in Java ({@link FbsJavaPlan});
+ *       {@link FbsPlan} picks per batch size.</li>
  * </ol>
  * ORT then applies its own fusions (conv + ReLU, conv + residual add + ReLU, layout) inside each segment. A forward
  * that routes samples by the argmax of a tensor it computed ({@code BatchRouting.routeByArgmax}: DS-Net's dynamic
@@ -60,7 +63,10 @@ public final class Planner {
             return new TorchPlan(model, ctx); // runs the routing itself, group by group
         }
         if (traced.route() == null) {
-            return compileStatic(traced.prefix(), o);
+            Supplier<Plan> parallel = backend == InferenceOptions.Backend.AUTO && FbsJavaPlan.supports(model)
+                    ? () -> FbsJavaPlan.compile((FbsResNet) model, sampleShape, OrtRuntime.threads(o.threads()),
+                            o.profile()) : null;
+            return compileStatic(traced.prefix(), o, parallel);
         }
         for (Graph g : traced.graphs()) {
             if (g.count("pix") > 0 || g.count("channel_gate") > 0) {
@@ -96,6 +102,11 @@ public final class Planner {
 
     /** A graph without routing: the rules, then ONNX Runtime (with the PiX kernel between segments). */
     private static Plan compileStatic(Graph traced, InferenceOptions o) {
+        return compileStatic(traced, o, null);
+    }
+
+    /** The same; an FBS graph's batches may also run {@code parallel} (samples in parallel), or null. */
+    private static Plan compileStatic(Graph traced, InferenceOptions o, Supplier<Plan> parallel) {
         List<String> applied = new ArrayList<>();
         Graph g = traced;
         for (Rule r : List.<Rule>of(new FoldBatchNorm())) {
@@ -109,7 +120,7 @@ public final class Planner {
                 withSkip.add(new FbsSkipChannels().name());
                 long gated = skipping.count("gated_conv");
                 return new FbsPlan(OrtPlan.build(skipping, 1, true, o, withSkip),
-                        () -> OrtPlan.build(skipping, 1, true, o, withSkip, true), "FBS: " + gated
+                        () -> OrtPlan.build(skipping, 1, true, o, withSkip, true), parallel, "FBS: " + gated
                         + " gated convs compute only their kept channels (gathered filters)", o.tuneRoutes());
             }
         }

@@ -50,6 +50,13 @@ public class FbsResNet extends ImageClassifier {
                     : null;
         }
 
+        public GatedConv conv1() { return conv1; }
+
+        public GatedConv conv2() { return conv2; }
+
+        /** The gated projection shortcut, or null where the shortcut is the identity. */
+        public GatedConv downsample() { return downsample; }
+
         @Override
         public NDArray forward(NDArray x, Context ctx) {
             NDArray out = conv2.forward(conv1.forward(x, ctx), ctx);
@@ -85,6 +92,22 @@ public class FbsResNet extends ImageClassifier {
     }
 
     public Config config() { return config; }
+
+    /** The stem: a {@link PfResNet.ConvBnAct} (reference variant) or a {@link GatedConv} (Mayo). */
+    public Module stem() { return conv1; }
+
+    /** The blocks of stage {@code i} (0-based), in order. */
+    public List<BasicBlock> blocks(int i) {
+        List<BasicBlock> out = new java.util.ArrayList<>();
+        for (int b = 0; b < stages[i].size(); b++) {
+            out.add((BasicBlock) stages[i].get(b));
+        }
+        return out;
+    }
+
+    public int numStages() { return stages.length; }
+
+    public Linear fc() { return fc; }
 
     @Override
     public NDArray forwardFeatures(NDArray x, Context ctx) {

@@ -48,6 +48,12 @@ public class PfResNet extends ImageClassifier {
             this.relu = relu;
         }
 
+        public Conv2d conv() { return conv; }
+
+        public BatchNorm2d bn() { return bn; }
+
+        public boolean relu() { return relu; }
+
         @Override
         public NDArray forward(NDArray x, Context ctx) {
             NDArray y = bn.forward(conv.forward(x, ctx), ctx);

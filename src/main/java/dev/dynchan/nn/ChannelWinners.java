@@ -91,21 +91,24 @@ public final class ChannelWinners {
      * NaN last.
      */
     public static int[] ranking(float[] row, int off, int c) {
-        Integer[] idx = new Integer[c];
-        for (int j = 0; j < c; j++) idx[j] = j;
-        Arrays.sort(idx, (a, b) -> {
-            float x = row[off + a];
-            float y = row[off + b];
-            boolean nx = Float.isNaN(x);
-            boolean ny = Float.isNaN(y);
-            if (nx || ny) {
-                return nx == ny ? Integer.compare(a, b) : nx ? 1 : -1;
+        // one primitive sort of (order key, index): the key ascends as the value descends (−0.0 taken as 0.0, NaN
+        // after everything), the index breaks ties
+        long[] keys = new long[c];
+        for (int j = 0; j < c; j++) {
+            float x = row[off + j];
+            long hi;
+            if (Float.isNaN(x)) {
+                hi = Integer.MAX_VALUE;
+            } else {
+                int bits = Float.floatToIntBits(x == 0f ? 0f : x);
+                int ordered = bits ^ ((bits >> 31) & 0x7fffffff); // ascends with the value
+                hi = -(long) ordered;
             }
-            int byValue = Float.compare(y, x); // descending; −0.0 and 0.0 compare as in Float.compare
-            return byValue != 0 && x != y ? byValue : Integer.compare(a, b);
-        });
+            keys[j] = (hi << 32) | j;
+        }
+        Arrays.sort(keys);
         int[] out = new int[c];
-        for (int j = 0; j < c; j++) out[j] = idx[j];
+        for (int j = 0; j < c; j++) out[j] = (int) keys[j];
         return out;
     }
 }

@@ -28,8 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * FBS's skip path (gathered filters, only the kept channels computed) equals the masked path (the model's own
- * forward: every channel computed, then multiplied by the gate), for every FBS model, both variants and several
+ * FBS's ORT skip path (`--backend ort`: gathered filters, only the kept channels computed) equals the masked
+ * path (the model's own forward: every channel computed, then multiplied by the gate), for every FBS model, both variants and several
  * densities, at batch 1 and 3 (both batch strategies: per sample and the union of the batch's channels), on small
  * inputs with randomised BN statistics.
  */
@@ -60,7 +60,9 @@ class FbsSkipPathTest {
         return out;
     }
 
-    private static final InferenceOptions TUNED = InferenceOptions.defaults().withTuneRoutes(true);
+    /** The ORT skip path (the default for every FBS model but the reference-variant ResNets: FbsJavaPlanTest). */
+    private static final InferenceOptions ORT = InferenceOptions.defaults().withBackend(InferenceOptions.Backend.ORT);
+    private static final InferenceOptions TUNED = ORT.withTuneRoutes(true);
 
     @TestFactory
     Stream<DynamicTest> skipPathEqualsMaskedPath() {
@@ -71,12 +73,12 @@ class FbsSkipPathTest {
                 RegistryModelsTest.randomiseBatchNorm(net);
                 try (NDManager m = net.manager().newSubManager()) {
                     NDArray x = m.randomNormal(new Shape(1, 3, c.size(), c.size()));
-                    TestSupport.assertClose(net.predict(x, InferenceOptions.defaults()), net.predictReference(x), 1e-4,
+                    TestSupport.assertClose(net.predict(x, ORT), net.predictReference(x), 1e-4,
                             c + " batch 1");
                     // a batch: by default the union of the samples' channels
                     NDArray xs = m.randomNormal(new Shape(3, 3, c.size(), c.size()));
                     NDArray masked = net.predictReference(xs);
-                    TestSupport.assertClose(net.predict(xs, InferenceOptions.defaults()), masked, 1e-4,
+                    TestSupport.assertClose(net.predict(xs, ORT), masked, 1e-4,
                             c + " batch 3");
                     // tuned (at d = 0.5): the plan alternates per-sample and union runs while it measures
                     if (c.density() == 0.5) {
@@ -86,11 +88,11 @@ class FbsSkipPathTest {
                         }
                     }
                 }
-                FbsPlan fbs = (FbsPlan) net.plan(new Shape(3, 3, c.size(), c.size()), InferenceOptions.defaults());
+                FbsPlan fbs = (FbsPlan) net.plan(new Shape(3, 3, c.size(), c.size()), ORT);
                 assertEquals(FbsPlan.Strategy.UNION, fbs.strategy(3), c + ": untuned batches run the union");
                 FbsPlan tuned = (FbsPlan) net.plan(new Shape(3, 3, c.size(), c.size()), TUNED);
                 assertTrue(c.density() != 0.5 || tuned.strategy(3) != null, c + ": a strategy is chosen after the trials");
-                String plan = net.plan(new Shape(1, 3, c.size(), c.size()), InferenceOptions.defaults()).describe();
+                String plan = net.plan(new Shape(1, 3, c.size(), c.size()), ORT).describe();
                 assertTrue(plan.contains("fbs-skip-channels") && plan.contains("gated convs compute only"),
                         c + ": " + plan);
             }

@@ -1,0 +1,805 @@
+package dev.dynchan.exec;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.dynchan.UserException;
+import dev.dynchan.exec.kernels.DirectConv;
+import dev.dynchan.exec.kernels.SpinTeam;
+import dev.dynchan.models.FbsResNet;
+import dev.dynchan.models.PfResNet;
+import dev.dynchan.nn.BatchNorm2d;
+import dev.dynchan.nn.ChannelWinners;
+import dev.dynchan.nn.Conv2d;
+import dev.dynchan.nn.FbsVariant;
+import dev.dynchan.nn.GatedConv;
+import dev.dynchan.nn.Linear;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * FBS's skip path for the reference-variant FBS ResNets, in Java: each gated conv computes only its kept output
+ * channels, reading only its input's live channels, with {@link DirectConv} (filters read in place from the
+ * BN-folded weights, so a sample's channel choice costs two offset tables, no gather). docs/design/fbs.md.
+ *
+ * <p>Layout: every feature map is planar with a one-pixel zero halo (row width W + 2); a conv's output is written
+ * straight into the next conv's input layout, its junk columns masked to zero. A gated conv1's output is compact (only
+ * the kept channels, in ascending order); conv2 adds its kept channels into the block's input in place (the residual
+ * add, then ReLU), so the channels it suppressed are the input's, untouched. Stride-2 convs read the input split into
+ * its four phases. Each gated output's channel sums are accumulated in the conv's epilogue: they are the next gate's
+ * input (mean |x| over H×W; every map a gate reads is ≥ 0) and, at the end, the global average pool.
+ *
+ * <p>Threads: one sample splits every step over the team (output channels of a conv, channels of the other steps),
+ * a barrier between steps, and every member computes the gates itself (tiny, and identical on every member);
+ * a batch runs its samples in parallel, one per member, each on its own buffers.
+ */
+public final class FbsJavaPlan implements Plan {
+    /** Whether {@code model} is a network this plan runs: a reference-variant FBS ResNet. */
+    public static boolean supports(Object model) {
+        return model instanceof FbsResNet r && r.config().variant() == FbsVariant.REFERENCE;
+    }
+
+    private static final int L = DirectConv.LANES;
+    private static final int TILE = DirectConv.TILE;
+    private static final int ROWS = DirectConv.ROWS;
+
+    /** A map's planar layout: interior (h, w) of plane c at {@code c·stride + off + h·wq + w}. */
+    record Layout(int h, int w, int wq, int off, int stride) {
+        /** The usual layout: one-pixel zero halo, room for a conv's last tile and a 3×3 conv's reads past the end. */
+        static Layout padded(int h, int w) {
+            int wq = w + 2;
+            int tiles = ceilDiv(h * wq, TILE);
+            return new Layout(h, w, wq, wq + 1, roundUp(Math.max((h + 2) * wq, wq + 1 + tiles * TILE) + 2 * wq + 2, L));
+        }
+
+        int tiles() { return ceilDiv(h * wq, TILE); }
+    }
+
+    /** One conv: BN-folded filters [C_out][C_in][K][K] and bias, its output grid, and its gate (or none). */
+    static final class Unit {
+        final String name;
+        final float[] w;
+        final float[] b;
+        final int cin;
+        final int cout;
+        final int taps;
+        final boolean relu;
+        /** Output grid: row width, rows, columns, tiles, the 0/1 mask of valid positions. */
+        final int wq;
+        final int ho;
+        final int wo;
+        final int tiles;
+        final float[] mask;
+        /** Tap shifts for input plane p = 0: pair (p, t) reads {@code inBase(p) + shift[t] + q}. */
+        final int[] shift;
+        /** For a dense input: the pairs' input offsets and filter offsets, fixed. */
+        int[] xoffDense;
+        int[] woffDense;
+        /** For a compact input: input offsets by compact position (fixed; the filter offsets follow the kept set). */
+        int[] xoffCompact;
+        /** The gate: FC weights [C_out][C_in], bias, kept count; null weights: not gated (all channels, scale 1). */
+        final float[] gw;
+        final float[] gb;
+        final int kept;
+        /**
+         * Loop order: tile by tile (each tile's input reused by every output group) when the map outweighs the
+         * filters, else group by group (each group's filters reused by every tile).
+         */
+        final boolean tileOuter;
+
+        Unit(String name, Conv2d conv, BatchNorm2d bn, boolean relu, Linear gate, int kept, int ho, int wo, int wq) {
+            this.name = name;
+            this.cin = conv.inChannels;
+            this.cout = conv.outChannels;
+            this.taps = conv.kernel * conv.kernel;
+            this.relu = relu;
+            float[] raw = conv.weight.value().toFloatArray();
+            float[] gamma = bn.weight.value().toFloatArray();
+            float[] beta = bn.bias.value().toFloatArray();
+            float[] mean = bn.runningMean.value().toFloatArray();
+            float[] var = bn.runningVar.value().toFloatArray();
+            this.w = new float[raw.length];
+            this.b = new float[cout];
+            int per = cin * taps;
+            for (int o = 0; o < cout; o++) {
+                float s = (float) (gamma[o] / Math.sqrt(var[o] + (double) bn.eps));
+                for (int i = 0; i < per; i++) {
+                    w[o * per + i] = raw[o * per + i] * s;
+                }
+                b[o] = beta[o] - mean[o] * s;
+            }
+            this.gw = gate == null ? null : gate.weight.value().toFloatArray();
+            this.gb = gate == null ? null : gate.bias.value().toFloatArray();
+            this.kept = gate == null ? cout : kept;
+            this.ho = ho;
+            this.wo = wo;
+            this.wq = wq;
+            this.tiles = ceilDiv(ho * wq, TILE);
+            this.mask = new float[tiles * TILE];
+            for (int q = 0; q < ho * wq; q++) {
+                mask[q] = q % wq < wo ? 1f : 0f;
+            }
+            this.shift = new int[taps];
+            this.tileOuter = (long) ho * wq > (long) cout * taps;
+        }
+
+        /** Pair tables for a dense input of {@code cin} planes at {@code base(c) = c·stride}. */
+        void denseTables(int stride) {
+            xoffDense = new int[cin * taps];
+            woffDense = new int[cin * taps];
+            for (int c = 0; c < cin; c++) {
+                for (int t = 0; t < taps; t++) {
+                    xoffDense[c * taps + t] = c * stride + shift[t];
+                    woffDense[c * taps + t] = c * taps + t;
+                }
+            }
+        }
+
+        void compactTables(int stride) {
+            xoffCompact = new int[cin * taps];
+            for (int p = 0; p < cin; p++) {
+                for (int t = 0; t < taps; t++) {
+                    xoffCompact[p * taps + t] = p * stride + shift[t];
+                }
+            }
+        }
+
+        long macs() { return (long) cin * cout * taps * ho * wo; }
+    }
+
+    /** A BasicBlock: conv1 → compact buffer, conv2 into the block's output in place, optional projection. */
+    record Block(Unit conv1, Unit conv2, Unit down, int stage) { }
+
+    /** A member's own gate results and tables. */
+    static final class Scratch {
+        final float[] acc = new float[ROWS * TILE];
+        final float[] mean;
+        final float[] g;
+        final float[] winners;
+        // per gate slot: 0 = conv1, 1 = conv2, 2 = downsample
+        final int[][] keptIds = new int[3][];
+        final float[][] scale = new float[3][];
+        final int[] count = new int[3];
+        final int[] woff;
+        final int[] dstBase;
+        final int[] all;
+        final float[] partial;
+        /** Whether this member's steps are timed (member 0, with profiling on). */
+        boolean records;
+
+        Scratch(int maxC, int maxPairs) {
+            mean = new float[maxC];
+            g = new float[maxC];
+            winners = new float[maxC];
+            for (int i = 0; i < 3; i++) {
+                keptIds[i] = new int[maxC];
+                scale[i] = new float[maxC];
+            }
+            woff = new int[maxPairs];
+            dstBase = new int[maxC];
+            all = new int[maxC];
+            partial = new float[maxC];
+            for (int i = 0; i < maxC; i++) all[i] = i;
+        }
+    }
+
+    /** One sample's buffers. */
+    static final class Buffers {
+        final float[] stemIn;
+        final float[] stemOut;
+        final float[][] x;       // per stage: the block input/output map
+        final float[][] y;       // per stage: conv1's compact output
+        final float[][] phases;  // per stage > 0: the previous stage's output split into its stride-2 phases
+        final float[][] sumsX;
+        final float[][] sumsY;
+
+        Buffers(FbsJavaPlan p) {
+            stemIn = new float[p.stemInStride * p.stemInPlanes + p.stemInStride];
+            stemOut = p.smallStem ? null : new float[p.stemOutLayout.stride * (p.stem.cout + 1)];
+            int n = p.stages.length;
+            x = new float[n][];
+            y = new float[n][];
+            phases = new float[n][];
+            sumsX = new float[n][];
+            sumsY = new float[n][];
+            for (int s = 0; s < n; s++) {
+                Layout l = p.stages[s];
+                x[s] = new float[l.stride * (p.widths[s] + 1)];
+                y[s] = new float[l.stride * (p.widths[s] + 1)];
+                sumsX[s] = new float[p.widths[s]];
+                sumsY[s] = new float[p.widths[s]];
+                if (s > 0) {
+                    phases[s] = new float[p.phaseStride[s] * (4 * p.widths[s - 1] + 1)];
+                }
+            }
+        }
+    }
+
+    private final int inChannels;
+    private final int inH;
+    private final int inW;
+    private final boolean smallStem;
+    private final Unit stem;
+    private final Layout stemOutLayout;   // standard stem: the conv's output before the max-pool
+    private final int stemInStride;
+    private final int stemInPlanes;
+    private final int stemInWq;
+    private final int stemInRows;
+    private final Layout[] stages;
+    private final int[] widths;
+    private final int[] phaseStride;
+    private final List<Block> blocks = new ArrayList<>();
+    private final float[] fcW;
+    private final float[] fcB;
+    private final int classes;
+    private final SpinTeam team;
+    private final Scratch[] scratch;
+    private final Buffers[] buffers;
+    private final long gatedConvs;
+    private final boolean profile;
+    private final java.util.Map<String, Double> nanosByBlock = new java.util.LinkedHashMap<>();
+    private final java.util.Map<String, Double> nanosByKind = new java.util.LinkedHashMap<>();
+    private int calls;
+
+    private FbsJavaPlan(FbsResNet net, Shape sample, int threads, boolean profile) {
+        this.profile = profile;
+        if (sample.dimension() != 3) {
+            throw new IllegalArgumentException("FbsJavaPlan: sample shape must be [C, H, W], got " + sample);
+        }
+        FbsResNet.Config cfg = net.config();
+        inChannels = (int) sample.get(0);
+        inH = (int) sample.get(1);
+        inW = (int) sample.get(2);
+        smallStem = cfg.smallStem();
+        PfResNet.ConvBnAct s = (PfResNet.ConvBnAct) net.stem();
+        Conv2d sc = s.conv();
+        int k = sc.kernel;
+        int pad = sc.padding;
+        int h0 = (inH + 2 * pad - k) / sc.stride + 1;
+        int w0 = (inW + 2 * pad - k) / sc.stride + 1;
+        int h1 = smallStem ? h0 : (h0 + 2 - 3) / 2 + 1;
+        int w1 = smallStem ? w0 : (w0 + 2 - 3) / 2 + 1;
+        int n = net.numStages();
+        stages = new Layout[n];
+        widths = new int[n];
+        phaseStride = new int[n];
+        int h = h1;
+        int w = w1;
+        for (int st = 0; st < n; st++) {
+            if (st > 0) {
+                h = (h - 1) / 2 + 1;
+                w = (w - 1) / 2 + 1;
+            }
+            stages[st] = Layout.padded(h, w);
+            widths[st] = net.blocks(st).get(0).conv1().spec.out();
+        }
+        if (smallStem) {
+            // the stem reads the input in layer1's layout and writes layer1's map
+            stemOutLayout = null;
+            stemInWq = stages[0].wq;
+            stemInRows = inH + 2;
+            stemInStride = stages[0].stride;
+            stemInPlanes = inChannels;
+            stem = new Unit("conv1", sc, s.bn(), true, null, 0, h0, w0, stemInWq);
+            for (int t = 0; t < stem.taps; t++) {
+                stem.shift[t] = (t / k) * stemInWq + t % k;
+            }
+            stem.denseTables(stemInStride);
+        } else {
+            // stride-2 stem on the input's four phases; its output keeps a zero row above and zero junk columns,
+            // which are the max-pool's padding (every value is >= 0 after the ReLU)
+            int wq = w0 + (k - 1) / 2 + 1;
+            stemInWq = wq;
+            stemInRows = ceilDiv(inH + 2 * pad, 2);
+            int tiles = ceilDiv(h0 * wq, TILE);
+            stemInStride = roundUp(Math.max(stemInRows * wq, tiles * TILE + (k / 2) * wq + k / 2) + L, L);
+            stemInPlanes = 4 * inChannels;
+            stemOutLayout = new Layout(h0, w0, wq, wq, roundUp((h0 + 2) * wq + tiles * TILE + L, L));
+            stem = new Unit("conv1", sc, s.bn(), true, null, 0, h0, w0, wq);
+            phaseTaps(stem, k, wq, inChannels, stemInStride);
+        }
+        int maxPairs = stem.cin * stem.taps;
+        int cin = stem.cout;
+        long gated = 0;
+        for (int st = 0; st < n; st++) {
+            Layout lay = stages[st];
+            for (FbsResNet.BasicBlock b : net.blocks(st)) {
+                GatedConv g1 = b.conv1();
+                GatedConv g2 = b.conv2();
+                GatedConv gd = b.downsample();
+                int stride = g1.spec.stride();
+                Unit c1 = unit(g1, lay, true);
+                Unit c2 = unit(g2, lay, false);
+                Unit cd = gd == null ? null : unit(gd, lay, false);
+                if (stride == 1) {
+                    for (int t = 0; t < 9; t++) {
+                        c1.shift[t] = (t / 3) * lay.wq + t % 3;
+                    }
+                    c1.denseTables(lay.stride);
+                    if (cd != null) {
+                        throw new IllegalArgumentException("FbsJavaPlan: a stride-1 projection shortcut (" + gd.path()
+                                + ") is not a ResNet-18/34 block");
+                    }
+                } else {
+                    if (stride != 2 || st == 0 || cd == null) {
+                        throw new IllegalArgumentException("FbsJavaPlan: unexpected stride " + stride + " at "
+                                + g1.path());
+                    }
+                    Layout in = stages[st - 1];
+                    int rows = ceilDiv(in.h + 2, 2);
+                    phaseStride[st] = roundUp(Math.max(rows * lay.wq, lay.tiles() * TILE + lay.wq + 1) + L, L);
+                    phaseTaps(c1, 3, lay.wq, cin, phaseStride[st]);
+                    // the 1×1 projection reads input (2h, 2w): padded (2h+1, 2w+1), phase (1, 1) at shift 0
+                    cd.xoffDense = new int[cin];
+                    cd.woffDense = new int[cin];
+                    for (int c = 0; c < cin; c++) {
+                        cd.xoffDense[c] = (3 * cin + c) * phaseStride[st];
+                        cd.woffDense[c] = c;
+                    }
+                }
+                for (int t = 0; t < 9; t++) {
+                    c2.shift[t] = (t / 3) * lay.wq + t % 3;
+                }
+                c2.compactTables(lay.stride);
+                blocks.add(new Block(c1, c2, cd, st));
+                gated += (g1.gated() ? 1 : 0) + (g2.gated() ? 1 : 0) + (gd != null && gd.gated() ? 1 : 0);
+                maxPairs = Math.max(maxPairs, Math.max(c1.cin, c2.cin) * 9);
+                cin = c1.cout;
+            }
+        }
+        gatedConvs = gated;
+        Linear fc = net.fc();
+        fcW = fc.weight.value().toFloatArray();
+        fcB = fc.bias.value().toFloatArray();
+        classes = fc.outFeatures;
+        int maxC = Math.max(Math.max(cin, classes), 64);
+        for (int wd : widths) maxC = Math.max(maxC, wd);
+        int t = Math.max(1, threads);
+        team = new SpinTeam(t);
+        scratch = new Scratch[t];
+        buffers = new Buffers[t];
+        for (int i = 0; i < t; i++) {
+            scratch[i] = new Scratch(maxC, maxPairs);
+            scratch[i].records = profile && i == 0;
+            buffers[i] = new Buffers(this);
+        }
+    }
+
+    /** A stride-2 conv's pairs on a phase-split input: tap (kh, kw) reads phase (kh%2, kw%2) at (kh/2, kw/2). */
+    private static void phaseTaps(Unit u, int k, int wq, int cin, int stride) {
+        u.xoffDense = new int[cin * u.taps];
+        u.woffDense = new int[cin * u.taps];
+        for (int c = 0; c < cin; c++) {
+            for (int t = 0; t < u.taps; t++) {
+                int kh = t / k;
+                int kw = t % k;
+                int phase = (kh % 2) * 2 + kw % 2;
+                u.xoffDense[c * u.taps + t] = (phase * cin + c) * stride + (kh / 2) * wq + kw / 2;
+                u.woffDense[c * u.taps + t] = c * u.taps + t;
+            }
+        }
+    }
+
+    private static Unit unit(GatedConv g, Layout out, boolean relu) {
+        return new Unit(g.path(), g.conv, g.bn, relu, g.gated() ? g.gate : null, g.spec.kept(), out.h, out.w, out.wq);
+    }
+
+    /** The plan of {@code net} for inputs [N, {@code sample}] on {@code threads} threads. */
+    public static FbsJavaPlan compile(FbsResNet net, Shape sample, int threads, boolean profile) {
+        return new FbsJavaPlan(net, sample, threads, profile);
+    }
+
+    @Override
+    public synchronized NDArray run(NDArray x) {
+        Shape s = x.getShape();
+        if (s.dimension() != 4 || s.get(1) != inChannels || s.get(2) != inH || s.get(3) != inW
+                || x.getDataType() != DataType.FLOAT32) {
+            throw new UserException("input: expected float32 [N, " + inChannels + ", " + inH + ", " + inW + "], got "
+                    + x.getDataType() + " " + s);
+        }
+        int n = (int) s.get(0);
+        calls++;
+        float[] in = x.toFloatArray();
+        float[] out = new float[n * classes];
+        int members = team.size();
+        int parallel = members > 1 ? n / members * members : 0; // samples run one per member
+        team.run((m, tm) -> {
+            for (int i = m; i < parallel; i += members) {
+                forward(0, 1, null, buffers[m], scratch[m], in, i, out);
+            }
+            tm.barrier();
+            for (int i = parallel; i < n; i++) {                  // the rest: each sample over the whole team
+                forward(m, members, tm, buffers[0], scratch[m], in, i, out);
+            }
+        });
+        return x.getManager().create(out, new Shape(n, classes));
+    }
+
+    /** One sample, as member {@code m} of {@code members} (which share {@code buf}; a barrier between steps); alone: 0 of 1. */
+    private void forward(int m, int members, SpinTeam tm, Buffers buf, Scratch sc, float[] in, int sample,
+                         float[] logits) {
+        int inOff = sample * inChannels * inH * inW;
+        long t = sc.records ? System.nanoTime() : 0;
+        // 1. the input into the stem's layout
+        Layout l0 = stages[0];
+        if (smallStem) {
+            for (int c = share(m, members, inChannels, 0); c < share(m, members, inChannels, 1); c++) {
+                for (int r = 0; r < inH; r++) {
+                    System.arraycopy(in, inOff + (c * inH + r) * inW, buf.stemIn, c * stemInStride + l0.off + r * l0.wq,
+                            inW);
+                }
+            }
+        } else {
+            int pad = 3;
+            int planes = 4 * inChannels;
+            for (int pl = share(m, members, planes, 0); pl < share(m, members, planes, 1); pl++) {
+                int phase = pl / inChannels;
+                int c = pl % inChannels;
+                int a = phase / 2;
+                int bb = phase % 2;
+                int base = pl * stemInStride;
+                for (int i = 0; i < stemInRows; i++) {
+                    int r = 2 * i + a - pad;
+                    if (r < 0 || r >= inH) continue;
+                    int src = inOff + (c * inH + r) * inW;
+                    int dst = base + i * stemInWq;
+                    for (int j = 0; j < stemInWq; j++) {
+                        int col = 2 * j + bb - pad;
+                        if (col >= 0 && col < inW) buf.stemIn[dst + j] = in[src + col];
+                    }
+                }
+            }
+        }
+        sync(tm, members);
+        t = mark(sc, "conv1", "input layout", t);
+        // 2. the stem (dense, not gated)
+        float[] stemDst = smallStem ? buf.x[0] : buf.stemOut;
+        int stemStride = smallStem ? l0.stride : stemOutLayout.stride;
+        int stemOff = smallStem ? l0.off : stemOutLayout.off;
+        for (int o = 0; o < stem.cout; o++) {
+            sc.dstBase[o] = o * stemStride + stemOff;
+            sc.scale[0][o] = 1f;
+        }
+        conv(stem, buf.stemIn, stem.xoffDense, stem.woffDense, stem.cin * stem.taps, sc.all, sc.scale[0], stem.cout,
+                stemDst, sc.dstBase, false, smallStem ? buf.sumsX[0] : null, m, members, sc);
+        sync(tm, members);
+        t = mark(sc, "conv1", "conv (stem)", t);
+        // 3. the max-pool (standard stem)
+        if (!smallStem) {
+            maxPool(buf, m, members);
+            sync(tm, members);
+            t = mark(sc, "maxpool", "max pool", t);
+        }
+        // 4. the blocks
+        for (Block b : blocks) {
+            int st = b.stage();
+            String name = b.conv1().name.substring(0, b.conv1().name.lastIndexOf('.'));
+            Layout lay = stages[st];
+            float invHw;
+            float[] xin;
+            float[] sumsIn;
+            if (b.down() != null) {
+                Layout pl = stages[st - 1];
+                xin = buf.phases[st];
+                sumsIn = buf.sumsX[st - 1];
+                invHw = 1f / (pl.h * pl.w);
+                splitPhases(buf.x[st - 1], pl, widths[st - 1], buf.phases[st], phaseStride[st], lay.wq, m, members);
+                sync(tm, members);
+                t = mark(sc, name, "phase split", t);
+            } else {
+                xin = buf.x[st];
+                sumsIn = buf.sumsX[st];
+                invHw = 1f / (lay.h * lay.w);
+            }
+            // conv1 (and the projection): gates from the block input's sums
+            Unit c1 = b.conv1();
+            int k1 = gate(c1, sumsIn, null, c1.cin, invHw, sc, 0);
+            t = mark(sc, name, "gates", t);
+            for (int p = 0; p < k1; p++) sc.dstBase[p] = p * lay.stride + lay.off;
+            conv(c1, xin, c1.xoffDense, c1.woffDense, c1.cin * c1.taps, sc.keptIds[0], sc.scale[0], k1, buf.y[st],
+                    sc.dstBase, false, buf.sumsY[st], m, members, sc);
+            t = mark(sc, name, "gated conv", t);
+            if (b.down() != null) {
+                Unit d = b.down();
+                int kd = gate(d, sumsIn, null, d.cin, invHw, sc, 2);
+                t = mark(sc, name, "gates", t);
+                int[] base = new int[kd];
+                for (int p = 0; p < kd; p++) base[p] = sc.keptIds[2][p] * lay.stride + lay.off;
+                conv(d, xin, d.xoffDense, d.woffDense, d.cin, sc.keptIds[2], sc.scale[2], kd, buf.x[st], base, false,
+                        null, m, members, sc);
+                // the channels the projection suppressed are zero (the buffer holds the previous call's values)
+                int c = widths[st];
+                boolean[] keptD = new boolean[c];
+                for (int p = 0; p < kd; p++) keptD[sc.keptIds[2][p]] = true;
+                for (int ch = share(m, members, c, 0); ch < share(m, members, c, 1); ch++) {
+                    if (!keptD[ch]) Arrays.fill(buf.x[st], ch * lay.stride, (ch + 1) * lay.stride, 0f);
+                }
+                t = mark(sc, name, "gated conv (projection)", t);
+            }
+            sync(tm, members);
+            t = mark(sc, name, "barrier", t);
+            // conv2: reads conv1's kept channels, adds its own kept channels into the block output in place
+            Unit c2 = b.conv2();
+            int[] live = Arrays.copyOf(sc.keptIds[0], k1);
+            int k2 = gate(c2, buf.sumsY[st], live, k1, 1f / (lay.h * lay.w), sc, 1);
+            t = mark(sc, name, "gates", t);
+            for (int p = 0; p < k1; p++) {
+                for (int tap = 0; tap < 9; tap++) sc.woff[p * 9 + tap] = live[p] * 9 + tap;
+            }
+            int[] base = new int[k2];
+            for (int p = 0; p < k2; p++) base[p] = sc.keptIds[1][p] * lay.stride + lay.off;
+            int[] sumAt = Arrays.copyOf(sc.keptIds[1], k2);
+            conv(c2, buf.y[st], c2.xoffCompact, sc.woff, k1 * 9, sc.keptIds[1], sc.scale[1], k2, buf.x[st], base, true,
+                    buf.sumsX[st], m, members, sc, sumAt);
+            t = mark(sc, name, "gated conv", t);
+            if (b.down() != null) {
+                // the projection's channels that conv2 did not add to still need the block's ReLU
+                int c = widths[st];
+                boolean[] kept2 = new boolean[c];
+                for (int p = 0; p < k2; p++) kept2[sumAt[p]] = true;
+                for (int ch = share(m, members, c, 0); ch < share(m, members, c, 1); ch++) {
+                    if (!kept2[ch]) buf.sumsX[st][ch] = reluPlane(buf.x[st], ch * lay.stride, lay.stride);
+                }
+            }
+            sync(tm, members);
+            t = mark(sc, name, "barrier", t);
+        }
+        // 5. global average pool (the last map's channel sums) and fc
+        int last = stages.length - 1;
+        float inv = 1f / (stages[last].h * stages[last].w);
+        float[] sums = buf.sumsX[last];
+        int c = widths[last];
+        for (int cls = share(m, members, classes, 0); cls < share(m, members, classes, 1); cls++) {
+            float acc = 0f;
+            int row = cls * c;
+            for (int i = 0; i < c; i++) acc += fcW[row + i] * (sums[i] * inv);
+            logits[sample * classes + cls] = acc + fcB[cls];
+        }
+        sync(tm, members);
+        mark(sc, "fc", "pool + fc", t);
+    }
+
+    /** Books the time since {@code t} (member 0, profiling) and returns the new mark. */
+    private long mark(Scratch sc, String block, String kind, long t) {
+        if (!sc.records) {
+            return 0;
+        }
+        long now = System.nanoTime();
+        nanosByBlock.merge(block, (double) (now - t), Double::sum);
+        nanosByKind.merge(kind + " (Java)", (double) (now - t), Double::sum);
+        return now;
+    }
+
+    /**
+     * Member 0's step times, as means per call: one sample's wall time split over the steps (barrier waits included,
+     * so with several threads they are the slowest member's); a batch's, member 0's share of its samples.
+     */
+    @Override
+    public synchronized java.util.Optional<LayerTimes> layerTimes() {
+        if (!profile || calls == 0) {
+            return java.util.Optional.empty();
+        }
+        java.util.Map<String, Double> blocks = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Double> kinds = new java.util.LinkedHashMap<>();
+        nanosByBlock.forEach((k, v) -> blocks.put(k, v / 1e6 / calls));
+        nanosByKind.forEach((k, v) -> kinds.put(k, v / 1e6 / calls));
+        double total = kinds.values().stream().mapToDouble(Double::doubleValue).sum();
+        return java.util.Optional.of(new LayerTimes(blocks, kinds, total, calls));
+    }
+
+    private void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale, int nOut,
+                      float[] dst, int[] dstBase, boolean residual, float[] sums, int m, int members, Scratch sc) {
+        conv(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, sums, m, members, sc, null);
+    }
+
+    /**
+     * Output channels {@code outs[0 .. nOut)} of unit {@code u} (this member's share of their groups of four): output i
+     * goes to {@code dst[dstBase[i] + q]}, scaled by {@code scale[i]}; its sum to {@code sums[sumAt[i]]} (or
+     * {@code sums[i]} without {@code sumAt}) when {@code sums} is given. With {@code residual} the output is added to
+     * what {@code dst} holds and the sum goes through the block's ReLU.
+     */
+    private static void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale, int nOut,
+                             float[] dst, int[] dstBase, boolean residual, float[] sums, int m, int members, Scratch sc,
+                             int[] sumAt) {
+        int groups = ceilDiv(nOut, ROWS);
+        int from = share(m, members, groups, 0);
+        int to = share(m, members, groups, 1);
+        if (u.tileOuter) {
+            // big maps: every tile once, all of this member's output groups on it while its input is in L1
+            float[] part = sc.partial;
+            Arrays.fill(part, 0, nOut, 0f);
+            for (int tl = 0; tl < u.tiles; tl++) {
+                for (int g = from; g < to; g++) {
+                    tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, g, tl, sc, part);
+                }
+            }
+            if (sums != null) {
+                for (int i = from * ROWS; i < Math.min(nOut, to * ROWS); i++) {
+                    sums[sumAt == null ? i : sumAt[i]] = part[i];
+                }
+            }
+            return;
+        }
+        // small maps: a group's filters stay in L1 over all its tiles
+        float[] part = sc.partial;
+        for (int g = from; g < to; g++) {
+            for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) part[i] = 0f;
+            for (int tl = 0; tl < u.tiles; tl++) {
+                tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, g, tl, sc, part);
+            }
+            if (sums != null) {
+                for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) {
+                    sums[sumAt == null ? i : sumAt[i]] = part[i];
+                }
+            }
+        }
+    }
+
+    /** Output group {@code g} (outputs 4g .. 4g+3) on tile {@code tl}: kernel, epilogue, sums into {@code part}. */
+    private static void tileGroup(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale,
+                                  int nOut, float[] dst, int[] dstBase, boolean residual, int g, int tl, Scratch sc,
+                                  float[] part) {
+        int per = u.cin * u.taps;
+        boolean relu = u.relu || residual; // a residual add is the block's end: ReLU(conv2 + shortcut)
+        int i0 = g * ROWS;
+        int q = tl * TILE;
+        DirectConv.tile(x, q, u.w, outs[Math.min(i0, nOut - 1)] * per, outs[Math.min(i0 + 1, nOut - 1)] * per,
+                outs[Math.min(i0 + 2, nOut - 1)] * per, outs[Math.min(i0 + 3, nOut - 1)] * per, xoff, woff, pairs,
+                sc.acc);
+        int rows = Math.min(ROWS, nOut - i0);
+        for (int r = 0; r < rows; r++) {
+            int i = i0 + r;
+            part[i] += DirectConv.epilogue(sc.acc, r * TILE, u.b[outs[i]], scale[i], u.mask, q, residual, relu, dst,
+                    dstBase[i]);
+        }
+    }
+
+    /**
+     * The gate of {@code u} on an input whose channel sums are {@code sums} (indexed by channel, or by compact position
+     * when {@code live} lists the live channels): kept channel ids (ascending) and their scales into slot {@code slot}
+     * of the member's scratch; returns the kept count. Ungated: every channel, scale 1.
+     */
+    private static int gate(Unit u, float[] sums, int[] live, int nLive, float invHw, Scratch sc, int slot) {
+        int[] ids = sc.keptIds[slot];
+        float[] t = sc.scale[slot];
+        if (u.gw == null) {
+            for (int o = 0; o < u.cout; o++) {
+                ids[o] = o;
+                t[o] = 1f;
+            }
+            return u.cout;
+        }
+        float[] mean = sc.mean;
+        Arrays.fill(mean, 0, u.cin, 0f);
+        for (int p = 0; p < nLive; p++) {
+            mean[live == null ? p : live[p]] = sums[p] * invHw;
+        }
+        float[] g = sc.g;
+        for (int o = 0; o < u.cout; o++) {
+            float v = u.gb[o] + dot(u.gw, o * u.cin, mean, u.cin);
+            g[o] = v > 0f ? v : 0f;
+        }
+        float[] win = sc.winners;
+        Arrays.fill(win, 0, u.cout, 0f);
+        ChannelWinners.mask(g, 0, u.cout, u.kept, false, win);
+        float total = 0f;
+        int k = 0;
+        for (int o = 0; o < u.cout; o++) {
+            if (win[o] != 0f) {
+                ids[k++] = o;
+                total += g[o];
+            }
+        }
+        float safe = total == 0f ? 1f : total;
+        for (int p = 0; p < k; p++) {
+            t[p] = g[ids[p]] / safe * u.cout;
+        }
+        return k;
+    }
+
+    private static float dot(float[] a, int off, float[] b, int n) {
+        jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.zero(DirectConv.SPECIES);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            acc = jdk.incubator.vector.FloatVector.fromArray(DirectConv.SPECIES, a, off + i)
+                    .fma(jdk.incubator.vector.FloatVector.fromArray(DirectConv.SPECIES, b, i), acc);
+        }
+        float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; i < n; i++) s += a[off + i] * b[i];
+        return s;
+    }
+
+    /** 3×3/2 max-pool with padding 1 of the stem's output into layer1's map, with its channel sums. */
+    private void maxPool(Buffers buf, int m, int members) {
+        Layout s = stemOutLayout;
+        Layout o = stages[0];
+        float[] src = buf.stemOut;
+        float[] dst = buf.x[0];
+        float[] rowMax = new float[s.wq + 1];
+        for (int c = share(m, members, stem.cout, 0); c < share(m, members, stem.cout, 1); c++) {
+            int base = c * s.stride + s.off;   // (r, col) at base + r·wq + col; row −1 and the junk columns are 0
+            float sum = 0f;
+            for (int i = 0; i < o.h; i++) {
+                int r0 = 2 * i - 1;
+                // rowMax[1 + col] = max over the three rows, col = −1 .. wq−2
+                for (int col = -1; col < s.wq - 1; col++) {
+                    float v = 0f;
+                    for (int r = r0; r <= r0 + 2; r++) {
+                        if (r >= 0 && r < s.h) v = Math.max(v, src[base + r * s.wq + col]);
+                    }
+                    rowMax[col + 1] = v;
+                }
+                int d = c * o.stride + o.off + i * o.wq;
+                for (int j = 0; j < o.w; j++) {
+                    float v = Math.max(Math.max(rowMax[2 * j], rowMax[2 * j + 1]), rowMax[2 * j + 2]);
+                    dst[d + j] = v;
+                    sum += v;
+                }
+            }
+            buf.sumsX[0][c] = sum;
+        }
+    }
+
+    /** The previous stage's map (padded layout) split into its four stride-2 phases of row width {@code wq}. */
+    private static void splitPhases(float[] x, Layout in, int channels, float[] ph, int stride, int wq, int m,
+                                    int members) {
+        int rowsPad = in.h + 2;
+        int colsPad = in.w + 2;
+        for (int c = share(m, members, channels, 0); c < share(m, members, channels, 1); c++) {
+            int src = c * in.stride;
+            for (int phase = 0; phase < 4; phase++) {
+                int a = phase / 2;
+                int bb = phase % 2;
+                int dst = (phase * channels + c) * stride;
+                for (int i = 0; 2 * i + a < rowsPad; i++) {
+                    int srow = src + (2 * i + a) * in.wq + bb;
+                    int drow = dst + i * wq;
+                    for (int j = 0; 2 * j + bb < colsPad; j++) {
+                        ph[drow + j] = x[srow + 2 * j];
+                    }
+                }
+            }
+        }
+    }
+
+    /** ReLU of one plane in place; returns its sum. */
+    private static float reluPlane(float[] x, int from, int len) {
+        float s = 0f;
+        for (int i = from; i < from + len; i++) {
+            float v = x[i] > 0f ? x[i] : 0f;
+            x[i] = v;
+            s += v;
+        }
+        return s;
+    }
+
+    private static void sync(SpinTeam tm, int members) {
+        if (members > 1) {
+            tm.barrier();
+        }
+    }
+
+    /** Start ({@code end} 0) or end (1) of member {@code m}'s contiguous share of {@code n} items. */
+    private static int share(int m, int members, int n, int end) {
+        return (int) ((long) n * (m + end) / members);
+    }
+
+    private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
+
+    private static int roundUp(int a, int b) { return ceilDiv(a, b) * b; }
+
+    @Override
+    public String describe() {
+        return "FBS skip path in Java (reference FBS ResNet, " + team.size() + " thread(s)): " + gatedConvs
+                + " gated convs compute only their kept output channels from their inputs' live channels "
+                + "(direct conv, " + DirectConv.ROWS + " channels x " + TILE + " positions per tile, " + L
+                + " lanes); one sample splits each conv over the threads, a batch runs its samples in parallel";
+    }
+
+    @Override
+    public void close() {
+        team.close();
+    }
+}

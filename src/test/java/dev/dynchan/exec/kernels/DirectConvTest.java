@@ -1,0 +1,74 @@
+package dev.dynchan.exec.kernels;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** DirectConv's tile and epilogue against a naive 3×3 convolution with zero padding, written out loop by loop. */
+class DirectConvTest {
+    @Test
+    void gatheredConvMatchesNaiveConv() {
+        Random r = new Random(3);
+        int cin = 5;
+        int cout = 7;
+        int h = 6;
+        int w = 5;
+        int wq = w + 2;
+        int tiles = (h * wq + DirectConv.TILE - 1) / DirectConv.TILE;
+        int stride = (h + 2) * wq + tiles * DirectConv.TILE + 2 * wq + 2;
+        float[] img = new float[cin * h * w];
+        for (int i = 0; i < img.length; i++) img[i] = r.nextFloat() - 0.5f;
+        float[] wt = new float[cout * cin * 9];
+        for (int i = 0; i < wt.length; i++) wt[i] = r.nextFloat() - 0.5f;
+        // live inputs 1, 3, 4 (compact positions 0, 1, 2); outputs 6, 0, 2, 5, 1
+        int[] live = {1, 3, 4};
+        int[] outs = {6, 0, 2, 5, 1};
+        float[] x = new float[(live.length + 1) * stride];
+        for (int p = 0; p < live.length; p++)
+            for (int i = 0; i < h; i++)
+                for (int j = 0; j < w; j++) x[p * stride + (i + 1) * wq + j + 1] = img[(live[p] * h + i) * w + j];
+        int n = live.length * 9;
+        int[] xoff = new int[n];
+        int[] woff = new int[n];
+        for (int p = 0; p < live.length; p++)
+            for (int t = 0; t < 9; t++) {
+                xoff[p * 9 + t] = p * stride + (t / 3) * wq + t % 3;
+                woff[p * 9 + t] = live[p] * 9 + t;
+            }
+        float[] mask = new float[tiles * DirectConv.TILE];
+        for (int q = 0; q < h * wq; q++) mask[q] = q % wq < w ? 1f : 0f;
+        float[] out = new float[outs.length * stride];
+        float[] acc = new float[DirectConv.ROWS * DirectConv.TILE];
+        for (int g = 0; g < outs.length; g += 4) {
+            int[] wb = new int[4];
+            for (int k = 0; k < 4; k++) wb[k] = outs[Math.min(g + k, outs.length - 1)] * cin * 9;
+            for (int tl = 0; tl < tiles; tl++) {
+                DirectConv.tile(x, tl * DirectConv.TILE, wt, wb[0], wb[1], wb[2], wb[3], xoff, woff, n, acc);
+                for (int k = 0; k < 4 && g + k < outs.length; k++) {
+                    DirectConv.epilogue(acc, k * DirectConv.TILE, 0.25f, 2f, mask, tl * DirectConv.TILE, false, false,
+                            out, (g + k) * stride + wq + 1);
+                }
+            }
+        }
+        for (int k = 0; k < outs.length; k++)
+            for (int i = 0; i < h; i++)
+                for (int j = 0; j < w; j++) {
+                    double s = 0;
+                    for (int c : live)
+                        for (int di = -1; di <= 1; di++)
+                            for (int dj = -1; dj <= 1; dj++) {
+                                int ii = i + di;
+                                int jj = j + dj;
+                                if (ii < 0 || jj < 0 || ii >= h || jj >= w) continue;
+                                s += wt[((outs[k] * cin + c) * 3 + di + 1) * 3 + dj + 1] * img[(c * h + ii) * w + jj];
+                            }
+                    assertEquals((s + 0.25) * 2, out[k * stride + (i + 1) * wq + j + 1], 1e-5,
+                            "output " + outs[k] + " at " + i + "," + j);
+                }
+        // the halo stays zero
+        for (int k = 0; k < outs.length; k++)
+            for (int j = 0; j < wq; j++) assertEquals(0f, out[k * stride + j], "top halo of output " + k);
+    }
+}

@@ -1,0 +1,45 @@
+import dev.dynchan.exec.kernels.DirectConv;
+
+/**
+ * Speed of DirectConv's tile kernel on one thread for one gathered 3x3 stride-1 conv: C_IN live input channels,
+ * C_OUT computed output channels, an HW x HW map (padded planes, row width HW + K - 1; K = 3 unless given). Prints GFLOP/s of the conv's own
+ * MACs (2 C_IN C_OUT K^2 HW^2 FLOP) and of the MACs the tiles compute (junk columns and the last tile included).
+ * Usage: java --add-modules jdk.incubator.vector -cp target/classes tools/fbs/DirectConvProbe.java C_IN C_OUT HW [K]
+ */
+public class DirectConvProbe {
+    public static void main(String[] a) {
+        int cin = Integer.parseInt(a[0]), cout = Integer.parseInt(a[1]), hw = Integer.parseInt(a[2]);
+        int k = a.length > 3 ? Integer.parseInt(a[3]) : 3, kk = k * k;
+        int wq = hw + k - 1;
+        int tiles = (hw * wq + DirectConv.TILE - 1) / DirectConv.TILE;
+        int plane = ((hw + k - 1) * wq + DirectConv.TILE + (k - 1) * wq + 16 + 15) / 16 * 16;
+        float[] x = new float[cin * plane];
+        java.util.Random r = new java.util.Random(1);
+        for (int i = 0; i < x.length; i++) x[i] = r.nextFloat();
+        float[] w = new float[cout * 2 * cin * kk];
+        for (int i = 0; i < w.length; i++) w[i] = r.nextFloat();
+        int n = cin * kk;
+        int[] xoff = new int[n], woff = new int[n];
+        for (int c = 0; c < cin; c++) for (int t = 0; t < kk; t++) {
+            xoff[c * kk + t] = c * plane + (t / k) * wq + t % k;
+            woff[c * kk + t] = 2 * c * kk + t; // every other input channel of a twice-wider filter: a gathered read
+        }
+        float[] acc = new float[DirectConv.ROWS * DirectConv.TILE];
+        int groups = (cout + 3) / 4;
+        double best = 1e9;
+        for (int rep = 0; rep < 40; rep++) {
+            long t0 = System.nanoTime();
+            int inner = Math.max(1, (int) (2e8 / (2.0 * cin * cout * kk * hw * hw)));
+            for (int it = 0; it < inner; it++)
+                for (int g = 0; g < groups; g++) {
+                    int o = Math.min(4 * g, cout - 1) * 2 * cin * kk;
+                    for (int tl = 0; tl < tiles; tl++)
+                        DirectConv.tile(x, tl * DirectConv.TILE, w, o, o + 2 * cin * kk, (o + 4 * cin * kk) % w.length, o, xoff, woff, n, acc);
+                }
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9 / inner);
+        }
+        double useful = 2.0 * cin * cout * kk * hw * hw, computed = 2.0 * n * groups * 4 * tiles * DirectConv.TILE;
+        System.out.printf("C_in %d C_out %d %dx%d: %.3f ms, %.1f GFLOP/s useful, %.1f computed (lanes %d)%n", cin, cout,
+                hw, hw, best * 1e3, useful / best / 1e9, computed / best / 1e9, DirectConv.LANES);
+    }
+}
