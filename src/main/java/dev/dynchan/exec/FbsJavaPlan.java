@@ -18,6 +18,7 @@ import dev.dynchan.nn.Linear;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * FBS's skip path for the reference-variant FBS ResNets, in Java: each gated conv computes only its kept output
@@ -83,11 +84,6 @@ public final class FbsJavaPlan implements Plan {
         final float[] gw;
         final float[] gb;
         final int kept;
-        /**
-         * Loop order: tile by tile (each tile's input reused by every output group) when the map outweighs the
-         * filters, else group by group (each group's filters reused by every tile).
-         */
-        final boolean tileOuter;
 
         Unit(String name, Conv2d conv, BatchNorm2d bn, boolean relu, Linear gate, int kept, int ho, int wo, int wq) {
             this.name = name;
@@ -122,7 +118,6 @@ public final class FbsJavaPlan implements Plan {
                 mask[q] = q % wq < wo ? 1f : 0f;
             }
             this.shift = new int[taps];
-            this.tileOuter = (long) ho * wq > (long) cout * taps;
         }
 
         /** Pair tables for a dense input of {@code cin} planes at {@code base(c) = c·stride}. */
@@ -194,8 +189,11 @@ public final class FbsJavaPlan implements Plan {
         final float[][] phases;  // per stage > 0: the previous stage's output split into its stride-2 phases
         final float[][] sumsX;
         final float[][] sumsY;
+        /** Per conv step of a sample, the next output group to claim. */
+        final AtomicInteger[] work = new AtomicInteger[64];
 
         Buffers(FbsJavaPlan p) {
+            for (int i = 0; i < work.length; i++) work[i] = new AtomicInteger();
             stemIn = new float[p.stemInStride * p.stemInPlanes + p.stemInStride];
             stemOut = p.smallStem ? null : new float[p.stemOutLayout.stride * (p.stem.cout + 1)];
             int n = p.stages.length;
@@ -296,7 +294,7 @@ public final class FbsJavaPlan implements Plan {
             int tiles = ceilDiv(h0 * wq, TILE);
             stemInStride = roundUp(Math.max(stemInRows * wq, tiles * TILE + (k / 2) * wq + k / 2) + L, L);
             stemInPlanes = 4 * inChannels;
-            stemOutLayout = new Layout(h0, w0, wq, wq, roundUp((h0 + 2) * wq + tiles * TILE + L, L));
+            stemOutLayout = new Layout(h0, w0, wq, wq + 1, roundUp((h0 + 3) * wq + tiles * TILE + 2 * L, L));
             stem = new Unit("conv1", sc, s.bn(), true, null, 0, h0, w0, wq);
             phaseTaps(stem, k, wq, inChannels, stemInStride);
         }
@@ -422,6 +420,7 @@ public final class FbsJavaPlan implements Plan {
                          float[] logits) {
         int inOff = sample * inChannels * inH * inW;
         long t = sc.records ? System.nanoTime() : 0;
+        int step = 0; // the conv steps' work counters, in the same order on every member
         // 1. the input into the stem's layout
         Layout l0 = stages[0];
         if (smallStem) {
@@ -463,7 +462,7 @@ public final class FbsJavaPlan implements Plan {
             sc.scale[0][o] = 1f;
         }
         conv(stem, buf.stemIn, stem.xoffDense, stem.woffDense, stem.cin * stem.taps, sc.all, sc.scale[0], stem.cout,
-                stemDst, sc.dstBase, false, smallStem ? buf.sumsX[0] : null, m, members, sc);
+                stemDst, sc.dstBase, false, smallStem ? buf.sumsX[0] : null, buf.work[step++], sc);
         sync(tm, members);
         t = mark(sc, "conv1", "conv (stem)", t);
         // 3. the max-pool (standard stem)
@@ -499,7 +498,7 @@ public final class FbsJavaPlan implements Plan {
             t = mark(sc, name, "gates", t);
             for (int p = 0; p < k1; p++) sc.dstBase[p] = p * lay.stride + lay.off;
             conv(c1, xin, c1.xoffDense, c1.woffDense, c1.cin * c1.taps, sc.keptIds[0], sc.scale[0], k1, buf.y[st],
-                    sc.dstBase, false, buf.sumsY[st], m, members, sc);
+                    sc.dstBase, false, buf.sumsY[st], buf.work[step++], sc);
             t = mark(sc, name, "gated conv", t);
             if (b.down() != null) {
                 Unit d = b.down();
@@ -508,7 +507,7 @@ public final class FbsJavaPlan implements Plan {
                 int[] base = new int[kd];
                 for (int p = 0; p < kd; p++) base[p] = sc.keptIds[2][p] * lay.stride + lay.off;
                 conv(d, xin, d.xoffDense, d.woffDense, d.cin, sc.keptIds[2], sc.scale[2], kd, buf.x[st], base, false,
-                        null, m, members, sc);
+                        null, buf.work[step++], sc);
                 // the channels the projection suppressed are zero (the buffer holds the previous call's values)
                 int c = widths[st];
                 boolean[] keptD = new boolean[c];
@@ -532,7 +531,7 @@ public final class FbsJavaPlan implements Plan {
             for (int p = 0; p < k2; p++) base[p] = sc.keptIds[1][p] * lay.stride + lay.off;
             int[] sumAt = Arrays.copyOf(sc.keptIds[1], k2);
             conv(c2, buf.y[st], c2.xoffCompact, sc.woff, k1 * 9, sc.keptIds[1], sc.scale[1], k2, buf.x[st], base, true,
-                    buf.sumsX[st], m, members, sc, sumAt);
+                    buf.sumsX[st], buf.work[step++], sc, sumAt);
             t = mark(sc, name, "gated conv", t);
             if (b.down() != null) {
                 // the projection's channels that conv2 did not add to still need the block's ReLU
@@ -559,6 +558,10 @@ public final class FbsJavaPlan implements Plan {
         }
         sync(tm, members);
         mark(sc, "fc", "pool + fc", t);
+        if (m == 0) {
+            for (int i = 0; i < step; i++) buf.work[i].set(0);
+        }
+        sync(tm, members); // the counters are reset before any member starts the next sample
     }
 
     /** Books the time since {@code t} (member 0, profiling) and returns the new mark. */
@@ -589,42 +592,25 @@ public final class FbsJavaPlan implements Plan {
         return java.util.Optional.of(new LayerTimes(blocks, kinds, total, calls));
     }
 
-    private void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale, int nOut,
-                      float[] dst, int[] dstBase, boolean residual, float[] sums, int m, int members, Scratch sc) {
-        conv(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, sums, m, members, sc, null);
+    private static void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale,
+                             int nOut, float[] dst, int[] dstBase, boolean residual, float[] sums, AtomicInteger work,
+                             Scratch sc) {
+        conv(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, sums, work, sc, null);
     }
 
     /**
-     * Output channels {@code outs[0 .. nOut)} of unit {@code u} (this member's share of their groups of four): output i
-     * goes to {@code dst[dstBase[i] + q]}, scaled by {@code scale[i]}; its sum to {@code sums[sumAt[i]]} (or
-     * {@code sums[i]} without {@code sumAt}) when {@code sums} is given. With {@code residual} the output is added to
-     * what {@code dst} holds and the sum goes through the block's ReLU.
+     * Output channels {@code outs[0 .. nOut)} of unit {@code u}, in groups of four that the team's members claim from
+     * {@code work} (a member the VM stalls holds up one group, not a fixed share): output i goes to
+     * {@code dst[dstBase[i] + q]}, scaled by {@code scale[i]}; its sum to {@code sums[sumAt[i]]} (or {@code sums[i]}
+     * without {@code sumAt}) when {@code sums} is given. With {@code residual} the output is added to what {@code dst}
+     * holds and the sum goes through the block's ReLU.
      */
     private static void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale, int nOut,
-                             float[] dst, int[] dstBase, boolean residual, float[] sums, int m, int members, Scratch sc,
-                             int[] sumAt) {
+                             float[] dst, int[] dstBase, boolean residual, float[] sums, AtomicInteger work,
+                             Scratch sc, int[] sumAt) {
         int groups = ceilDiv(nOut, ROWS);
-        int from = share(m, members, groups, 0);
-        int to = share(m, members, groups, 1);
-        if (u.tileOuter) {
-            // big maps: every tile once, all of this member's output groups on it while its input is in L1
-            float[] part = sc.partial;
-            Arrays.fill(part, 0, nOut, 0f);
-            for (int tl = 0; tl < u.tiles; tl++) {
-                for (int g = from; g < to; g++) {
-                    tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, g, tl, sc, part);
-                }
-            }
-            if (sums != null) {
-                for (int i = from * ROWS; i < Math.min(nOut, to * ROWS); i++) {
-                    sums[sumAt == null ? i : sumAt[i]] = part[i];
-                }
-            }
-            return;
-        }
-        // small maps: a group's filters stay in L1 over all its tiles
         float[] part = sc.partial;
-        for (int g = from; g < to; g++) {
+        for (int g = work.getAndIncrement(); g < groups; g = work.getAndIncrement()) {
             for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) part[i] = 0f;
             for (int tl = 0; tl < u.tiles; tl++) {
                 tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, g, tl, sc, part);
@@ -711,29 +697,41 @@ public final class FbsJavaPlan implements Plan {
         return s;
     }
 
-    /** 3×3/2 max-pool with padding 1 of the stem's output into layer1's map, with its channel sums. */
+    /**
+     * 3×3/2 max-pool with padding 1 of the stem's output into layer1's map, with its channel sums. The stem's output
+     * has a zero row above, zero junk columns between rows and zero rows below, and is ≥ 0 (ReLU), so zeros are the
+     * padding: per output row, the max of three input rows (vectors), then of three neighbours (vectors), then every
+     * other column.
+     */
     private void maxPool(Buffers buf, int m, int members) {
         Layout s = stemOutLayout;
         Layout o = stages[0];
         float[] src = buf.stemOut;
         float[] dst = buf.x[0];
-        float[] rowMax = new float[s.wq + 1];
+        int width = roundUp(s.wq + 2, L);
+        float[] rows = new float[width + 2 * L];
+        float[] cols = new float[width + L];
+        jdk.incubator.vector.VectorSpecies<Float> sp = DirectConv.SPECIES;
         for (int c = share(m, members, stem.cout, 0); c < share(m, members, stem.cout, 1); c++) {
-            int base = c * s.stride + s.off;   // (r, col) at base + r·wq + col; row −1 and the junk columns are 0
+            int base = c * s.stride + s.off;   // (r, col) at base + r·wq + col
             float sum = 0f;
             for (int i = 0; i < o.h; i++) {
-                int r0 = 2 * i - 1;
-                // rowMax[1 + col] = max over the three rows, col = −1 .. wq−2
-                for (int col = -1; col < s.wq - 1; col++) {
-                    float v = 0f;
-                    for (int r = r0; r <= r0 + 2; r++) {
-                        if (r >= 0 && r < s.h) v = Math.max(v, src[base + r * s.wq + col]);
-                    }
-                    rowMax[col + 1] = v;
+                int r0 = base + (2 * i - 1) * s.wq - 1; // (2i − 1, −1)
+                for (int k = 0; k < width; k += L) {
+                    jdk.incubator.vector.FloatVector v = jdk.incubator.vector.FloatVector.fromArray(sp, src, r0 + k)
+                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, src, r0 + s.wq + k))
+                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, src, r0 + 2 * s.wq + k));
+                    v.intoArray(rows, k);           // rows[1 + col]: the three rows' max at col
+                }
+                for (int k = 0; k < width; k += L) {
+                    jdk.incubator.vector.FloatVector v = jdk.incubator.vector.FloatVector.fromArray(sp, rows, k)
+                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, rows, k + 1))
+                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, rows, k + 2));
+                    v.intoArray(cols, k);           // cols[col]: the window centred on col
                 }
                 int d = c * o.stride + o.off + i * o.wq;
                 for (int j = 0; j < o.w; j++) {
-                    float v = Math.max(Math.max(rowMax[2 * j], rowMax[2 * j + 1]), rowMax[2 * j + 2]);
+                    float v = cols[2 * j];
                     dst[d + j] = v;
                     sum += v;
                 }
