@@ -34,8 +34,8 @@ import java.util.Map;
                 + "time per stage or block.")
 final class BenchCommand implements Runnable {
     @Option(names = "--model", paramLabel = "SPEC", description = "Model, optionally with per-model options: "
-            + "NAME[:key=value,...] (keys: backend, width, density, fbs_variant, width_mult, weights), or FILE.onnx: "
-            + "that file run as given by the same ONNX Runtime and threads (e.g. PyTorch's export, as the anchor); "
+            + "NAME[:key=value,...] (keys: backend, fbs_route, width, density, fbs_variant, width_mult, weights), or "
+            + "FILE.onnx: that file run as given by the same ONNX Runtime and threads (e.g. PyTorch's export, as the anchor); "
             + "repeat to compare several (the first is the baseline of the speed-up column)")
     List<String> models;
 

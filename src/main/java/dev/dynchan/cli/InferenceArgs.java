@@ -20,10 +20,26 @@ public class InferenceArgs {
                     + "documented fixed choice)")
     boolean tuneRoutes;
 
+    @Option(names = "--fbs-route", paramLabel = "ROUTE",
+            description = "FBS models: how a batch runs, instead of the default or the tuning: per-sample (ONNX "
+                    + "Runtime, one call per sample), union (ONNX Runtime, the batch's channels together) or java "
+                    + "(the Java skip path of the reference FBS ResNets: samples in parallel, one sample split over "
+                    + "the threads)")
+    String fbsRoute;
+
     /** The inference options these flags select; call after {@link EngineArgs#start()}. */
     public InferenceOptions options() {
         return InferenceOptions.defaults().withThreads(Engines.threads()).withBackend(backend(backend, "--backend"))
-                .withTuneRoutes(tuneRoutes);
+                .withTuneRoutes(tuneRoutes).withFbsRoute(fbsRoute == null ? null : fbsRoute(fbsRoute, "--fbs-route"));
+    }
+
+    static dev.dynchan.exec.FbsPlan.Strategy fbsRoute(String value, String flag) {
+        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+            case "per-sample" -> dev.dynchan.exec.FbsPlan.Strategy.PER_SAMPLE;
+            case "union" -> dev.dynchan.exec.FbsPlan.Strategy.UNION;
+            case "java" -> dev.dynchan.exec.FbsPlan.Strategy.JAVA;
+            default -> throw new UserException(flag + " '" + value + "': expected per-sample, union or java");
+        };
     }
 
     static InferenceOptions.Backend backend(String value, String flag) {

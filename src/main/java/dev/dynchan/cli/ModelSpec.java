@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * A model with per-model options as one string, {@code NAME[:key=value[,key=value]]}, so that variants are
  * timed side by side: {@code resnet50:backend=torch}, {@code slimmable_mbnet_v1_bn_uniform:width=uniform:13},
- * {@code fbs_resnet18:density=0.5}. Keys: {@code backend} (auto|ort|torch), {@code width} (a slimmable model's width,
+ * {@code fbs_resnet18:density=0.5}. Keys: {@code backend} (auto|ort|torch), {@code fbs_route} (FBS models:
+ * per-sample|union|java, as {@code --fbs-route}), {@code width} (a slimmable model's width,
  * as {@code --width}), {@code density} (FBS models, in (0, 1]), {@code fbs_variant} (FBS models: reference|mayo) and
  * {@code width_mult} (torchvision ResNets, in (0, 4]) and {@code weights} (a weights file to load instead of the
  * seeded initialisation, e.g. a trained DS-Net gate whose decisions the timing should follow). A spec ending in
@@ -59,8 +60,8 @@ record ModelSpec(String text, String name, Map<String, String> options) {
         return new ModelSpec(text, name, opts);
     }
 
-    static final java.util.List<String> KEYS = java.util.List.of("backend", "width", "density", "fbs_variant",
-            "width_mult", "weights");
+    static final java.util.List<String> KEYS = java.util.List.of("backend", "fbs_route", "width", "density",
+            "fbs_variant", "width_mult", "weights");
 
     private static double density(String text, String value) {
         double d = number(text, "density", value);
@@ -127,6 +128,9 @@ record ModelSpec(String text, String name, Map<String, String> options) {
     /** The command's inference options with this spec's overrides. */
     InferenceOptions inferenceOptions(InferenceOptions base) {
         String b = options.get("backend");
-        return b == null ? base : base.withBackend(InferenceArgs.backend(b, "--model '" + text + "' backend"));
+        InferenceOptions o = b == null ? base : base.withBackend(InferenceArgs.backend(b, "--model '" + text
+                + "' backend"));
+        String r = options.get("fbs_route");
+        return r == null ? o : o.withFbsRoute(InferenceArgs.fbsRoute(r, "--model '" + text + "' fbs_route"));
     }
 }

@@ -45,6 +45,8 @@ public final class FbsJavaPlan implements Plan {
     private static final int L = DirectConv.LANES;
     private static final int TILE = DirectConv.TILE;
     private static final int ROWS = DirectConv.ROWS;
+    /** Tiles per work item where members claim tiles rather than output groups. */
+    private static final int TILE_CHUNK = 8;
 
     /** A map's planar layout: interior (h, w) of plane c at {@code c·stride + off + h·wq + w}. */
     record Layout(int h, int w, int wq, int off, int stride) {
@@ -610,6 +612,18 @@ public final class FbsJavaPlan implements Plan {
                              Scratch sc, int[] sumAt) {
         int groups = ceilDiv(nOut, ROWS);
         float[] part = sc.partial;
+        if (sums == null && u.tiles > TILE_CHUNK * 4) {
+            // a big map nobody needs the sums of (the standard stem, whose input outgrows L2): the members claim
+            // chunks of tiles and compute every output group on them, so each chunk's input is read from L1
+            for (int c = work.getAndIncrement(); c * TILE_CHUNK < u.tiles; c = work.getAndIncrement()) {
+                for (int tl = c * TILE_CHUNK; tl < Math.min(u.tiles, (c + 1) * TILE_CHUNK); tl++) {
+                    for (int g = 0; g < groups; g++) {
+                        tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, g, tl, sc, part);
+                    }
+                }
+            }
+            return;
+        }
         for (int g = work.getAndIncrement(); g < groups; g = work.getAndIncrement()) {
             for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) part[i] = 0f;
             for (int tl = 0; tl < u.tiles; tl++) {

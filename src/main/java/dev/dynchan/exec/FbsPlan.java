@@ -16,67 +16,93 @@ import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
- * The plan kind of FBS's skip path. One sample runs its own kept channels through {@code single}. A batch has a set
- * per sample, and up to three ways to run it: sample by sample through {@code single} (exact per-sample skipping, one
- * call each), in one call of {@code union}, where each gated conv computes the channels that any sample keeps
- * (batched convs, but more channels when the sets differ), or, for the models {@link FbsJavaPlan} runs, its samples
- * in parallel, one per thread, each computing exactly its own channels. Which is faster depends on how much the
- * samples' sets overlap, on the batch size and on the machine. By default a batch takes {@link #defaultStrategy()}
- * (the fastest in BENCHMARKS.md's runs); with {@link InferenceOptions#tuneRoutes()} the plan measures instead: the
- * first {@link #TRIALS} calls at a batch size rotate through the strategies, then it keeps the fastest for that size
- * (docs/design/fbs.md). All give every sample its exact output.
+ * The plan kind of FBS's skip path: every sample computes only its own kept channels, in one of up to three ways.
+ * {@code single} is ONNX Runtime's form for one sample; a batch can run sample by sample through it (one call each),
+ * or in one call of {@code union}, where each gated conv computes the channels that any sample keeps (batched convs,
+ * but more channels when the sets differ); for the models {@link FbsJavaPlan} runs, the Java plan takes a batch's
+ * samples in parallel, one per thread, and one sample with each step split over the threads. Which is fastest depends
+ * on how much the samples' sets overlap, on the batch size and on the machine. By default a call takes
+ * {@link #defaultStrategy(long)} (the fastest in BENCHMARKS.md's runs); with {@link InferenceOptions#tuneRoutes()}
+ * the plan measures instead: the first {@link #TRIALS} calls at a batch size rotate through the strategies, then it
+ * keeps the fastest for that size (docs/design/fbs.md); {@link InferenceOptions#fbsRoute()} fixes one. All give every
+ * sample its exact output. The ONNX Runtime forms are built when a call first needs them.
  */
 public final class FbsPlan implements Plan {
     /** Timed calls per strategy before a batch size's choice is fixed (with tuning). */
     static final int TRIALS = 3;
 
     /** How a batch runs. */
-    public enum Strategy { PER_SAMPLE, UNION, PARALLEL_SAMPLES }
+    public enum Strategy { PER_SAMPLE, UNION, JAVA }
 
-    private final OrtPlan single;
+    private final Supplier<OrtPlan> singleFactory;
+    private OrtPlan single;
     private final Supplier<Plan> unionFactory;
     private final Supplier<Plan> parallelFactory;
-    private final List<Strategy> strategies;
     private final Map<Strategy, Plan> built = new java.util.EnumMap<>(Strategy.class);
     private final String what;
     private final boolean tune;
+    private final Strategy forced;
     private int calls;
     private final Map<Long, double[][]> trials = new HashMap<>();
     private final Map<Long, Strategy> chosen = new TreeMap<>();
     private final Map<Long, String> evidence = new TreeMap<>();
 
     /**
-     * @param single       a plan valid for batch 1
+     * @param singleFactory builds the ONNX Runtime plan valid for batch 1 when a call first needs it
      * @param unionFactory    builds the batch-form plan when a batch first needs it
      * @param parallelFactory builds the plan that runs a batch's samples in parallel ({@link FbsJavaPlan}), or null
      * @param what            the per-sample work, for {@link #describe}
+     * @param tune            measure the strategies on the first calls of each batch size and keep the fastest
+     * @param forced          the strategy every call takes (null: the default or the tuning); JAVA needs
+     *                        {@code parallelFactory}
      */
-    public FbsPlan(OrtPlan single, Supplier<Plan> unionFactory, Supplier<Plan> parallelFactory, String what,
-                   boolean tune) {
-        this.single = single;
+    public FbsPlan(Supplier<OrtPlan> singleFactory, Supplier<Plan> unionFactory, Supplier<Plan> parallelFactory,
+                   String what, boolean tune, Strategy forced) {
+        if (forced == Strategy.JAVA && parallelFactory == null) {
+            throw new dev.dynchan.UserException("--fbs-route java: this model has no Java skip path (the reference-"
+                    + "variant FBS ResNets on the CPU with --backend auto have)");
+        }
+        this.forced = forced;
+        this.singleFactory = singleFactory;
         this.unionFactory = unionFactory;
         this.parallelFactory = parallelFactory;
-        this.strategies = parallelFactory == null ? List.of(Strategy.PER_SAMPLE, Strategy.UNION)
-                : List.of(Strategy.PER_SAMPLE, Strategy.UNION, Strategy.PARALLEL_SAMPLES);
         this.what = what;
         this.tune = tune;
     }
 
-    /** What a batch runs without tuning: its samples in parallel where that plan exists, else the union. */
-    public Strategy defaultStrategy() {
-        return parallelFactory != null ? Strategy.PARALLEL_SAMPLES : Strategy.UNION;
+    /**
+     * The ways to run a batch of {@code n}: one sample runs {@code single} (PER_SAMPLE), or the Java plan (its steps
+     * split over the threads) where it exists; a batch also sample by sample, the union, or the Java plan.
+     */
+    private List<Strategy> strategies(long n) {
+        if (n == 1) {
+            return parallelFactory == null ? List.of(Strategy.PER_SAMPLE)
+                    : List.of(Strategy.PER_SAMPLE, Strategy.JAVA);
+        }
+        return parallelFactory == null ? List.of(Strategy.PER_SAMPLE, Strategy.UNION)
+                : List.of(Strategy.PER_SAMPLE, Strategy.UNION, Strategy.JAVA);
+    }
+
+    /**
+     * What a batch of {@code n} runs without tuning: the Java plan where it exists (the fastest at batch 1 and 16 in
+     * BENCHMARKS.md §5), else {@code single} for one sample and the union for a batch.
+     */
+    public Strategy defaultStrategy(long n) {
+        return parallelFactory != null ? Strategy.JAVA : n == 1 ? Strategy.PER_SAMPLE : Strategy.UNION;
     }
 
     @Override
     public synchronized NDArray run(NDArray x) {
         calls++;
         long n = x.getShape().get(0);
-        if (n == 1) {
-            return single.run(x);
+        List<Strategy> strategies = strategies(n);
+        if (strategies.size() == 1) {
+            return single().run(x);
         }
-        Strategy s = tune ? chosen.get(n) : defaultStrategy();
+        Strategy s = forced != null ? (n == 1 && forced == Strategy.UNION ? Strategy.PER_SAMPLE : forced)
+                : tune ? chosen.get(n) : defaultStrategy(n);
         if (s != null) {
-            return s == Strategy.PER_SAMPLE ? perSample(x, n) : plan(s).run(x);
+            return s == Strategy.PER_SAMPLE ? (n == 1 ? single().run(x) : perSample(x, n)) : plan(s).run(x);
         }
         double[][] t = trials.computeIfAbsent(n, k -> new double[strategies.size()][0]);
         int next = 0;
@@ -85,7 +111,7 @@ public final class FbsPlan implements Plan {
         }
         Strategy trying = strategies.get(next);
         long t0 = System.nanoTime();
-        NDArray y = trying == Strategy.PER_SAMPLE ? perSample(x, n) : plan(trying).run(x);
+        NDArray y = trying == Strategy.PER_SAMPLE ? (n == 1 ? single().run(x) : perSample(x, n)) : plan(trying).run(x);
         y.toByteBuffer(true); // the result is complete before the clock stops (plans return computed arrays)
         t[next] = append(t[next], (System.nanoTime() - t0) / 1e6);
         if (Arrays.stream(t).allMatch(r -> r.length >= TRIALS)) {
@@ -106,20 +132,21 @@ public final class FbsPlan implements Plan {
 
     private static String name(Strategy s) {
         return switch (s) {
-            case PER_SAMPLE -> "per sample";
+            case PER_SAMPLE -> "per sample (ONNX Runtime)";
             case UNION -> "union";
-            case PARALLEL_SAMPLES -> "samples in parallel";
+            case JAVA -> "Java, samples in parallel (one sample: split over the threads)";
         };
     }
 
     /** The strategy of batch size {@code n} > 1, or null while it is still being measured. */
-    public Strategy strategy(long n) { return tune ? chosen.get(n) : defaultStrategy(); }
+    public Strategy strategy(long n) { return forced != null ? forced : tune ? chosen.get(n) : defaultStrategy(n); }
 
     /**
      * Each sample through {@code single}, host to host like {@link RoutedPlan}: its rows are read in place and its
      * logits copied out, no libtorch op between the calls (it would wake libtorch's spinning OpenMP workers).
      */
     private NDArray perSample(NDArray x, long n) {
+        OrtPlan single = single();
         single.checkInput(x);
         FloatBuffer all = x.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
         int row = all.remaining() / (int) n;
@@ -136,6 +163,13 @@ public final class FbsPlan implements Plan {
         long[] shape = single.outputShape(0, 1).clone();
         shape[0] = n;
         return x.getManager().create(out, new Shape(shape));
+    }
+
+    private OrtPlan single() {
+        if (single == null) {
+            single = singleFactory.get();
+        }
+        return single;
     }
 
     private Plan plan(Strategy s) {
@@ -162,7 +196,10 @@ public final class FbsPlan implements Plan {
         }
         LayerTimes t = new LayerTimes(Map.of(), Map.of(), 0, calls);
         boolean any = false;
-        List<Plan> plans = new java.util.ArrayList<>(List.of(single));
+        List<Plan> plans = new java.util.ArrayList<>();
+        if (single != null) {
+            plans.add(single);
+        }
         plans.addAll(built.values());
         for (Plan p : plans) {
             java.util.Optional<LayerTimes> part = p.layerTimes();
@@ -178,10 +215,12 @@ public final class FbsPlan implements Plan {
     public String describe() {
         String all = parallelFactory == null ? "sample by sample or as the union of its samples' channels"
                 : "sample by sample, as the union of its samples' channels, or its samples in parallel (Java)";
-        StringBuilder sb = new StringBuilder(single.describe()).append("\n  ").append(what)
+        StringBuilder sb = new StringBuilder(single != null ? single.describe()
+                : "onnxruntime FBS skip path (built when a call first runs it)").append("\n  ").append(what)
                 .append(tune ? "; a batch runs " + all + ", measured per batch size"
-                        : "; a batch runs " + name(defaultStrategy()) + " (--tune-routes: measured against the others: "
-                        + all + ")");
+                        : "; a batch runs " + name(defaultStrategy(2)) + " (--tune-routes: measured against the others: "
+                        + all + (parallelFactory == null ? "" : "; one sample: ONNX Runtime or the Java steps split "
+                        + "over the threads") + ")");
         for (Plan p : built.values()) {
             sb.append("\n  batch plan: ").append(p.describe());
         }
@@ -191,7 +230,9 @@ public final class FbsPlan implements Plan {
 
     @Override
     public void close() {
-        single.close();
+        if (single != null) {
+            single.close();
+        }
         built.values().forEach(Plan::close);
     }
 }

@@ -14,9 +14,11 @@ package dev.dynchan.exec;
  *                             of the samples' channels), time them on the first calls at each batch size and keep the
  *                             faster (like {@code cudnn.benchmark}); off: the documented fixed choice, so what runs
  *                             never depends on timing
+ * @param fbsRoute             FBS: how a batch (and, for {@link FbsPlan.Strategy#JAVA}, one sample) runs, whatever
+ *                             the default or the tuning would pick; null: those decide
  */
 public record InferenceOptions(int threads, Backend backend, long minElementsPerThread, boolean profile,
-                               boolean tuneRoutes) {
+                               boolean tuneRoutes, FbsPlan.Strategy fbsRoute) {
     /** The dense executor. */
     public enum Backend {
         /** ONNX Runtime for CPU tensors, libtorch otherwise. */
@@ -34,22 +36,26 @@ public record InferenceOptions(int threads, Backend backend, long minElementsPer
     }
 
     public static InferenceOptions defaults() {
-        return new InferenceOptions(0, Backend.AUTO, 1L << 20, false, false);
+        return new InferenceOptions(0, Backend.AUTO, 1L << 20, false, false, null);
     }
 
     public InferenceOptions withThreads(int t) {
-        return new InferenceOptions(t, backend, minElementsPerThread, profile, tuneRoutes);
+        return new InferenceOptions(t, backend, minElementsPerThread, profile, tuneRoutes, fbsRoute);
     }
 
     public InferenceOptions withBackend(Backend b) {
-        return new InferenceOptions(threads, b, minElementsPerThread, profile, tuneRoutes);
+        return new InferenceOptions(threads, b, minElementsPerThread, profile, tuneRoutes, fbsRoute);
     }
 
     public InferenceOptions withProfile(boolean on) {
-        return new InferenceOptions(threads, backend, minElementsPerThread, on, tuneRoutes);
+        return new InferenceOptions(threads, backend, minElementsPerThread, on, tuneRoutes, fbsRoute);
+    }
+
+    public InferenceOptions withFbsRoute(FbsPlan.Strategy route) {
+        return new InferenceOptions(threads, backend, minElementsPerThread, profile, tuneRoutes, route);
     }
 
     public InferenceOptions withTuneRoutes(boolean on) {
-        return new InferenceOptions(threads, backend, minElementsPerThread, profile, on);
+        return new InferenceOptions(threads, backend, minElementsPerThread, profile, on, fbsRoute);
     }
 }

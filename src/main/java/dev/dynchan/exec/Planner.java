@@ -119,9 +119,10 @@ public final class Planner {
                 List<String> withSkip = new ArrayList<>(applied);
                 withSkip.add(new FbsSkipChannels().name());
                 long gated = skipping.count("gated_conv");
-                return new FbsPlan(OrtPlan.build(skipping, 1, true, o, withSkip),
+                return new FbsPlan(() -> OrtPlan.build(skipping, 1, true, o, withSkip),
                         () -> OrtPlan.build(skipping, 1, true, o, withSkip, true), parallel, "FBS: " + gated
-                        + " gated convs compute only their kept channels (gathered filters)", o.tuneRoutes());
+                        + " gated convs compute only their kept channels (gathered filters)", o.tuneRoutes(),
+                        o.fbsRoute());
             }
         }
         if (g.count("pix") == 0) {

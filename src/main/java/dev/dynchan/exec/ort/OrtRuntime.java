@@ -43,6 +43,10 @@ public final class OrtRuntime {
             try (OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions()) {
                 t.setGlobalIntraOpNumThreads(threads);
                 t.setGlobalInterOpNumThreads(1);
+                // no spinning between parallel sections: ORT's workers would otherwise keep both cores busy after a
+                // run, and a Java plan that runs next (FBS's skip path) waits for them (52 ms instead of 32 at batch
+                // 1); ORT's own latency is unchanged without it (BENCHMARKS.md §5)
+                t.setGlobalSpinControl(false);
                 env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "dynchan", t);
                 envThreads = threads;
             } catch (OrtException e) {
