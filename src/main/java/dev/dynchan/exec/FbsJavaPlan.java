@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * channels, reading only its input's live channels, with {@link DirectConv} (filters read in place from the
  * BN-folded weights, so a sample's channel choice costs two offset tables, no gather). docs/design/fbs.md.
  *
- * <p>Layout: every feature map is planar with a one-pixel zero halo (row width W + 2); a conv's output is written
+ * <p>Layout: every feature map is planar with a zero halo (rows W + 1 wide: one zero column between rows); a conv's output is written
  * straight into the next conv's input layout, its junk columns masked to zero. A gated conv1's output is compact (only
  * the kept channels, in ascending order); conv2 adds its kept channels into the block's input in place (the residual
  * add, then ReLU), so the channels it suppressed are the input's, untouched. Stride-2 convs read the input split into
@@ -50,14 +50,21 @@ public final class FbsJavaPlan implements Plan {
 
     /** A map's planar layout: interior (h, w) of plane c at {@code c·stride + off + h·wq + w}. */
     record Layout(int h, int w, int wq, int off, int stride) {
-        /** The usual layout: one-pixel zero halo, room for a conv's last tile and a 3×3 conv's reads past the end. */
+        /**
+         * The usual layout: a zero row above and below, one zero column per row that is both the row's left halo and
+         * the previous row's right halo (rows W + 1 wide: fewer junk outputs than W + 2), room for a conv's last
+         * tile and a 3×3 conv's reads past the end.
+         */
         static Layout padded(int h, int w) {
-            int wq = w + 2;
-            int tiles = ceilDiv(h * wq, TILE);
-            return new Layout(h, w, wq, wq + 1, roundUp(Math.max((h + 2) * wq, wq + 1 + tiles * TILE) + 2 * wq + 2, L));
+            int wq = w + 1;
+            int last = Math.max(ceilDiv(h * wq, TILE) * TILE, ceilDiv(h * wq, DirectConv.TILE_3) * DirectConv.TILE_3);
+            return new Layout(h, w, wq, wq + 1, roundUp(Math.max((h + 2) * wq, wq + 1 + last) + 2 * wq + 2, L));
         }
 
-        int tiles() { return ceilDiv(h * wq, TILE); }
+        /** Positions a conv writing this map computes, at most (the larger of the kernel shapes' last tiles). */
+        int computed() {
+            return Math.max(ceilDiv(h * wq, TILE) * TILE, ceilDiv(h * wq, DirectConv.TILE_3) * DirectConv.TILE_3);
+        }
     }
 
     /** One conv: BN-folded filters [C_out][C_in][K][K] and bias, its output grid, and its gate (or none). */
@@ -73,6 +80,9 @@ public final class FbsJavaPlan implements Plan {
         final int wq;
         final int ho;
         final int wo;
+        /** Kernel shape: output channels and positions per call (4 × TILE or 3 × TILE_3, the fewer computed MACs). */
+        final int rows;
+        final int tile;
         final int tiles;
         final float[] mask;
         /** Tap shifts for input plane p = 0: pair (p, t) reads {@code inBase(p) + shift[t] + q}. */
@@ -114,8 +124,12 @@ public final class FbsJavaPlan implements Plan {
             this.ho = ho;
             this.wo = wo;
             this.wq = wq;
-            this.tiles = ceilDiv(ho * wq, TILE);
-            this.mask = new float[tiles * TILE];
+            int k4 = ceilDiv(this.kept, 4) * 4 * ceilDiv(ho * wq, TILE) * TILE;
+            int k3 = ceilDiv(this.kept, 3) * 3 * ceilDiv(ho * wq, DirectConv.TILE_3) * DirectConv.TILE_3;
+            this.rows = k3 < k4 ? 3 : 4;
+            this.tile = k3 < k4 ? DirectConv.TILE_3 : TILE;
+            this.tiles = ceilDiv(ho * wq, tile);
+            this.mask = new float[tiles * tile];
             for (int q = 0; q < ho * wq; q++) {
                 mask[q] = q % wq < wo ? 1f : 0f;
             }
@@ -151,7 +165,7 @@ public final class FbsJavaPlan implements Plan {
 
     /** A member's own gate results and tables. */
     static final class Scratch {
-        final float[] acc = new float[ROWS * TILE];
+        final float[] acc = new float[Math.max(ROWS * TILE, 3 * DirectConv.TILE_3)];
         final float[] mean;
         final float[] g;
         final float[] winners;
@@ -293,10 +307,10 @@ public final class FbsJavaPlan implements Plan {
             int wq = w0 + (k - 1) / 2 + 1;
             stemInWq = wq;
             stemInRows = ceilDiv(inH + 2 * pad, 2);
-            int tiles = ceilDiv(h0 * wq, TILE);
-            stemInStride = roundUp(Math.max(stemInRows * wq, tiles * TILE + (k / 2) * wq + k / 2) + L, L);
+            int last = Math.max(ceilDiv(h0 * wq, TILE) * TILE, ceilDiv(h0 * wq, DirectConv.TILE_3) * DirectConv.TILE_3);
+            stemInStride = roundUp(Math.max(stemInRows * wq, last + (k / 2) * wq + k / 2) + L, L);
             stemInPlanes = 4 * inChannels;
-            stemOutLayout = new Layout(h0, w0, wq, wq + 1, roundUp((h0 + 3) * wq + tiles * TILE + 2 * L, L));
+            stemOutLayout = new Layout(h0, w0, wq, wq + 1, roundUp((h0 + 3) * wq + last + 2 * L, L));
             stem = new Unit("conv1", sc, s.bn(), true, null, 0, h0, w0, wq);
             phaseTaps(stem, k, wq, inChannels, stemInStride);
         }
@@ -329,7 +343,7 @@ public final class FbsJavaPlan implements Plan {
                     }
                     Layout in = stages[st - 1];
                     int rows = ceilDiv(in.h + 2, 2);
-                    phaseStride[st] = roundUp(Math.max(rows * lay.wq, lay.tiles() * TILE + lay.wq + 1) + L, L);
+                    phaseStride[st] = roundUp(Math.max(rows * lay.wq, lay.computed() + lay.wq + 1) + L, L);
                     phaseTaps(c1, 3, lay.wq, cin, phaseStride[st]);
                     // the 1×1 projection reads input (2h, 2w): padded (2h+1, 2w+1), phase (1, 1) at shift 0
                     cd.xoffDense = new int[cin];
@@ -610,7 +624,8 @@ public final class FbsJavaPlan implements Plan {
     private static void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale, int nOut,
                              float[] dst, int[] dstBase, boolean residual, float[] sums, AtomicInteger work,
                              Scratch sc, int[] sumAt) {
-        int groups = ceilDiv(nOut, ROWS);
+        int rows = u.rows;
+        int groups = ceilDiv(nOut, rows);
         float[] part = sc.partial;
         if (sums == null && u.tiles > TILE_CHUNK * 4) {
             // a big map nobody needs the sums of (the standard stem, whose input outgrows L2): the members claim
@@ -625,34 +640,40 @@ public final class FbsJavaPlan implements Plan {
             return;
         }
         for (int g = work.getAndIncrement(); g < groups; g = work.getAndIncrement()) {
-            for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) part[i] = 0f;
+            for (int i = g * rows; i < Math.min(nOut, (g + 1) * rows); i++) part[i] = 0f;
             for (int tl = 0; tl < u.tiles; tl++) {
                 tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, g, tl, sc, part);
             }
             if (sums != null) {
-                for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) {
+                for (int i = g * rows; i < Math.min(nOut, (g + 1) * rows); i++) {
                     sums[sumAt == null ? i : sumAt[i]] = part[i];
                 }
             }
         }
     }
 
-    /** Output group {@code g} (outputs 4g .. 4g+3) on tile {@code tl}: kernel, epilogue, sums into {@code part}. */
+    /** Output group {@code g} (its {@code u.rows} outputs) on tile {@code tl}: kernel, epilogue, sums into {@code part}. */
     private static void tileGroup(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale,
                                   int nOut, float[] dst, int[] dstBase, boolean residual, int g, int tl, Scratch sc,
                                   float[] part) {
         int per = u.cin * u.taps;
         boolean relu = u.relu || residual; // a residual add is the block's end: ReLU(conv2 + shortcut)
-        int i0 = g * ROWS;
-        int q = tl * TILE;
-        DirectConv.tile(x, q, u.w, outs[Math.min(i0, nOut - 1)] * per, outs[Math.min(i0 + 1, nOut - 1)] * per,
-                outs[Math.min(i0 + 2, nOut - 1)] * per, outs[Math.min(i0 + 3, nOut - 1)] * per, xoff, woff, pairs,
-                sc.acc);
-        int rows = Math.min(ROWS, nOut - i0);
-        for (int r = 0; r < rows; r++) {
+        int rows = u.rows;
+        int i0 = g * rows;
+        int q = tl * u.tile;
+        int last = nOut - 1;
+        if (rows == 4) {
+            DirectConv.tile(x, q, u.w, outs[Math.min(i0, last)] * per, outs[Math.min(i0 + 1, last)] * per,
+                    outs[Math.min(i0 + 2, last)] * per, outs[Math.min(i0 + 3, last)] * per, xoff, woff, pairs, sc.acc);
+        } else {
+            DirectConv.tile3(x, q, u.w, outs[Math.min(i0, last)] * per, outs[Math.min(i0 + 1, last)] * per,
+                    outs[Math.min(i0 + 2, last)] * per, xoff, woff, pairs, sc.acc);
+        }
+        int n = Math.min(rows, nOut - i0);
+        for (int r = 0; r < n; r++) {
             int i = i0 + r;
-            part[i] += DirectConv.epilogue(sc.acc, r * TILE, u.b[outs[i]], scale[i], u.mask, q, residual, relu, dst,
-                    dstBase[i]);
+            part[i] += DirectConv.epilogue(sc.acc, r * u.tile, u.tile, u.b[outs[i]], scale[i], u.mask, q, residual,
+                    relu, dst, dstBase[i]);
         }
     }
 
@@ -806,7 +827,7 @@ public final class FbsJavaPlan implements Plan {
     public String describe() {
         return "FBS skip path in Java (reference FBS ResNet, " + team.size() + " thread(s)): " + gatedConvs
                 + " gated convs compute only their kept output channels from their inputs' live channels "
-                + "(direct conv, " + DirectConv.ROWS + " channels x " + TILE + " positions per tile, " + L
+                + "(direct conv, 4 channels x " + TILE + " or 3 x " + DirectConv.TILE_3 + " positions per tile, " + L
                 + " lanes); one sample splits each conv over the threads, a batch runs its samples in parallel";
     }
 

@@ -47,7 +47,7 @@ class DirectConvTest {
             for (int tl = 0; tl < tiles; tl++) {
                 DirectConv.tile(x, tl * DirectConv.TILE, wt, wb[0], wb[1], wb[2], wb[3], xoff, woff, n, acc);
                 for (int k = 0; k < 4 && g + k < outs.length; k++) {
-                    DirectConv.epilogue(acc, k * DirectConv.TILE, 0.25f, 2f, mask, tl * DirectConv.TILE, false, false,
+                    DirectConv.epilogue(acc, k * DirectConv.TILE, DirectConv.TILE, 0.25f, 2f, mask, tl * DirectConv.TILE, false, false,
                             out, (g + k) * stride + wq + 1);
                 }
             }
