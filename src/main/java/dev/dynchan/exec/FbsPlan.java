@@ -23,13 +23,26 @@ import java.util.function.Supplier;
  * samples in parallel, one per thread, and one sample with each step split over the threads. Which is fastest depends
  * on how much the samples' sets overlap, on the batch size and on the machine. By default a call takes
  * {@link #defaultStrategy(long)} (the fastest in BENCHMARKS.md's runs); with {@link InferenceOptions#tuneRoutes()}
- * the plan measures instead: the first {@link #TRIALS} calls at a batch size rotate through the strategies, then it
- * keeps the fastest for that size (docs/design/fbs.md); {@link InferenceOptions#fbsRoute()} fixes one. All give every
+ * the plan measures instead: the first calls at a batch size rotate through the strategies ({@link #warmupCalls}
+ * untimed, then {@link #TRIALS} timed calls each), then it keeps the fastest for that size (docs/design/fbs.md); {@link InferenceOptions#fbsRoute()} fixes one. All give every
  * sample its exact output. The ONNX Runtime forms are built when a call first needs them.
  */
 public final class FbsPlan implements Plan {
     /** Timed calls per strategy before a batch size's choice is fixed (with tuning). */
     static final int TRIALS = 3;
+
+    /**
+     * Untimed samples per strategy before its trials (at least {@link #WARMUP} calls): a strategy's first calls run
+     * cold code (the Java plan before the JIT compiles it: 1.8× its later time at batch 16, 3× at batch 1 after 2
+     * calls; ONNX Runtime's first calls 2×).
+     */
+    static final int WARMUP = 2;
+    static final int WARMUP_SAMPLES = 16;
+
+    /** Untimed calls per strategy at batch size {@code n}. */
+    static int warmupCalls(long n) {
+        return (int) Math.max(WARMUP, (WARMUP_SAMPLES + n - 1) / n);
+    }
 
     /** How a batch runs. */
     public enum Strategy { PER_SAMPLE, UNION, JAVA }
@@ -114,13 +127,16 @@ public final class FbsPlan implements Plan {
         NDArray y = trying == Strategy.PER_SAMPLE ? (n == 1 ? single().run(x) : perSample(x, n)) : plan(trying).run(x);
         y.toByteBuffer(true); // the result is complete before the clock stops (plans return computed arrays)
         t[next] = append(t[next], (System.nanoTime() - t0) / 1e6);
-        if (Arrays.stream(t).allMatch(r -> r.length >= TRIALS)) {
+        int warm = warmupCalls(n);
+        if (Arrays.stream(t).allMatch(r -> r.length >= warm + TRIALS)) {
             int best = 0;
+            double[] med = new double[t.length];
             StringBuilder times = new StringBuilder();
             for (int i = 0; i < t.length; i++) {
-                if (median(t[i]) < median(t[best])) best = i;
+                med[i] = median(Arrays.copyOfRange(t[i], warm, t[i].length));
+                if (med[i] < med[best]) best = i;
                 times.append(i == 0 ? "" : ", ").append(name(strategies.get(i)))
-                        .append(String.format(Locale.ROOT, " %.2f ms", median(t[i])));
+                        .append(String.format(Locale.ROOT, " %.2f ms", med[i]));
             }
             chosen.put(n, strategies.get(best));
             evidence.put(n, String.format(Locale.ROOT, "batch %d: %s (%s, medians of %d)", n,

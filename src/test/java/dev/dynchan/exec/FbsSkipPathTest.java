@@ -82,7 +82,7 @@ class FbsSkipPathTest {
                             c + " batch 3");
                     // tuned (at d = 0.5): the plan alternates per-sample and union runs while it measures
                     if (c.density() == 0.5) {
-                        for (int call = 0; call < 2 * FbsPlan.TRIALS; call++) {
+                        for (int call = 0; call < 2 * (FbsPlan.warmupCalls(3) + FbsPlan.TRIALS); call++) {
                             TestSupport.assertClose(net.predict(xs, TUNED), masked, 1e-4, c + " batch 3, tuned call "
                                     + call);
                         }
