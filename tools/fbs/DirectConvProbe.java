@@ -2,7 +2,8 @@ import dev.dynchan.exec.kernels.DirectConv;
 
 /**
  * Speed of DirectConv's tile kernel on one thread for one gathered 3x3 stride-1 conv: C_IN live input channels,
- * C_OUT computed output channels, an HW x HW map (padded planes, row width HW + K - 1; K = 3 unless given). Prints GFLOP/s of the conv's own
+ * C_OUT computed output channels, an HW x HW map (padded planes, row width HW + (K - 1)/2; K = 3 unless given).
+ * Prints GFLOP/s of the conv's own
  * MACs (2 C_IN C_OUT K^2 HW^2 FLOP) and of the MACs the tiles compute (junk columns and the last tile included).
  * Usage: java --add-modules jdk.incubator.vector -cp target/classes tools/fbs/DirectConvProbe.java C_IN C_OUT HW [K]
  */
@@ -10,7 +11,7 @@ public class DirectConvProbe {
     public static void main(String[] a) {
         int cin = Integer.parseInt(a[0]), cout = Integer.parseInt(a[1]), hw = Integer.parseInt(a[2]);
         int k = a.length > 3 ? Integer.parseInt(a[3]) : 3, kk = k * k;
-        int wq = hw + k - 1;
+        int wq = hw + (k - 1) / 2; // rows share their zero columns, as in FbsJavaPlan
         int tiles = (hw * wq + DirectConv.TILE - 1) / DirectConv.TILE;
         int plane = ((hw + k - 1) * wq + DirectConv.TILE + (k - 1) * wq + 16 + 15) / 16 * 16;
         float[] x = new float[cin * plane];
