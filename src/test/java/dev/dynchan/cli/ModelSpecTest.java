@@ -25,6 +25,28 @@ class ModelSpecTest {
     }
 
     @Test
+    void fbsRouteIsAnInferenceOption() {
+        dev.dynchan.exec.InferenceOptions base = dev.dynchan.exec.InferenceOptions.defaults();
+        assertEquals(dev.dynchan.exec.FbsPlan.Strategy.UNION,
+                ModelSpec.parse("fbs_resnet18:fbs_route=union").inferenceOptions(base).fbsRoute());
+        assertEquals(dev.dynchan.exec.FbsPlan.Strategy.JAVA,
+                ModelSpec.parse("fbs_resnet18:fbs_route=java").inferenceOptions(base).fbsRoute());
+        assertEquals(null, ModelSpec.parse("fbs_resnet18").inferenceOptions(base).fbsRoute());
+        UserException e = assertThrows(UserException.class,
+                () -> ModelSpec.parse("fbs_resnet18:fbs_route=fast").inferenceOptions(base));
+        assertTrue(e.getMessage().contains("fbs_route 'fast'") && e.getMessage().contains("per-sample, union or java"),
+                e.getMessage());
+    }
+
+    /** A model without the Java skip path refuses {@code --fbs-route java} in one line. */
+    @Test
+    void javaRouteNeedsAJavaPlan() {
+        CliRun.userError(CliRun.args("bench", "--model", "fbs_mcifarnet", "--input-size", "32", "--num-classes", "10",
+                "--fbs-route", "java", "--iterations", "1", "--warmup", "1"), "--fbs-route java",
+                "no Java skip path");
+    }
+
+    @Test
     void mistakesNameTheSpec() {
         UserException e = assertThrows(UserException.class, () -> ModelSpec.parse("resnet18:depth=3"));
         assertTrue(e.getMessage().contains("'resnet18:depth=3'") && e.getMessage().contains("width_mult"),
