@@ -156,8 +156,6 @@ public final class FbsJavaPlan implements Plan {
                 }
             }
         }
-
-        long macs() { return (long) cin * cout * taps * ho * wo; }
     }
 
     /** A BasicBlock: conv1 → compact buffer, conv2 into the block's output in place, optional projection. */
@@ -455,14 +453,16 @@ public final class FbsJavaPlan implements Plan {
                 int a = phase / 2;
                 int bb = phase % 2;
                 int base = pl * stemInStride;
+                // phase column j holds input column 2j + bb − pad: the j with 0 <= col < W, without a test per pixel
+                int jFrom = Math.max(0, ceilDiv(pad - bb, 2));
+                int jTo = Math.min(stemInWq, (inW - 1 + pad - bb) / 2 + 1);
                 for (int i = 0; i < stemInRows; i++) {
                     int r = 2 * i + a - pad;
                     if (r < 0 || r >= inH) continue;
-                    int src = inOff + (c * inH + r) * inW;
+                    int src = inOff + (c * inH + r) * inW + bb - pad;
                     int dst = base + i * stemInWq;
-                    for (int j = 0; j < stemInWq; j++) {
-                        int col = 2 * j + bb - pad;
-                        if (col >= 0 && col < inW) buf.stemIn[dst + j] = in[src + col];
+                    for (int j = jFrom; j < jTo; j++) {
+                        buf.stemIn[dst + j] = in[src + 2 * j];
                     }
                 }
             }

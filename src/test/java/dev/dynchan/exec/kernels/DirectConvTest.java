@@ -6,18 +6,27 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** DirectConv's tile and epilogue against a naive 3×3 convolution with zero padding, written out loop by loop. */
+/**
+ * DirectConv's kernels (4 channels × TILE and 3 × TILE_3 positions) and epilogue against a naive 3×3 convolution with
+ * zero padding, written out loop by loop.
+ */
 class DirectConvTest {
     @Test
-    void gatheredConvMatchesNaiveConv() {
+    void fourChannelKernelMatchesNaiveConv() { check(4); }
+
+    @Test
+    void threeChannelKernelMatchesNaiveConv() { check(3); }
+
+    private static void check(int rows) {
+        int tile = rows == 4 ? DirectConv.TILE : DirectConv.TILE_3;
         Random r = new Random(3);
         int cin = 5;
         int cout = 7;
         int h = 6;
         int w = 5;
         int wq = w + 2;
-        int tiles = (h * wq + DirectConv.TILE - 1) / DirectConv.TILE;
-        int stride = (h + 2) * wq + tiles * DirectConv.TILE + 2 * wq + 2;
+        int tiles = (h * wq + tile - 1) / tile;
+        int stride = (h + 2) * wq + tiles * tile + 2 * wq + 2;
         float[] img = new float[cin * h * w];
         for (int i = 0; i < img.length; i++) img[i] = r.nextFloat() - 0.5f;
         float[] wt = new float[cout * cin * 9];
@@ -37,18 +46,22 @@ class DirectConvTest {
                 xoff[p * 9 + t] = p * stride + (t / 3) * wq + t % 3;
                 woff[p * 9 + t] = live[p] * 9 + t;
             }
-        float[] mask = new float[tiles * DirectConv.TILE];
+        float[] mask = new float[tiles * tile];
         for (int q = 0; q < h * wq; q++) mask[q] = q % wq < w ? 1f : 0f;
         float[] out = new float[outs.length * stride];
-        float[] acc = new float[DirectConv.ROWS * DirectConv.TILE];
-        for (int g = 0; g < outs.length; g += 4) {
+        float[] acc = new float[rows * tile];
+        for (int g = 0; g < outs.length; g += rows) {
             int[] wb = new int[4];
-            for (int k = 0; k < 4; k++) wb[k] = outs[Math.min(g + k, outs.length - 1)] * cin * 9;
+            for (int k = 0; k < rows; k++) wb[k] = outs[Math.min(g + k, outs.length - 1)] * cin * 9;
             for (int tl = 0; tl < tiles; tl++) {
-                DirectConv.tile(x, tl * DirectConv.TILE, wt, wb[0], wb[1], wb[2], wb[3], xoff, woff, n, acc);
-                for (int k = 0; k < 4 && g + k < outs.length; k++) {
-                    DirectConv.epilogue(acc, k * DirectConv.TILE, DirectConv.TILE, 0.25f, 2f, mask, tl * DirectConv.TILE, false, false,
-                            out, (g + k) * stride + wq + 1);
+                if (rows == 4) {
+                    DirectConv.tile(x, tl * tile, wt, wb[0], wb[1], wb[2], wb[3], xoff, woff, n, acc);
+                } else {
+                    DirectConv.tile3(x, tl * tile, wt, wb[0], wb[1], wb[2], xoff, woff, n, acc);
+                }
+                for (int k = 0; k < rows && g + k < outs.length; k++) {
+                    DirectConv.epilogue(acc, k * tile, tile, 0.25f, 2f, mask, tl * tile, false, false, out,
+                            (g + k) * stride + wq + 1);
                 }
             }
         }
