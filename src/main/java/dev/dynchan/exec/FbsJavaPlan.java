@@ -204,9 +204,10 @@ public final class FbsJavaPlan implements Plan {
         final float[][] sumsX;
         final float[][] sumsY;
         /** Per conv step of a sample, the next output group to claim. */
-        final AtomicInteger[] work = new AtomicInteger[64];
+        final AtomicInteger[] work;
 
         Buffers(FbsJavaPlan p) {
+            work = new AtomicInteger[1 + 3 * p.blocks.size()];
             for (int i = 0; i < work.length; i++) work[i] = new AtomicInteger();
             stemIn = new float[p.stemInStride * p.stemInPlanes + p.stemInStride];
             stemOut = p.smallStem ? null : new float[p.stemOutLayout.stride * (p.stem.cout + 1)];
@@ -415,6 +416,9 @@ public final class FbsJavaPlan implements Plan {
         calls++;
         float[] in = x.toFloatArray();
         float[] out = new float[n * classes];
+        for (Buffers b : buffers) {
+            for (AtomicInteger w : b.work) w.set(0); // a call that failed may have left counters behind
+        }
         int members = team.size();
         int parallel = members > 1 ? n / members * members : 0; // samples run one per member
         team.run((m, tm) -> {
@@ -727,7 +731,12 @@ public final class FbsJavaPlan implements Plan {
             acc = jdk.incubator.vector.FloatVector.fromArray(DirectConv.SPECIES, a, off + i)
                     .fma(jdk.incubator.vector.FloatVector.fromArray(DirectConv.SPECIES, b, i), acc);
         }
-        float s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        // lanes summed in a fixed order, not reduceLanes (whose order is unspecified): every member computes the gates
+        // itself and must get bit-identical saliencies, compiled or interpreted, or they would pick different winners
+        float[] lanes = new float[L];
+        acc.intoArray(lanes, 0);
+        float s = 0f;
+        for (float v : lanes) s += v;
         for (; i < n; i++) s += a[off + i] * b[i];
         return s;
     }
@@ -832,7 +841,7 @@ public final class FbsJavaPlan implements Plan {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         team.close();
     }
 }

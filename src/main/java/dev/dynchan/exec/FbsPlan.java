@@ -108,12 +108,14 @@ public final class FbsPlan implements Plan {
     public synchronized NDArray run(NDArray x) {
         calls++;
         long n = x.getShape().get(0);
+        if (n == 0) {
+            throw new dev.dynchan.UserException("input: the batch is empty (shape " + x.getShape() + ")");
+        }
         List<Strategy> strategies = strategies(n);
         if (strategies.size() == 1) {
             return single().run(x);
         }
-        Strategy s = forced != null ? (n == 1 && forced == Strategy.UNION ? Strategy.PER_SAMPLE : forced)
-                : tune ? chosen.get(n) : defaultStrategy(n);
+        Strategy s = strategy(n);
         if (s != null) {
             return s == Strategy.PER_SAMPLE ? (n == 1 ? single().run(x) : perSample(x, n)) : plan(s).run(x);
         }
@@ -155,7 +157,12 @@ public final class FbsPlan implements Plan {
     }
 
     /** The strategy of batch size {@code n} > 1, or null while it is still being measured. */
-    public Strategy strategy(long n) { return forced != null ? forced : tune ? chosen.get(n) : defaultStrategy(n); }
+    public Strategy strategy(long n) {
+        if (forced != null) {
+            return n == 1 && forced == Strategy.UNION ? Strategy.PER_SAMPLE : forced;
+        }
+        return tune ? chosen.get(n) : defaultStrategy(n);
+    }
 
     /**
      * Each sample through {@code single}, host to host like {@link RoutedPlan}: its rows are read in place and its
@@ -233,7 +240,8 @@ public final class FbsPlan implements Plan {
                 : "sample by sample, as the union of its samples' channels, or its samples in parallel (Java)";
         StringBuilder sb = new StringBuilder(single != null ? single.describe()
                 : "onnxruntime FBS skip path (built when a call first runs it)").append("\n  ").append(what)
-                .append(tune ? "; a batch runs " + all + ", measured per batch size"
+                .append(forced != null ? "; every call runs " + name(forced) + " (--fbs-route)"
+                        : tune ? "; a batch runs " + all + ", measured per batch size"
                         : "; a batch runs " + name(defaultStrategy(2)) + " (--tune-routes: measured against the others: "
                         + all + (parallelFactory == null ? "" : "; one sample: ONNX Runtime or the Java steps split "
                         + "over the threads") + ")");

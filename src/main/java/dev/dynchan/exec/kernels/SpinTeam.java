@@ -48,8 +48,12 @@ public final class SpinTeam implements AutoCloseable {
 
     /** Runs {@code b} on every member (the caller as member 0) and returns when all are done; rethrows a failure. */
     public synchronized void run(Body b) {
+        if (closed) {
+            throw new IllegalStateException("SpinTeam: run after close");
+        }
         failure = null;
         finished.set(0);
+        arrived.set(0); // a failed call may have left arrivals behind; every member has left the last body
         body = b;
         generation++;
         for (Thread t : workers) {
@@ -119,8 +123,9 @@ public final class SpinTeam implements AutoCloseable {
         }
     }
 
+    /** Stops the workers; waits for a running call to finish first (both are synchronized). */
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
         for (Thread t : workers) {
             LockSupport.unpark(t);
