@@ -175,6 +175,7 @@ public final class FbsJavaPlan implements Plan {
         final int[] dstBase;
         final int[] all;
         final float[] partial;
+        final float[] lanes = new float[L];
         /** Whether this member's steps are timed (member 0, with profiling on). */
         boolean records;
 
@@ -703,7 +704,7 @@ public final class FbsJavaPlan implements Plan {
         }
         float[] g = sc.g;
         for (int o = 0; o < u.cout; o++) {
-            float v = u.gb[o] + dot(u.gw, o * u.cin, mean, u.cin);
+            float v = u.gb[o] + dot(u.gw, o * u.cin, mean, u.cin, sc.lanes);
             g[o] = v > 0f ? v : 0f;
         }
         float[] win = sc.winners;
@@ -724,7 +725,7 @@ public final class FbsJavaPlan implements Plan {
         return k;
     }
 
-    private static float dot(float[] a, int off, float[] b, int n) {
+    private static float dot(float[] a, int off, float[] b, int n, float[] lanes) {
         jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.zero(DirectConv.SPECIES);
         int i = 0;
         for (; i <= n - L; i += L) {
@@ -733,7 +734,6 @@ public final class FbsJavaPlan implements Plan {
         }
         // lanes summed in a fixed order, not reduceLanes (whose order is unspecified): every member computes the gates
         // itself and must get bit-identical saliencies, compiled or interpreted, or they would pick different winners
-        float[] lanes = new float[L];
         acc.intoArray(lanes, 0);
         float s = 0f;
         for (float v : lanes) s += v;
