@@ -69,7 +69,7 @@ public final class FbsJavaPlan implements Plan {
 
     /** One conv: BN-folded filters [C_out][C_in][K][K] and bias, its output grid, and its gate (or none). */
     static final class Unit {
-        final String name;
+        final int kernel;
         final float[] w;
         final float[] b;
         final int cin;
@@ -97,8 +97,8 @@ public final class FbsJavaPlan implements Plan {
         final float[] gb;
         final int kept;
 
-        Unit(String name, Conv2d conv, BatchNorm2d bn, boolean relu, Linear gate, int kept, int ho, int wo, int wq) {
-            this.name = name;
+        Unit(Conv2d conv, BatchNorm2d bn, boolean relu, Linear gate, int kept, int ho, int wo, int wq) {
+            this.kernel = conv.kernel;
             this.cin = conv.inChannels;
             this.cout = conv.outChannels;
             this.taps = conv.kernel * conv.kernel;
@@ -136,6 +136,13 @@ public final class FbsJavaPlan implements Plan {
             this.shift = new int[taps];
         }
 
+        /** Tap shifts of a stride-1 conv on planes of row width {@code rowWidth}: tap (kh, kw) at kh·rowWidth + kw. */
+        void stride1Taps(int rowWidth) {
+            for (int t = 0; t < taps; t++) {
+                shift[t] = (t / kernel) * rowWidth + t % kernel;
+            }
+        }
+
         /** Pair tables for a dense input of {@code cin} planes at {@code base(c) = c·stride}. */
         void denseTables(int stride) {
             xoffDense = new int[cin * taps];
@@ -159,7 +166,7 @@ public final class FbsJavaPlan implements Plan {
     }
 
     /** A BasicBlock: conv1 → compact buffer, conv2 into the block's output in place, optional projection. */
-    record Block(Unit conv1, Unit conv2, Unit down, int stage) { }
+    record Block(String name, Unit conv1, Unit conv2, Unit down, int stage) { }
 
     /** A member's own gate results and tables. */
     static final class Scratch {
@@ -172,14 +179,17 @@ public final class FbsJavaPlan implements Plan {
         final float[][] scale = new float[3][];
         final int[] count = new int[3];
         final int[] woff;
-        final int[] dstBase;
+        /** Per channel: whether a gate kept it (the projection's or conv2's set, for the passes over the rest). */
+        final boolean[] flags;
+        final float[] poolRows;
+        final float[] poolCols;
         final int[] all;
         final float[] partial;
         final float[] lanes = new float[L];
         /** Whether this member's steps are timed (member 0, with profiling on). */
         boolean records;
 
-        Scratch(int maxC, int maxPairs) {
+        Scratch(int maxC, int maxPairs, int poolWidth) {
             mean = new float[maxC];
             g = new float[maxC];
             winners = new float[maxC];
@@ -188,7 +198,9 @@ public final class FbsJavaPlan implements Plan {
                 scale[i] = new float[maxC];
             }
             woff = new int[maxPairs];
-            dstBase = new int[maxC];
+            flags = new boolean[maxC];
+            poolRows = new float[poolWidth + 2 * L];
+            poolCols = new float[poolWidth + L];
             all = new int[maxC];
             partial = new float[maxC];
             for (int i = 0; i < maxC; i++) all[i] = i;
@@ -238,6 +250,7 @@ public final class FbsJavaPlan implements Plan {
     private final Unit stem;
     private final Layout stemOutLayout;   // standard stem: the conv's output before the max-pool
     private final int stemInStride;
+    private final int stemPad;
     private final int stemInPlanes;
     private final int stemInWq;
     private final int stemInRows;
@@ -271,6 +284,7 @@ public final class FbsJavaPlan implements Plan {
         Conv2d sc = s.conv();
         int k = sc.kernel;
         int pad = sc.padding;
+        stemPad = pad;
         int h0 = (inH + 2 * pad - k) / sc.stride + 1;
         int w0 = (inW + 2 * pad - k) / sc.stride + 1;
         int h1 = smallStem ? h0 : (h0 + 2 - 3) / 2 + 1;
@@ -296,10 +310,8 @@ public final class FbsJavaPlan implements Plan {
             stemInRows = inH + 2;
             stemInStride = stages[0].stride;
             stemInPlanes = inChannels;
-            stem = new Unit("conv1", sc, s.bn(), true, null, 0, h0, w0, stemInWq);
-            for (int t = 0; t < stem.taps; t++) {
-                stem.shift[t] = (t / k) * stemInWq + t % k;
-            }
+            stem = new Unit(sc, s.bn(), true, null, 0, h0, w0, stemInWq);
+            stem.stride1Taps(stemInWq);
             stem.denseTables(stemInStride);
         } else {
             // stride-2 stem on the input's four phases; its output keeps a zero row above and zero junk columns,
@@ -311,7 +323,7 @@ public final class FbsJavaPlan implements Plan {
             stemInStride = roundUp(Math.max(stemInRows * wq, last + (k / 2) * wq + k / 2) + L, L);
             stemInPlanes = 4 * inChannels;
             stemOutLayout = new Layout(h0, w0, wq, wq + 1, roundUp((h0 + 3) * wq + last + 2 * L, L));
-            stem = new Unit("conv1", sc, s.bn(), true, null, 0, h0, w0, wq);
+            stem = new Unit(sc, s.bn(), true, null, 0, h0, w0, wq);
             phaseTaps(stem, k, wq, inChannels, stemInStride);
         }
         int maxPairs = stem.cin * stem.taps;
@@ -328,9 +340,7 @@ public final class FbsJavaPlan implements Plan {
                 Unit c2 = unit(g2, lay, false);
                 Unit cd = gd == null ? null : unit(gd, lay, false);
                 if (stride == 1) {
-                    for (int t = 0; t < 9; t++) {
-                        c1.shift[t] = (t / 3) * lay.wq + t % 3;
-                    }
+                    c1.stride1Taps(lay.wq);
                     c1.denseTables(lay.stride);
                     if (cd != null) {
                         throw new IllegalArgumentException("FbsJavaPlan: a stride-1 projection shortcut (" + gd.path()
@@ -353,11 +363,9 @@ public final class FbsJavaPlan implements Plan {
                         cd.woffDense[c] = c;
                     }
                 }
-                for (int t = 0; t < 9; t++) {
-                    c2.shift[t] = (t / 3) * lay.wq + t % 3;
-                }
+                c2.stride1Taps(lay.wq);
                 c2.compactTables(lay.stride);
-                blocks.add(new Block(c1, c2, cd, st));
+                blocks.add(new Block(g1.path().substring(0, g1.path().lastIndexOf('.')), c1, c2, cd, st));
                 gated += (g1.gated() ? 1 : 0) + (g2.gated() ? 1 : 0) + (gd != null && gd.gated() ? 1 : 0);
                 maxPairs = Math.max(maxPairs, Math.max(c1.cin, c2.cin) * 9);
                 cin = c1.cout;
@@ -375,7 +383,7 @@ public final class FbsJavaPlan implements Plan {
         scratch = new Scratch[t];
         buffers = new Buffers[t];
         for (int i = 0; i < t; i++) {
-            scratch[i] = new Scratch(maxC, maxPairs);
+            scratch[i] = new Scratch(maxC, maxPairs, smallStem ? 0 : roundUp(stemOutLayout.wq + 2, L));
             scratch[i].records = profile && i == 0;
             buffers[i] = new Buffers(this);
         }
@@ -397,7 +405,7 @@ public final class FbsJavaPlan implements Plan {
     }
 
     private static Unit unit(GatedConv g, Layout out, boolean relu) {
-        return new Unit(g.path(), g.conv, g.bn, relu, g.gated() ? g.gate : null, g.spec.kept(), out.h, out.w, out.wq);
+        return new Unit(g.conv, g.bn, relu, g.gated() ? g.gate : null, g.spec.kept(), out.h, out.w, out.wq);
     }
 
     /** The plan of {@code net} for inputs [N, {@code sample}] on {@code threads} threads. */
@@ -450,27 +458,8 @@ public final class FbsJavaPlan implements Plan {
                 }
             }
         } else {
-            int pad = 3;
-            int planes = 4 * inChannels;
-            for (int pl = share(m, members, planes, 0); pl < share(m, members, planes, 1); pl++) {
-                int phase = pl / inChannels;
-                int c = pl % inChannels;
-                int a = phase / 2;
-                int bb = phase % 2;
-                int base = pl * stemInStride;
-                // phase column j holds input column 2j + bb − pad: the j with 0 <= col < W, without a test per pixel
-                int jFrom = Math.max(0, ceilDiv(pad - bb, 2));
-                int jTo = Math.min(stemInWq, (inW - 1 + pad - bb) / 2 + 1);
-                for (int i = 0; i < stemInRows; i++) {
-                    int r = 2 * i + a - pad;
-                    if (r < 0 || r >= inH) continue;
-                    int src = inOff + (c * inH + r) * inW + bb - pad;
-                    int dst = base + i * stemInWq;
-                    for (int j = jFrom; j < jTo; j++) {
-                        buf.stemIn[dst + j] = in[src + 2 * j];
-                    }
-                }
-            }
+            splitPhases(in, inH * inW, inOff, inW, inH, inW, stemPad, inChannels, buf.stemIn, stemInStride,
+                    stemInWq, stemInRows, m, members);
         }
         sync(tm, members);
         t = mark(sc, "conv1", "input layout", t);
@@ -478,24 +467,21 @@ public final class FbsJavaPlan implements Plan {
         float[] stemDst = smallStem ? buf.x[0] : buf.stemOut;
         int stemStride = smallStem ? l0.stride : stemOutLayout.stride;
         int stemOff = smallStem ? l0.off : stemOutLayout.off;
-        for (int o = 0; o < stem.cout; o++) {
-            sc.dstBase[o] = o * stemStride + stemOff;
-            sc.scale[0][o] = 1f;
-        }
+        Arrays.fill(sc.scale[0], 0, stem.cout, 1f);
         conv(stem, buf.stemIn, stem.xoffDense, stem.woffDense, stem.cin * stem.taps, sc.all, sc.scale[0], stem.cout,
-                stemDst, sc.dstBase, false, smallStem ? buf.sumsX[0] : null, buf.work[step++], sc);
+                stemDst, stemStride, stemOff, false, false, smallStem ? buf.sumsX[0] : null, buf.work[step++], sc);
         sync(tm, members);
         t = mark(sc, "conv1", "conv (stem)", t);
         // 3. the max-pool (standard stem)
         if (!smallStem) {
-            maxPool(buf, m, members);
+            maxPool(buf, sc, m, members);
             sync(tm, members);
             t = mark(sc, "maxpool", "max pool", t);
         }
         // 4. the blocks
         for (Block b : blocks) {
             int st = b.stage();
-            String name = b.conv1().name.substring(0, b.conv1().name.lastIndexOf('.'));
+            String name = b.name();
             Layout lay = stages[st];
             float invHw;
             float[] xin;
@@ -505,7 +491,8 @@ public final class FbsJavaPlan implements Plan {
                 xin = buf.phases[st];
                 sumsIn = buf.sumsX[st - 1];
                 invHw = 1f / (pl.h * pl.w);
-                splitPhases(buf.x[st - 1], pl, widths[st - 1], buf.phases[st], phaseStride[st], lay.wq, m, members);
+                splitPhases(buf.x[st - 1], pl.stride, pl.off, pl.wq, pl.h, pl.w, 1, widths[st - 1], buf.phases[st],
+                        phaseStride[st], lay.wq, ceilDiv(pl.h + 2, 2), m, members);
                 sync(tm, members);
                 t = mark(sc, name, "phase split", t);
             } else {
@@ -517,22 +504,18 @@ public final class FbsJavaPlan implements Plan {
             Unit c1 = b.conv1();
             int k1 = gate(c1, sumsIn, null, c1.cin, invHw, sc, 0);
             t = mark(sc, name, "gates", t);
-            for (int p = 0; p < k1; p++) sc.dstBase[p] = p * lay.stride + lay.off;
             conv(c1, xin, c1.xoffDense, c1.woffDense, c1.cin * c1.taps, sc.keptIds[0], sc.scale[0], k1, buf.y[st],
-                    sc.dstBase, false, buf.sumsY[st], buf.work[step++], sc);
+                    lay.stride, lay.off, true, false, buf.sumsY[st], buf.work[step++], sc);
             t = mark(sc, name, "gated conv", t);
             if (b.down() != null) {
                 Unit d = b.down();
                 int kd = gate(d, sumsIn, null, d.cin, invHw, sc, 2);
                 t = mark(sc, name, "gates", t);
-                int[] base = new int[kd];
-                for (int p = 0; p < kd; p++) base[p] = sc.keptIds[2][p] * lay.stride + lay.off;
-                conv(d, xin, d.xoffDense, d.woffDense, d.cin, sc.keptIds[2], sc.scale[2], kd, buf.x[st], base, false,
-                        null, buf.work[step++], sc);
+                conv(d, xin, d.xoffDense, d.woffDense, d.cin, sc.keptIds[2], sc.scale[2], kd, buf.x[st], lay.stride,
+                        lay.off, false, false, null, buf.work[step++], sc);
                 // the channels the projection suppressed are zero (the buffer holds the previous call's values)
                 int c = widths[st];
-                boolean[] keptD = new boolean[c];
-                for (int p = 0; p < kd; p++) keptD[sc.keptIds[2][p]] = true;
+                boolean[] keptD = kept(sc, sc.keptIds[2], kd, c);
                 for (int ch = share(m, members, c, 0); ch < share(m, members, c, 1); ch++) {
                     if (!keptD[ch]) Arrays.fill(buf.x[st], ch * lay.stride, (ch + 1) * lay.stride, 0f);
                 }
@@ -542,23 +525,19 @@ public final class FbsJavaPlan implements Plan {
             t = mark(sc, name, "barrier", t);
             // conv2: reads conv1's kept channels, adds its own kept channels into the block output in place
             Unit c2 = b.conv2();
-            int[] live = Arrays.copyOf(sc.keptIds[0], k1);
+            int[] live = sc.keptIds[0]; // conv1's kept channels: slot 0 stays as it is until the next block
             int k2 = gate(c2, buf.sumsY[st], live, k1, 1f / (lay.h * lay.w), sc, 1);
             t = mark(sc, name, "gates", t);
             for (int p = 0; p < k1; p++) {
                 for (int tap = 0; tap < 9; tap++) sc.woff[p * 9 + tap] = live[p] * 9 + tap;
             }
-            int[] base = new int[k2];
-            for (int p = 0; p < k2; p++) base[p] = sc.keptIds[1][p] * lay.stride + lay.off;
-            int[] sumAt = Arrays.copyOf(sc.keptIds[1], k2);
-            conv(c2, buf.y[st], c2.xoffCompact, sc.woff, k1 * 9, sc.keptIds[1], sc.scale[1], k2, buf.x[st], base, true,
-                    buf.sumsX[st], buf.work[step++], sc, sumAt);
+            conv(c2, buf.y[st], c2.xoffCompact, sc.woff, k1 * 9, sc.keptIds[1], sc.scale[1], k2, buf.x[st],
+                    lay.stride, lay.off, false, true, buf.sumsX[st], buf.work[step++], sc);
             t = mark(sc, name, "gated conv", t);
             if (b.down() != null) {
                 // the projection's channels that conv2 did not add to still need the block's ReLU
                 int c = widths[st];
-                boolean[] kept2 = new boolean[c];
-                for (int p = 0; p < k2; p++) kept2[sumAt[p]] = true;
+                boolean[] kept2 = kept(sc, sc.keptIds[1], k2, c);
                 for (int ch = share(m, members, c, 0); ch < share(m, members, c, 1); ch++) {
                     if (!kept2[ch]) buf.sumsX[st][ch] = reluPlane(buf.x[st], ch * lay.stride, lay.stride);
                 }
@@ -613,22 +592,16 @@ public final class FbsJavaPlan implements Plan {
         return java.util.Optional.of(new LayerTimes(blocks, kinds, total, calls));
     }
 
-    private static void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale,
-                             int nOut, float[] dst, int[] dstBase, boolean residual, float[] sums, AtomicInteger work,
-                             Scratch sc) {
-        conv(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, sums, work, sc, null);
-    }
-
     /**
-     * Output channels {@code outs[0 .. nOut)} of unit {@code u}, in groups of four that the team's members claim from
-     * {@code work} (a member the VM stalls holds up one group, not a fixed share): output i goes to
-     * {@code dst[dstBase[i] + q]}, scaled by {@code scale[i]}; its sum to {@code sums[sumAt[i]]} (or {@code sums[i]}
-     * without {@code sumAt}) when {@code sums} is given. With {@code residual} the output is added to what {@code dst}
-     * holds and the sum goes through the block's ReLU.
+     * Output channels {@code outs[0 .. nOut)} of unit {@code u}, in groups that the team's members claim from
+     * {@code work} (a member the VM stalls holds up one group, not a fixed share). Output i is plane
+     * {@code compact ? i : outs[i]} of {@code dst} (planes {@code dstStride} apart, interior at {@code dstOff}), scaled
+     * by {@code scale[i]}; its sum goes to the same index of {@code sums} when given. With {@code residual} the output
+     * is added to what the plane holds and goes through the block's ReLU.
      */
     private static void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale, int nOut,
-                             float[] dst, int[] dstBase, boolean residual, float[] sums, AtomicInteger work,
-                             Scratch sc, int[] sumAt) {
+                             float[] dst, int dstStride, int dstOff, boolean compact, boolean residual, float[] sums,
+                             AtomicInteger work, Scratch sc) {
         int rows = u.rows;
         int groups = ceilDiv(nOut, rows);
         float[] part = sc.partial;
@@ -638,7 +611,8 @@ public final class FbsJavaPlan implements Plan {
             for (int c = work.getAndIncrement(); c * TILE_CHUNK < u.tiles; c = work.getAndIncrement()) {
                 for (int tl = c * TILE_CHUNK; tl < Math.min(u.tiles, (c + 1) * TILE_CHUNK); tl++) {
                     for (int g = 0; g < groups; g++) {
-                        tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, g, tl, sc, part);
+                        tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact,
+                                residual, g, tl, sc, part);
                     }
                 }
             }
@@ -647,11 +621,12 @@ public final class FbsJavaPlan implements Plan {
         for (int g = work.getAndIncrement(); g < groups; g = work.getAndIncrement()) {
             for (int i = g * rows; i < Math.min(nOut, (g + 1) * rows); i++) part[i] = 0f;
             for (int tl = 0; tl < u.tiles; tl++) {
-                tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstBase, residual, g, tl, sc, part);
+                tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
+                        tl, sc, part);
             }
             if (sums != null) {
                 for (int i = g * rows; i < Math.min(nOut, (g + 1) * rows); i++) {
-                    sums[sumAt == null ? i : sumAt[i]] = part[i];
+                    sums[compact ? i : outs[i]] = part[i];
                 }
             }
         }
@@ -659,8 +634,8 @@ public final class FbsJavaPlan implements Plan {
 
     /** Output group {@code g} (its {@code u.rows} outputs) on tile {@code tl}: kernel, epilogue, sums into {@code part}. */
     private static void tileGroup(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale,
-                                  int nOut, float[] dst, int[] dstBase, boolean residual, int g, int tl, Scratch sc,
-                                  float[] part) {
+                                  int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
+                                  int g, int tl, Scratch sc, float[] part) {
         int per = u.cin * u.taps;
         boolean relu = u.relu || residual; // a residual add is the block's end: ReLU(conv2 + shortcut)
         int rows = u.rows;
@@ -678,8 +653,16 @@ public final class FbsJavaPlan implements Plan {
         for (int r = 0; r < n; r++) {
             int i = i0 + r;
             part[i] += DirectConv.epilogue(sc.acc, r * u.tile, u.tile, u.b[outs[i]], scale[i], u.mask, q, residual,
-                    relu, dst, dstBase[i]);
+                    relu, dst, (compact ? i : outs[i]) * dstStride + dstOff);
         }
+    }
+
+    /** The member's channel flags with exactly {@code ids[0 .. k)} of {@code c} set. */
+    private static boolean[] kept(Scratch sc, int[] ids, int k, int c) {
+        boolean[] f = sc.flags;
+        Arrays.fill(f, 0, c, false);
+        for (int p = 0; p < k; p++) f[ids[p]] = true;
+        return f;
     }
 
     /**
@@ -747,14 +730,14 @@ public final class FbsJavaPlan implements Plan {
      * padding: per output row, the max of three input rows (vectors), then of three neighbours (vectors), then every
      * other column.
      */
-    private void maxPool(Buffers buf, int m, int members) {
+    private void maxPool(Buffers buf, Scratch sc, int m, int members) {
         Layout s = stemOutLayout;
         Layout o = stages[0];
         float[] src = buf.stemOut;
         float[] dst = buf.x[0];
         int width = roundUp(s.wq + 2, L);
-        float[] rows = new float[width + 2 * L];
-        float[] cols = new float[width + L];
+        float[] rows = sc.poolRows;
+        float[] cols = sc.poolCols;
         jdk.incubator.vector.VectorSpecies<Float> sp = DirectConv.SPECIES;
         for (int c = share(m, members, stem.cout, 0); c < share(m, members, stem.cout, 1); c++) {
             int base = c * s.stride + s.off;   // (r, col) at base + r·wq + col
@@ -784,23 +767,30 @@ public final class FbsJavaPlan implements Plan {
         }
     }
 
-    /** The previous stage's map (padded layout) split into its four stride-2 phases of row width {@code wq}. */
-    private static void splitPhases(float[] x, Layout in, int channels, float[] ph, int stride, int wq, int m,
+    /**
+     * A map split into its four stride-2 phases, as if zero-padded by {@code pad}: phase (a, b) of channel c is plane
+     * {@code phase·channels + c} of {@code dst} ({@code dstStride} apart, rows {@code dstWq} wide, {@code dstRows}
+     * rows), its element (i, j) the map's (2i + a − pad, 2j + b − pad). The map's (r, col) of channel c is
+     * {@code src[c·srcPlane + srcOff + r·srcRow + col]}; positions that fall in the padding are never written (zero).
+     */
+    private static void splitPhases(float[] src, int srcPlane, int srcOff, int srcRow, int h, int w, int pad,
+                                    int channels, float[] dst, int dstStride, int dstWq, int dstRows, int m,
                                     int members) {
-        int rowsPad = in.h + 2;
-        int colsPad = in.w + 2;
-        for (int c = share(m, members, channels, 0); c < share(m, members, channels, 1); c++) {
-            int src = c * in.stride;
-            for (int phase = 0; phase < 4; phase++) {
-                int a = phase / 2;
-                int bb = phase % 2;
-                int dst = (phase * channels + c) * stride;
-                for (int i = 0; 2 * i + a < rowsPad; i++) {
-                    int srow = src + (2 * i + a) * in.wq + bb;
-                    int drow = dst + i * wq;
-                    for (int j = 0; 2 * j + bb < colsPad; j++) {
-                        ph[drow + j] = x[srow + 2 * j];
-                    }
+        for (int pl = share(m, members, 4 * channels, 0); pl < share(m, members, 4 * channels, 1); pl++) {
+            int phase = pl / channels;
+            int c = pl % channels;
+            int a = phase / 2;
+            int b = phase % 2;
+            // the j whose column 2j + b − pad lies in the map, without a test per pixel
+            int jFrom = Math.max(0, ceilDiv(pad - b, 2));
+            int jTo = Math.min(dstWq, (w - 1 + pad - b) / 2 + 1);
+            for (int i = 0; i < dstRows; i++) {
+                int r = 2 * i + a - pad;
+                if (r < 0 || r >= h) continue;
+                int from = c * srcPlane + srcOff + r * srcRow + b - pad;
+                int to = pl * dstStride + i * dstWq;
+                for (int j = jFrom; j < jTo; j++) {
+                    dst[to + j] = src[from + 2 * j];
                 }
             }
         }
