@@ -2,6 +2,7 @@ package dev.dynchan.cli;
 
 import dev.dynchan.UserException;
 import dev.dynchan.engine.Engines;
+import dev.dynchan.exec.FbsPlan;
 import dev.dynchan.exec.InferenceOptions;
 import picocli.CommandLine.Option;
 
@@ -15,9 +16,9 @@ public class InferenceArgs {
     String backend = "auto";
 
     @Option(names = "--tune-routes", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
-            description = "Where a batch can run several exact ways (FBS: sample by sample or the union of the "
-                    + "samples' channels), time them on the first calls and keep the faster (default: off, the "
-                    + "documented fixed choice)")
+            description = "Where a call can run several exact ways (FBS: ONNX Runtime sample by sample, ONNX "
+                    + "Runtime on the union of the samples' channels, or the Java skip path), time them on the first "
+                    + "calls and keep the fastest (default: off, the documented fixed choice)")
     boolean tuneRoutes;
 
     @Option(names = "--fbs-route", paramLabel = "ROUTE",
@@ -33,11 +34,11 @@ public class InferenceArgs {
                 .withTuneRoutes(tuneRoutes).withFbsRoute(fbsRoute == null ? null : fbsRoute(fbsRoute, "--fbs-route"));
     }
 
-    static dev.dynchan.exec.FbsPlan.Strategy fbsRoute(String value, String flag) {
+    static FbsPlan.Strategy fbsRoute(String value, String flag) {
         return switch (value.trim().toLowerCase(Locale.ROOT)) {
-            case "per-sample" -> dev.dynchan.exec.FbsPlan.Strategy.PER_SAMPLE;
-            case "union" -> dev.dynchan.exec.FbsPlan.Strategy.UNION;
-            case "java" -> dev.dynchan.exec.FbsPlan.Strategy.JAVA;
+            case "per-sample" -> FbsPlan.Strategy.PER_SAMPLE;
+            case "union" -> FbsPlan.Strategy.UNION;
+            case "java" -> FbsPlan.Strategy.JAVA;
             default -> throw new UserException(flag + " '" + value + "': expected per-sample, union or java");
         };
     }

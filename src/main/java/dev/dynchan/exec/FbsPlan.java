@@ -33,8 +33,8 @@ public final class FbsPlan implements Plan {
 
     /**
      * Untimed samples per strategy before its trials (at least {@link #WARMUP} calls): a strategy's first calls run
-     * cold code (the Java plan before the JIT compiles it: 1.8× its later time at batch 16, 3× at batch 1 after 2
-     * calls; ONNX Runtime's first calls 2×).
+     * cold code (timed from the first call, the Java plan took 1.8× its later time at batch 16; after 2 untimed calls
+     * at batch 1, still 4×, and ONNX Runtime per sample 2.3×; BENCHMARKS.md §5 has the warm trials).
      */
     static final int WARMUP = 2;
     static final int WARMUP_SAMPLES = 16;

@@ -30,8 +30,8 @@ import java.util.function.Supplier;
  *       PiX kernel work on ORT's blocked tensors in place;</li>
  *   <li>{@link FbsSkipChannels} (models with FBS gates): each gated conv computes only its kept channels; such a
  *       graph is lowered for one sample, and for a batch also as the union of its samples' channels; the
- *       reference-variant FBS ResNets can also run a batch's samples in parallel in Java ({@link FbsJavaPlan});
- *       {@link FbsPlan} picks per batch size.</li>
+ *       reference-variant FBS ResNets also get the Java skip path ({@link FbsJavaPlan}, their default);
+ *       {@link FbsPlan} holds the forms and picks one per call.</li>
  * </ol>
  * ORT then applies its own fusions (conv + ReLU, conv + residual add + ReLU, layout) inside each segment. A forward
  * that routes samples by the argmax of a tensor it computed ({@code BatchRouting.routeByArgmax}: DS-Net's dynamic

@@ -7,7 +7,8 @@ import java.util.concurrent.locks.LockSupport;
  * A fixed team of threads for a Java plan whose steps are a few hundred microseconds each: the caller is member 0,
  * the others are persistent daemon threads. {@link #run} hands every member the same body and returns when all have
  * finished it; inside, {@link #barrier} separates steps. Waits spin (a step's hand-off must cost microseconds, not a
- * park/unpark), but only while a call is running: between calls the workers spin for {@link #IDLE_SPIN_NANOS} and
+ * park/unpark; {@link KernelThreads}, for one parallel step now and then, hands shares off through a pool's futures
+ * and wants each to be ~100 µs of work), but only while a call is running: between calls the workers spin for {@link #IDLE_SPIN_NANOS} and
  * then park, so they do not take cores from whatever runs next in the process (another model's ORT threads).
  */
 public final class SpinTeam implements AutoCloseable {
