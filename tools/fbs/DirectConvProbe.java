@@ -1,7 +1,7 @@
 import dev.dynchan.exec.kernels.DirectConv;
 
 /**
- * Speed of DirectConv's tile kernel on one thread for one gathered 3x3 stride-1 conv: C_IN live input channels,
+ * Speed of DirectConv's packing and tile kernel on one thread for one gathered 3x3 stride-1 conv: C_IN live input channels,
  * C_OUT computed output channels, an HW x HW map (padded planes, row width HW + (K - 1)/2; K = 3 unless given).
  * Prints GFLOP/s of the conv's own
  * MACs (2 C_IN C_OUT K^2 HW^2 FLOP) and of the MACs the tiles compute (junk columns and the last tile included).
@@ -26,20 +26,31 @@ public class DirectConvProbe {
             woff[c * kk + t] = 2 * c * kk + t; // every other input channel of a twice-wider filter: a gathered read
         }
         float[] acc = new float[DirectConv.ROWS * DirectConv.TILE];
-        int groups = (cout + 3) / 4;
+        int rows = DirectConv.ROWS;
+        int groups = (cout + rows - 1) / rows;
+        float[] wg = new float[rows * n];
+        float[] partial = new float[tiles * rows * DirectConv.TILE];
+        int[] base = new int[rows];
         double best = 1e9;
         for (int rep = 0; rep < 40; rep++) {
             long t0 = System.nanoTime();
             int inner = Math.max(1, (int) (2e8 / (2.0 * cin * cout * kk * hw * hw)));
             for (int it = 0; it < inner; it++)
                 for (int g = 0; g < groups; g++) {
-                    int o = Math.min(4 * g, cout - 1) * 2 * cin * kk;
-                    for (int tl = 0; tl < tiles; tl++)
-                        DirectConv.tile(x, tl * DirectConv.TILE, w, o, o + 2 * cin * kk, (o + 4 * cin * kk) % w.length, o, xoff, woff, n, acc);
+                    for (int k2 = 0; k2 < rows; k2++) base[k2] = Math.min(g * rows + k2, cout - 1) * 2 * cin * kk;
+                    DirectConv.pack(w, base, woff, n, wg); // the plan packs each claimed group's filters
+                    if (tiles > 64) {
+                        for (int tl = 0; tl < tiles; tl++) DirectConv.tile(x, tl * DirectConv.TILE, wg, xoff, 0, n, false, acc, 0);
+                    } else { // small maps: pairs in chunks over every tile, as FbsJavaPlan runs them
+                        int chunk = kk * Math.max(8, 4096 / ((k + 1) * wq));
+                        for (int from = 0; from < n; from += chunk)
+                            for (int tl = 0; tl < tiles; tl++)
+                                DirectConv.tile(x, tl * DirectConv.TILE, wg, xoff, from, Math.min(n, from + chunk), from > 0, partial, tl * rows * DirectConv.TILE);
+                    }
                 }
             best = Math.min(best, (System.nanoTime() - t0) / 1e9 / inner);
         }
-        double useful = 2.0 * cin * cout * kk * hw * hw, computed = 2.0 * n * groups * 4 * tiles * DirectConv.TILE;
+        double useful = 2.0 * cin * cout * kk * hw * hw, computed = 2.0 * n * groups * rows * tiles * DirectConv.TILE;
         System.out.printf("C_in %d C_out %d %dx%d: %.3f ms, %.1f GFLOP/s useful, %.1f computed (lanes %d)%n", cin, cout,
                 hw, hw, best * 1e3, useful / best / 1e9, computed / best / 1e9, DirectConv.LANES);
     }

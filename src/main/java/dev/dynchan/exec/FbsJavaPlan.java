@@ -47,6 +47,14 @@ public final class FbsJavaPlan implements Plan {
     private static final int ROWS = DirectConv.ROWS;
     /** Tiles per work item where members claim tiles rather than output groups. */
     private static final int TILE_CHUNK = 8;
+    /**
+     * Maps of at most this many tiles run their pairs in chunks, each chunk over every tile (partial sums in the
+     * member's scratch): there, a tile's input rows of all channels outgrow L1, and every tile would stream them from
+     * L2 (the kernel ran at less than half its rate on 28×28 and smaller maps with 128 and more channels).
+     */
+    private static final int CHUNK_TILES = 64;
+    /** Input floats a chunk may keep in L1 across tiles: half of a 32 KiB L1D, the rest for filters and sums. */
+    private static final int L1_FLOATS = 4096;
 
     /** A map's planar layout: interior (h, w) of plane c at {@code c·stride + off + h·wq + w}. */
     record Layout(int h, int w, int wq, int off, int stride) {
@@ -57,13 +65,13 @@ public final class FbsJavaPlan implements Plan {
          */
         static Layout padded(int h, int w) {
             int wq = w + 1;
-            int last = Math.max(ceilDiv(h * wq, TILE) * TILE, ceilDiv(h * wq, DirectConv.TILE_3) * DirectConv.TILE_3);
+            int last = ceilDiv(h * wq, TILE) * TILE;
             return new Layout(h, w, wq, wq + 1, roundUp(Math.max((h + 2) * wq, wq + 1 + last) + 2 * wq + 2, L));
         }
 
-        /** Positions a conv writing this map computes, at most (the larger of the kernel shapes' last tiles). */
+        /** Positions a conv writing this map computes (up to the end of its last tile). */
         int computed() {
-            return Math.max(ceilDiv(h * wq, TILE) * TILE, ceilDiv(h * wq, DirectConv.TILE_3) * DirectConv.TILE_3);
+            return ceilDiv(h * wq, TILE) * TILE;
         }
     }
 
@@ -76,13 +84,10 @@ public final class FbsJavaPlan implements Plan {
         final int cout;
         final int taps;
         final boolean relu;
-        /** Output grid: row width, rows, columns, tiles, the 0/1 mask of valid positions. */
+        /** Output grid: row width, rows, columns, tiles of {@code TILE} positions, the 0/1 mask of valid positions. */
         final int wq;
         final int ho;
         final int wo;
-        /** Kernel shape: output channels and positions per call (4 × TILE or 3 × TILE_3, the fewer computed MACs). */
-        final int rows;
-        final int tile;
         final int tiles;
         final float[] mask;
         /** Tap shifts for input plane p = 0: pair (p, t) reads {@code inBase(p) + shift[t] + q}. */
@@ -92,6 +97,10 @@ public final class FbsJavaPlan implements Plan {
         int[] woffDense;
         /** For a compact input: input offsets by compact position (fixed; the filter offsets follow the kept set). */
         int[] xoffCompact;
+        /** A conv whose output groups never change (the stem): each group's filters packed once, for the kernel. */
+        float[][] packed;
+        /** Pairs per chunk ({@link #CHUNK_TILES}); MAX_VALUE: all pairs in one pass. */
+        int chunk = Integer.MAX_VALUE;
         /** The gate: FC weights [C_out][C_in], bias, kept count; null weights: not gated (all channels, scale 1). */
         final float[] gw;
         final float[] gb;
@@ -124,12 +133,8 @@ public final class FbsJavaPlan implements Plan {
             this.ho = ho;
             this.wo = wo;
             this.wq = wq;
-            int k4 = ceilDiv(this.kept, 4) * 4 * ceilDiv(ho * wq, TILE) * TILE;
-            int k3 = ceilDiv(this.kept, 3) * 3 * ceilDiv(ho * wq, DirectConv.TILE_3) * DirectConv.TILE_3;
-            this.rows = k3 < k4 ? 3 : 4;
-            this.tile = k3 < k4 ? DirectConv.TILE_3 : TILE;
-            this.tiles = ceilDiv(ho * wq, tile);
-            this.mask = new float[tiles * tile];
+            this.tiles = ceilDiv(ho * wq, TILE);
+            this.mask = new float[tiles * TILE];
             for (int q = 0; q < ho * wq; q++) {
                 mask[q] = q % wq < wo ? 1f : 0f;
             }
@@ -155,6 +160,28 @@ public final class FbsJavaPlan implements Plan {
             }
         }
 
+        /**
+         * Chunks the pairs on a small map: as many input channels per chunk as keep {@code floatsPerChannel} (what a
+         * sweep over the tiles keeps hot of one channel: the rows its taps read) of each within {@link #L1_FLOATS}.
+         */
+        void chunkInputs(int floatsPerChannel) {
+            if (tiles <= CHUNK_TILES) {
+                chunk = taps * Math.max(8, L1_FLOATS / floatsPerChannel);
+            }
+        }
+
+        /** Packs every output group's filters once, for a conv that always computes all of its outputs. */
+        void packAll() {
+            int pairs = cin * taps;
+            int[] base = new int[ROWS];
+            packed = new float[ceilDiv(cout, ROWS)][];
+            for (int g = 0; g < packed.length; g++) {
+                for (int r = 0; r < ROWS; r++) base[r] = Math.min(g * ROWS + r, cout - 1) * pairs;
+                packed[g] = new float[ROWS * pairs];
+                DirectConv.pack(w, base, woffDense, pairs, packed[g]);
+            }
+        }
+
         void compactTables(int stride) {
             xoffCompact = new int[cin * taps];
             for (int p = 0; p < cin; p++) {
@@ -170,7 +197,12 @@ public final class FbsJavaPlan implements Plan {
 
     /** A member's own gate results and tables. */
     static final class Scratch {
-        final float[] acc = new float[Math.max(ROWS * TILE, 3 * DirectConv.TILE_3)];
+        final float[] acc = new float[ROWS * TILE];
+        /** A chunked conv's partial sums: per tile, ROWS × TILE. */
+        final float[] tileAcc = new float[CHUNK_TILES * ROWS * TILE];
+        /** The claimed output group's packed filters, and where their filters start. */
+        final float[] wg;
+        final int[] base = new int[ROWS];
         final float[] mean;
         final float[] g;
         final float[] winners;
@@ -198,6 +230,7 @@ public final class FbsJavaPlan implements Plan {
                 scale[i] = new float[maxC];
             }
             woff = new int[maxPairs];
+            wg = new float[ROWS * maxPairs];
             flags = new boolean[maxC];
             poolRows = new float[poolWidth + 2 * L];
             poolCols = new float[poolWidth + L];
@@ -319,13 +352,14 @@ public final class FbsJavaPlan implements Plan {
             int wq = w0 + (k - 1) / 2 + 1;
             stemInWq = wq;
             stemInRows = ceilDiv(inH + 2 * pad, 2);
-            int last = Math.max(ceilDiv(h0 * wq, TILE) * TILE, ceilDiv(h0 * wq, DirectConv.TILE_3) * DirectConv.TILE_3);
+            int last = ceilDiv(h0 * wq, TILE) * TILE;
             stemInStride = roundUp(Math.max(stemInRows * wq, last + (k / 2) * wq + k / 2) + L, L);
             stemInPlanes = 4 * inChannels;
             stemOutLayout = new Layout(h0, w0, wq, wq + 1, roundUp((h0 + 3) * wq + last + 2 * L, L));
             stem = new Unit(sc, s.bn(), true, null, 0, h0, w0, wq);
             phaseTaps(stem, k, wq, inChannels, stemInStride);
         }
+        stem.packAll();
         int maxPairs = stem.cin * stem.taps;
         int cin = stem.cout;
         long gated = 0;
@@ -342,6 +376,7 @@ public final class FbsJavaPlan implements Plan {
                 if (stride == 1) {
                     c1.stride1Taps(lay.wq);
                     c1.denseTables(lay.stride);
+                    c1.chunkInputs(4 * lay.wq);
                     if (cd != null) {
                         throw new IllegalArgumentException("FbsJavaPlan: a stride-1 projection shortcut (" + gd.path()
                                 + ") is not a ResNet-18/34 block");
@@ -355,6 +390,7 @@ public final class FbsJavaPlan implements Plan {
                     int rows = ceilDiv(in.h + 2, 2);
                     phaseStride[st] = roundUp(Math.max(rows * lay.wq, lay.computed() + lay.wq + 1) + L, L);
                     phaseTaps(c1, 3, lay.wq, cin, phaseStride[st]);
+                    c1.chunkInputs(12 * lay.wq); // four phase planes, three rows each
                     // the 1×1 projection reads input (2h, 2w): padded (2h+1, 2w+1), phase (1, 1) at shift 0
                     cd.xoffDense = new int[cin];
                     cd.woffDense = new int[cin];
@@ -362,9 +398,11 @@ public final class FbsJavaPlan implements Plan {
                         cd.xoffDense[c] = (3 * cin + c) * phaseStride[st];
                         cd.woffDense[c] = c;
                     }
+                    cd.chunkInputs(2 * lay.wq);
                 }
                 c2.stride1Taps(lay.wq);
                 c2.compactTables(lay.stride);
+                c2.chunkInputs(4 * lay.wq);
                 blocks.add(new Block(g1.path().substring(0, g1.path().lastIndexOf('.')), c1, c2, cd, st));
                 gated += (g1.gated() ? 1 : 0) + (g2.gated() ? 1 : 0) + (gd != null && gd.gated() ? 1 : 0);
                 maxPairs = Math.max(maxPairs, Math.max(c1.cin, c2.cin) * 9);
@@ -593,8 +631,9 @@ public final class FbsJavaPlan implements Plan {
     }
 
     /**
-     * Output channels {@code outs[0 .. nOut)} of unit {@code u}, in groups that the team's members claim from
-     * {@code work} (a member the VM stalls holds up one group, not a fixed share). Output i is plane
+     * Output channels {@code outs[0 .. nOut)} of unit {@code u}, in groups of {@code ROWS} that the team's members
+     * claim from {@code work} (a member the VM stalls holds up one group, not a fixed share); the claiming member packs
+     * the group's filters ({@code woff}: the pairs' filter offsets) unless the unit holds them packed. Output i is plane
      * {@code compact ? i : outs[i]} of {@code dst} (planes {@code dstStride} apart, interior at {@code dstOff}), scaled
      * by {@code scale[i]}; its sum goes to the same index of {@code sums} when given. With {@code residual} the output
      * is added to what the plane holds and goes through the block's ReLU.
@@ -602,58 +641,77 @@ public final class FbsJavaPlan implements Plan {
     private static void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale, int nOut,
                              float[] dst, int dstStride, int dstOff, boolean compact, boolean residual, float[] sums,
                              AtomicInteger work, Scratch sc) {
-        int rows = u.rows;
-        int groups = ceilDiv(nOut, rows);
+        int groups = ceilDiv(nOut, ROWS);
         float[] part = sc.partial;
-        if (sums == null && u.tiles > TILE_CHUNK * 4) {
+        if (sums == null && u.tiles > TILE_CHUNK * 4 && u.packed != null) {
             // a big map nobody needs the sums of (the standard stem, whose input outgrows L2): the members claim
             // chunks of tiles and compute every output group on them, so each chunk's input is read from L1
             for (int c = work.getAndIncrement(); c * TILE_CHUNK < u.tiles; c = work.getAndIncrement()) {
                 for (int tl = c * TILE_CHUNK; tl < Math.min(u.tiles, (c + 1) * TILE_CHUNK); tl++) {
                     for (int g = 0; g < groups; g++) {
-                        tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact,
+                        tileGroup(u, x, xoff, u.packed[g], pairs, outs, scale, nOut, dst, dstStride, dstOff, compact,
                                 residual, g, tl, sc, part);
                     }
                 }
             }
             return;
         }
+        int per = u.cin * u.taps;
         for (int g = work.getAndIncrement(); g < groups; g = work.getAndIncrement()) {
-            for (int i = g * rows; i < Math.min(nOut, (g + 1) * rows); i++) part[i] = 0f;
-            for (int tl = 0; tl < u.tiles; tl++) {
-                tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
-                        tl, sc, part);
+            float[] wg = u.packed == null ? sc.wg : u.packed[g];
+            if (u.packed == null) {
+                for (int r = 0; r < ROWS; r++) sc.base[r] = outs[Math.min(g * ROWS + r, nOut - 1)] * per;
+                DirectConv.pack(u.w, sc.base, woff, pairs, wg);
+            }
+            for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) part[i] = 0f;
+            if (u.chunk >= pairs) {
+                for (int tl = 0; tl < u.tiles; tl++) {
+                    tileGroup(u, x, xoff, wg, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
+                            tl, sc, part);
+                }
+            } else {
+                for (int from = 0; from < pairs; from += u.chunk) {
+                    for (int tl = 0; tl < u.tiles; tl++) {
+                        DirectConv.tile(x, tl * TILE, wg, xoff, from, Math.min(pairs, from + u.chunk), from > 0,
+                                sc.tileAcc, tl * ROWS * TILE);
+                    }
+                }
+                for (int tl = 0; tl < u.tiles; tl++) {
+                    epilogues(u, sc.tileAcc, tl * ROWS * TILE, outs, scale, nOut, dst, dstStride, dstOff, compact,
+                            residual, g, tl, part);
+                }
             }
             if (sums != null) {
-                for (int i = g * rows; i < Math.min(nOut, (g + 1) * rows); i++) {
+                for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) {
                     sums[compact ? i : outs[i]] = part[i];
                 }
             }
         }
     }
 
-    /** Output group {@code g} (its {@code u.rows} outputs) on tile {@code tl}: kernel, epilogue, sums into {@code part}. */
-    private static void tileGroup(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale,
+    /**
+     * Output group {@code g} (its {@code ROWS} outputs, filters packed in {@code wg}) on tile {@code tl}: kernel,
+     * epilogue, sums into {@code part}.
+     */
+    private static void tileGroup(Unit u, float[] x, int[] xoff, float[] wg, int pairs, int[] outs, float[] scale,
                                   int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
                                   int g, int tl, Scratch sc, float[] part) {
-        int per = u.cin * u.taps;
+        DirectConv.tile(x, tl * TILE, wg, xoff, 0, pairs, false, sc.acc, 0);
+        epilogues(u, sc.acc, 0, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g, tl, part);
+    }
+
+    /** The epilogues of group {@code g}'s outputs on tile {@code tl}, from the kernel's sums at {@code acc[a ..]}. */
+    private static void epilogues(Unit u, float[] acc, int a, int[] outs, float[] scale, int nOut, float[] dst,
+                                  int dstStride, int dstOff, boolean compact, boolean residual, int g, int tl,
+                                  float[] part) {
         boolean relu = u.relu || residual; // a residual add is the block's end: ReLU(conv2 + shortcut)
-        int rows = u.rows;
-        int i0 = g * rows;
-        int q = tl * u.tile;
-        int last = nOut - 1;
-        if (rows == 4) {
-            DirectConv.tile(x, q, u.w, outs[Math.min(i0, last)] * per, outs[Math.min(i0 + 1, last)] * per,
-                    outs[Math.min(i0 + 2, last)] * per, outs[Math.min(i0 + 3, last)] * per, xoff, woff, pairs, sc.acc);
-        } else {
-            DirectConv.tile3(x, q, u.w, outs[Math.min(i0, last)] * per, outs[Math.min(i0 + 1, last)] * per,
-                    outs[Math.min(i0 + 2, last)] * per, xoff, woff, pairs, sc.acc);
-        }
-        int n = Math.min(rows, nOut - i0);
+        int i0 = g * ROWS;
+        int q = tl * TILE;
+        int n = Math.min(ROWS, nOut - i0);
         for (int r = 0; r < n; r++) {
             int i = i0 + r;
-            part[i] += DirectConv.epilogue(sc.acc, r * u.tile, u.tile, u.b[outs[i]], scale[i], u.mask, q, residual,
-                    relu, dst, (compact ? i : outs[i]) * dstStride + dstOff);
+            part[i] += DirectConv.epilogue(acc, a + r * TILE, TILE, u.b[outs[i]], scale[i], u.mask, q, residual, relu,
+                    dst, (compact ? i : outs[i]) * dstStride + dstOff);
         }
     }
 
@@ -826,7 +884,7 @@ public final class FbsJavaPlan implements Plan {
     public String describe() {
         return "FBS skip path in Java (reference FBS ResNet, " + team.size() + " thread(s)): " + gatedConvs
                 + " gated convs compute only their kept output channels from their inputs' live channels "
-                + "(direct conv, 4 channels x " + TILE + " or 3 x " + DirectConv.TILE_3 + " positions per tile, " + L
+                + "(direct conv on packed filters, " + ROWS + " channels x " + TILE + " positions per tile, " + L
                 + " lanes); one sample splits each conv over the threads, a batch runs its samples in parallel";
     }
 

@@ -6,8 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A direct convolution micro-kernel over planar feature maps, for convolutions whose filters change per input (FBS's
- * gathered convs): it reads each filter tap as a scalar straight from the conv's own weight array, so computing only
- * some output channels from only some input channels needs no repacking, only two offset tables.
+ * gathered convs): a conv computing only some output channels from only some input channels needs only an offset
+ * table for its inputs and one small gather of its filters per output group ({@link #pack}), no repacked maps.
  *
  * <p>Layout: every input channel is a plane of a flat array, every output position q of the tile a lane. Output
  * position q of tap pair j reads input element {@code xoff[j] + q}: with zero-padded planes whose row width equals the
@@ -16,136 +16,132 @@ import jdk.incubator.vector.VectorSpecies;
  * output grid then has a few junk columns per row (those past the output's width), which the caller masks.
  *
  * <p>One call computes {@link #ROWS} output channels × {@link #VECTORS} vectors of output positions, accumulating over
- * {@code n} (input channel, tap) pairs: {@code acc[r][q] = Σ_j w[wb_r + woff[j]] · x[xoff[j] + q]}. The single loop
- * over pairs through offset tables, with the accumulators as plain locals and constant distances between the vector
- * loads, is the shape C2 compiles to a register-resident FMA loop (nested loops of data-dependent trip count did not).
+ * {@code n} (input channel, tap) pairs: {@code acc[r][q] = Σ_j wg[ROWS·j + r] · x[xoff[j] + q]}, where {@code wg} is
+ * the group's filters packed pair by pair. Why this shape: 6 × 2 keeps its 12 accumulators, 2 input vectors and the
+ * broadcast weight in AVX2's 16 vector registers with one to spare, and the packed weights leave the loop one base
+ * and one index, so C2 keeps every accumulator in a register. The 4 × 3 shape it replaced (four filter bases, 16
+ * vector registers with none to spare) had one accumulator spilled to the stack, a store-to-load chain in every
+ * iteration that held it to about half the FMA rate on a CPU with two 256-bit FMA pipes (docs/design/fbs.md).
  */
 public final class DirectConv {
     public static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     /** Lanes per vector. */
     public static final int LANES = SPECIES.length();
     /** Output channels per call. */
-    public static final int ROWS = 4;
+    public static final int ROWS = 6;
     /** Vectors of output positions per call. */
-    public static final int VECTORS = 3;
+    public static final int VECTORS = 2;
     /** Output positions per call. */
     public static final int TILE = VECTORS * LANES;
-    /** The three-channel shape ({@link #tile3}): vectors and positions per call. */
-    public static final int VECTORS_3 = 4;
-    public static final int TILE_3 = VECTORS_3 * LANES;
 
     private DirectConv() { }
 
     /**
-     * Accumulates one tile: output positions {@code q .. q + TILE} of the four output channels whose filters start at
-     * {@code wb0..wb3} in {@code w}, over pairs {@code 0 .. n}; the sums go to {@code acc[r·TILE + i]}.
+     * Packs one output group's filters for {@link #tile}: {@code wg[ROWS·j + r] = w[base[r] + woff[j]]} for pairs
+     * {@code j < n}, where {@code base[r]} is where output channel r's filter starts in {@code w}.
      */
-    public static void tile(float[] x, int q, float[] w, int wb0, int wb1, int wb2, int wb3, int[] xoff, int[] woff,
-                            int n, float[] acc) {
-        final int l = LANES;
-        FloatVector a00 = FloatVector.zero(SPECIES);
-        FloatVector a01 = a00;
-        FloatVector a02 = a00;
-        FloatVector a10 = a00;
-        FloatVector a11 = a00;
-        FloatVector a12 = a00;
-        FloatVector a20 = a00;
-        FloatVector a21 = a00;
-        FloatVector a22 = a00;
-        FloatVector a30 = a00;
-        FloatVector a31 = a00;
-        FloatVector a32 = a00;
+    public static void pack(float[] w, int[] base, int[] woff, int n, float[] wg) {
+        int b0 = base[0];
+        int b1 = base[1];
+        int b2 = base[2];
+        int b3 = base[3];
+        int b4 = base[4];
+        int b5 = base[5];
         for (int j = 0; j < n; j++) {
-            int xo = xoff[j] + q;
-            int wo = woff[j];
-            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo);
-            FloatVector x1 = FloatVector.fromArray(SPECIES, x, xo + l);
-            FloatVector x2 = FloatVector.fromArray(SPECIES, x, xo + 2 * l);
-            FloatVector b = FloatVector.broadcast(SPECIES, w[wb0 + wo]);
-            a00 = x0.fma(b, a00);
-            a01 = x1.fma(b, a01);
-            a02 = x2.fma(b, a02);
-            b = FloatVector.broadcast(SPECIES, w[wb1 + wo]);
-            a10 = x0.fma(b, a10);
-            a11 = x1.fma(b, a11);
-            a12 = x2.fma(b, a12);
-            b = FloatVector.broadcast(SPECIES, w[wb2 + wo]);
-            a20 = x0.fma(b, a20);
-            a21 = x1.fma(b, a21);
-            a22 = x2.fma(b, a22);
-            b = FloatVector.broadcast(SPECIES, w[wb3 + wo]);
-            a30 = x0.fma(b, a30);
-            a31 = x1.fma(b, a31);
-            a32 = x2.fma(b, a32);
+            int o = woff[j];
+            int d = ROWS * j;
+            wg[d] = w[b0 + o];
+            wg[d + 1] = w[b1 + o];
+            wg[d + 2] = w[b2 + o];
+            wg[d + 3] = w[b3 + o];
+            wg[d + 4] = w[b4 + o];
+            wg[d + 5] = w[b5 + o];
         }
-        a00.intoArray(acc, 0);
-        a01.intoArray(acc, l);
-        a02.intoArray(acc, 2 * l);
-        a10.intoArray(acc, TILE);
-        a11.intoArray(acc, TILE + l);
-        a12.intoArray(acc, TILE + 2 * l);
-        a20.intoArray(acc, 2 * TILE);
-        a21.intoArray(acc, 2 * TILE + l);
-        a22.intoArray(acc, 2 * TILE + 2 * l);
-        a30.intoArray(acc, 3 * TILE);
-        a31.intoArray(acc, 3 * TILE + l);
-        a32.intoArray(acc, 3 * TILE + 2 * l);
     }
 
     /**
-     * The same for three output channels × {@link #VECTORS_3} vectors ({@link #TILE_3} positions): fewer computed
-     * positions past a small map's end (7×7: 64 instead of 72), the same loads per FMA.
+     * Accumulates one tile: output positions {@code q .. q + TILE} of the group whose filters {@link #pack} put in
+     * {@code wg}, over pairs {@code from .. to}; the sums go to {@code acc[a + r·TILE + i]}, added to what is there
+     * when {@code add} (a conv whose inputs outgrow L1 runs its pairs in chunks, each over every tile).
      */
-    public static void tile3(float[] x, int q, float[] w, int wb0, int wb1, int wb2, int[] xoff, int[] woff, int n,
-                             float[] acc) {
+    public static void tile(float[] x, int q, float[] wg, int[] xoff, int from, int to, boolean add, float[] acc,
+                            int a) {
         final int l = LANES;
-        FloatVector a00 = FloatVector.zero(SPECIES);
-        FloatVector a01 = a00;
-        FloatVector a02 = a00;
-        FloatVector a03 = a00;
-        FloatVector a10 = a00;
-        FloatVector a11 = a00;
-        FloatVector a12 = a00;
-        FloatVector a13 = a00;
-        FloatVector a20 = a00;
-        FloatVector a21 = a00;
-        FloatVector a22 = a00;
-        FloatVector a23 = a00;
-        for (int j = 0; j < n; j++) {
+        FloatVector a00;
+        FloatVector a01;
+        FloatVector a10;
+        FloatVector a11;
+        FloatVector a20;
+        FloatVector a21;
+        FloatVector a30;
+        FloatVector a31;
+        FloatVector a40;
+        FloatVector a41;
+        FloatVector a50;
+        FloatVector a51;
+        if (add) {
+            a00 = FloatVector.fromArray(SPECIES, acc, a);
+            a01 = FloatVector.fromArray(SPECIES, acc, a + l);
+            a10 = FloatVector.fromArray(SPECIES, acc, a + TILE);
+            a11 = FloatVector.fromArray(SPECIES, acc, a + TILE + l);
+            a20 = FloatVector.fromArray(SPECIES, acc, a + 2 * TILE);
+            a21 = FloatVector.fromArray(SPECIES, acc, a + 2 * TILE + l);
+            a30 = FloatVector.fromArray(SPECIES, acc, a + 3 * TILE);
+            a31 = FloatVector.fromArray(SPECIES, acc, a + 3 * TILE + l);
+            a40 = FloatVector.fromArray(SPECIES, acc, a + 4 * TILE);
+            a41 = FloatVector.fromArray(SPECIES, acc, a + 4 * TILE + l);
+            a50 = FloatVector.fromArray(SPECIES, acc, a + 5 * TILE);
+            a51 = FloatVector.fromArray(SPECIES, acc, a + 5 * TILE + l);
+        } else {
+            a00 = FloatVector.zero(SPECIES);
+            a01 = a00;
+            a10 = a00;
+            a11 = a00;
+            a20 = a00;
+            a21 = a00;
+            a30 = a00;
+            a31 = a00;
+            a40 = a00;
+            a41 = a00;
+            a50 = a00;
+            a51 = a00;
+        }
+        for (int j = from; j < to; j++) {
             int xo = xoff[j] + q;
-            int wo = woff[j];
+            int wo = ROWS * j;
             FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo);
             FloatVector x1 = FloatVector.fromArray(SPECIES, x, xo + l);
-            FloatVector x2 = FloatVector.fromArray(SPECIES, x, xo + 2 * l);
-            FloatVector x3 = FloatVector.fromArray(SPECIES, x, xo + 3 * l);
-            FloatVector b = FloatVector.broadcast(SPECIES, w[wb0 + wo]);
+            FloatVector b = FloatVector.broadcast(SPECIES, wg[wo]);
             a00 = x0.fma(b, a00);
             a01 = x1.fma(b, a01);
-            a02 = x2.fma(b, a02);
-            a03 = x3.fma(b, a03);
-            b = FloatVector.broadcast(SPECIES, w[wb1 + wo]);
+            b = FloatVector.broadcast(SPECIES, wg[wo + 1]);
             a10 = x0.fma(b, a10);
             a11 = x1.fma(b, a11);
-            a12 = x2.fma(b, a12);
-            a13 = x3.fma(b, a13);
-            b = FloatVector.broadcast(SPECIES, w[wb2 + wo]);
+            b = FloatVector.broadcast(SPECIES, wg[wo + 2]);
             a20 = x0.fma(b, a20);
             a21 = x1.fma(b, a21);
-            a22 = x2.fma(b, a22);
-            a23 = x3.fma(b, a23);
+            b = FloatVector.broadcast(SPECIES, wg[wo + 3]);
+            a30 = x0.fma(b, a30);
+            a31 = x1.fma(b, a31);
+            b = FloatVector.broadcast(SPECIES, wg[wo + 4]);
+            a40 = x0.fma(b, a40);
+            a41 = x1.fma(b, a41);
+            b = FloatVector.broadcast(SPECIES, wg[wo + 5]);
+            a50 = x0.fma(b, a50);
+            a51 = x1.fma(b, a51);
         }
-        a00.intoArray(acc, 0);
-        a01.intoArray(acc, l);
-        a02.intoArray(acc, 2 * l);
-        a03.intoArray(acc, 3 * l);
-        a10.intoArray(acc, TILE_3);
-        a11.intoArray(acc, TILE_3 + l);
-        a12.intoArray(acc, TILE_3 + 2 * l);
-        a13.intoArray(acc, TILE_3 + 3 * l);
-        a20.intoArray(acc, 2 * TILE_3);
-        a21.intoArray(acc, 2 * TILE_3 + l);
-        a22.intoArray(acc, 2 * TILE_3 + 2 * l);
-        a23.intoArray(acc, 2 * TILE_3 + 3 * l);
+        a00.intoArray(acc, a);
+        a01.intoArray(acc, a + l);
+        a10.intoArray(acc, a + TILE);
+        a11.intoArray(acc, a + TILE + l);
+        a20.intoArray(acc, a + 2 * TILE);
+        a21.intoArray(acc, a + 2 * TILE + l);
+        a30.intoArray(acc, a + 3 * TILE);
+        a31.intoArray(acc, a + 3 * TILE + l);
+        a40.intoArray(acc, a + 4 * TILE);
+        a41.intoArray(acc, a + 4 * TILE + l);
+        a50.intoArray(acc, a + 5 * TILE);
+        a51.intoArray(acc, a + 5 * TILE + l);
     }
 
     /**

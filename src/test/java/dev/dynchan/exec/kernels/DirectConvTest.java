@@ -7,21 +7,18 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * DirectConv's kernels (4 channels × TILE and 3 × TILE_3 positions) and epilogue against a naive 3×3 convolution with
- * zero padding, written out loop by loop.
+ * DirectConv's packing, kernel (ROWS channels × TILE positions) and epilogue against a naive 3×3 convolution with
+ * zero padding, written out loop by loop: a gathered set of inputs and of outputs, more outputs than one group holds
+ * (the last group's missing rows repeat its last output), a map whose last tile runs past its end.
  */
 class DirectConvTest {
     @Test
-    void fourChannelKernelMatchesNaiveConv() { check(4); }
-
-    @Test
-    void threeChannelKernelMatchesNaiveConv() { check(3); }
-
-    private static void check(int rows) {
-        int tile = rows == 4 ? DirectConv.TILE : DirectConv.TILE_3;
+    void packedKernelMatchesNaiveConv() {
+        int rows = DirectConv.ROWS;
+        int tile = DirectConv.TILE;
         Random r = new Random(3);
         int cin = 5;
-        int cout = 7;
+        int cout = 9;
         int h = 6;
         int w = 5;
         int wq = w + 2;
@@ -31,9 +28,9 @@ class DirectConvTest {
         for (int i = 0; i < img.length; i++) img[i] = r.nextFloat() - 0.5f;
         float[] wt = new float[cout * cin * 9];
         for (int i = 0; i < wt.length; i++) wt[i] = r.nextFloat() - 0.5f;
-        // live inputs 1, 3, 4 (compact positions 0, 1, 2); outputs 6, 0, 2, 5, 1
+        // live inputs 1, 3, 4 (compact positions 0, 1, 2); outputs 6, 0, 2, 5, 1, 8, 3, 7
         int[] live = {1, 3, 4};
-        int[] outs = {6, 0, 2, 5, 1};
+        int[] outs = {6, 0, 2, 5, 1, 8, 3, 7};
         float[] x = new float[(live.length + 1) * stride];
         for (int p = 0; p < live.length; p++)
             for (int i = 0; i < h; i++)
@@ -50,15 +47,15 @@ class DirectConvTest {
         for (int q = 0; q < h * wq; q++) mask[q] = q % wq < w ? 1f : 0f;
         float[] out = new float[outs.length * stride];
         float[] acc = new float[rows * tile];
+        float[] wg = new float[rows * n];
         for (int g = 0; g < outs.length; g += rows) {
-            int[] wb = new int[4];
+            int[] wb = new int[rows];
             for (int k = 0; k < rows; k++) wb[k] = outs[Math.min(g + k, outs.length - 1)] * cin * 9;
+            DirectConv.pack(wt, wb, woff, n, wg);
             for (int tl = 0; tl < tiles; tl++) {
-                if (rows == 4) {
-                    DirectConv.tile(x, tl * tile, wt, wb[0], wb[1], wb[2], wb[3], xoff, woff, n, acc);
-                } else {
-                    DirectConv.tile3(x, tl * tile, wt, wb[0], wb[1], wb[2], xoff, woff, n, acc);
-                }
+                // in two chunks of pairs (the second adds to the first's sums), as the plan runs small maps
+                DirectConv.tile(x, tl * tile, wg, xoff, 0, 10, false, acc, 0);
+                DirectConv.tile(x, tl * tile, wg, xoff, 10, n, true, acc, 0);
                 for (int k = 0; k < rows && g + k < outs.length; k++) {
                     DirectConv.epilogue(acc, k * tile, tile, 0.25f, 2f, mask, tl * tile, false, false, out,
                             (g + k) * stride + wq + 1);
