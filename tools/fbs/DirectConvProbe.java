@@ -40,12 +40,16 @@ public class DirectConvProbe {
                     for (int k2 = 0; k2 < rows; k2++) base[k2] = Math.min(g * rows + k2, cout - 1) * 2 * cin * kk;
                     DirectConv.pack(w, base, woff, n, wg); // the plan packs each claimed group's filters
                     if (tiles > 64) {
-                        for (int tl = 0; tl < tiles; tl++) DirectConv.tile(x, tl * DirectConv.TILE, wg, xoff, 0, n, false, acc, 0);
+                        for (int tl = 0; tl < tiles; tl++) {
+                            java.util.Arrays.fill(acc, 0f);
+                            DirectConv.tile(x, tl * DirectConv.TILE, wg, xoff, 0, n, acc, 0);
+                        }
                     } else { // small maps: pairs in chunks over every tile, as FbsJavaPlan runs them
                         int chunk = kk * Math.max(8, 4096 / ((k + 1) * wq));
+                        java.util.Arrays.fill(partial, 0f);
                         for (int from = 0; from < n; from += chunk)
                             for (int tl = 0; tl < tiles; tl++)
-                                DirectConv.tile(x, tl * DirectConv.TILE, wg, xoff, from, Math.min(n, from + chunk), from > 0, partial, tl * rows * DirectConv.TILE);
+                                DirectConv.tile(x, tl * DirectConv.TILE, wg, xoff, from, Math.min(n, from + chunk), partial, tl * rows * DirectConv.TILE);
                     }
                 }
             best = Math.min(best, (System.nanoTime() - t0) / 1e9 / inner);

@@ -670,10 +670,11 @@ public final class FbsJavaPlan implements Plan {
                             tl, sc, part);
                 }
             } else {
+                Arrays.fill(sc.tileAcc, 0, u.tiles * ROWS * TILE, 0f);
                 for (int from = 0; from < pairs; from += u.chunk) {
                     for (int tl = 0; tl < u.tiles; tl++) {
-                        DirectConv.tile(x, tl * TILE, wg, xoff, from, Math.min(pairs, from + u.chunk), from > 0,
-                                sc.tileAcc, tl * ROWS * TILE);
+                        DirectConv.tile(x, tl * TILE, wg, xoff, from, Math.min(pairs, from + u.chunk), sc.tileAcc,
+                                tl * ROWS * TILE);
                     }
                 }
                 for (int tl = 0; tl < u.tiles; tl++) {
@@ -696,7 +697,8 @@ public final class FbsJavaPlan implements Plan {
     private static void tileGroup(Unit u, float[] x, int[] xoff, float[] wg, int pairs, int[] outs, float[] scale,
                                   int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
                                   int g, int tl, Scratch sc, float[] part) {
-        DirectConv.tile(x, tl * TILE, wg, xoff, 0, pairs, false, sc.acc, 0);
+        Arrays.fill(sc.acc, 0f);
+        DirectConv.tile(x, tl * TILE, wg, xoff, 0, pairs, sc.acc, 0);
         epilogues(u, sc.acc, 0, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g, tl, part);
     }
 

@@ -61,51 +61,23 @@ public final class DirectConv {
 
     /**
      * Accumulates one tile: output positions {@code q .. q + TILE} of the group whose filters {@link #pack} put in
-     * {@code wg}, over pairs {@code from .. to}; the sums go to {@code acc[a + r·TILE + i]}, added to what is there
-     * when {@code add} (a conv whose inputs outgrow L1 runs its pairs in chunks, each over every tile).
+     * {@code wg}, over pairs {@code from .. to}, onto the sums at {@code acc[a + r·TILE + i]} (the caller zeroes them
+     * first; a conv whose inputs outgrow L1 runs its pairs in chunks, each over every tile, onto the same sums).
      */
-    public static void tile(float[] x, int q, float[] wg, int[] xoff, int from, int to, boolean add, float[] acc,
-                            int a) {
+    public static void tile(float[] x, int q, float[] wg, int[] xoff, int from, int to, float[] acc, int a) {
         final int l = LANES;
-        FloatVector a00;
-        FloatVector a01;
-        FloatVector a10;
-        FloatVector a11;
-        FloatVector a20;
-        FloatVector a21;
-        FloatVector a30;
-        FloatVector a31;
-        FloatVector a40;
-        FloatVector a41;
-        FloatVector a50;
-        FloatVector a51;
-        if (add) {
-            a00 = FloatVector.fromArray(SPECIES, acc, a);
-            a01 = FloatVector.fromArray(SPECIES, acc, a + l);
-            a10 = FloatVector.fromArray(SPECIES, acc, a + TILE);
-            a11 = FloatVector.fromArray(SPECIES, acc, a + TILE + l);
-            a20 = FloatVector.fromArray(SPECIES, acc, a + 2 * TILE);
-            a21 = FloatVector.fromArray(SPECIES, acc, a + 2 * TILE + l);
-            a30 = FloatVector.fromArray(SPECIES, acc, a + 3 * TILE);
-            a31 = FloatVector.fromArray(SPECIES, acc, a + 3 * TILE + l);
-            a40 = FloatVector.fromArray(SPECIES, acc, a + 4 * TILE);
-            a41 = FloatVector.fromArray(SPECIES, acc, a + 4 * TILE + l);
-            a50 = FloatVector.fromArray(SPECIES, acc, a + 5 * TILE);
-            a51 = FloatVector.fromArray(SPECIES, acc, a + 5 * TILE + l);
-        } else {
-            a00 = FloatVector.zero(SPECIES);
-            a01 = a00;
-            a10 = a00;
-            a11 = a00;
-            a20 = a00;
-            a21 = a00;
-            a30 = a00;
-            a31 = a00;
-            a40 = a00;
-            a41 = a00;
-            a50 = a00;
-            a51 = a00;
-        }
+        FloatVector a00 = FloatVector.fromArray(SPECIES, acc, a);
+        FloatVector a01 = FloatVector.fromArray(SPECIES, acc, a + l);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, acc, a + TILE);
+        FloatVector a11 = FloatVector.fromArray(SPECIES, acc, a + TILE + l);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, acc, a + 2 * TILE);
+        FloatVector a21 = FloatVector.fromArray(SPECIES, acc, a + 2 * TILE + l);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, acc, a + 3 * TILE);
+        FloatVector a31 = FloatVector.fromArray(SPECIES, acc, a + 3 * TILE + l);
+        FloatVector a40 = FloatVector.fromArray(SPECIES, acc, a + 4 * TILE);
+        FloatVector a41 = FloatVector.fromArray(SPECIES, acc, a + 4 * TILE + l);
+        FloatVector a50 = FloatVector.fromArray(SPECIES, acc, a + 5 * TILE);
+        FloatVector a51 = FloatVector.fromArray(SPECIES, acc, a + 5 * TILE + l);
         for (int j = from; j < to; j++) {
             int xo = xoff[j] + q;
             int wo = ROWS * j;

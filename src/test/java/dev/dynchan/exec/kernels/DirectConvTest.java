@@ -54,8 +54,9 @@ class DirectConvTest {
             DirectConv.pack(wt, wb, woff, n, wg);
             for (int tl = 0; tl < tiles; tl++) {
                 // in two chunks of pairs (the second adds to the first's sums), as the plan runs small maps
-                DirectConv.tile(x, tl * tile, wg, xoff, 0, 10, false, acc, 0);
-                DirectConv.tile(x, tl * tile, wg, xoff, 10, n, true, acc, 0);
+                java.util.Arrays.fill(acc, 0f);
+                DirectConv.tile(x, tl * tile, wg, xoff, 0, 10, acc, 0);
+                DirectConv.tile(x, tl * tile, wg, xoff, 10, n, acc, 0);
                 for (int k = 0; k < rows && g + k < outs.length; k++) {
                     DirectConv.epilogue(acc, k * tile, tile, 0.25f, 2f, mask, tl * tile, false, false, out,
                             (g + k) * stride + wq + 1);
