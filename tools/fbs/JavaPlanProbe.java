@@ -40,8 +40,10 @@ public class JavaPlanProbe {
             Arrays.sort(t);
             System.out.printf(Locale.ROOT, "d=%.2f batch %d, %d threads: median %.2f ms, min %.2f, max %.2f%n", d, batch,
                     threads, t[iters / 2], t[0], t[iters - 1]);
-            p.layerTimes().ifPresent(lt -> lt.byKind().forEach((k, v) -> System.out.printf(Locale.ROOT,
-                    "  %-28s %8.3f ms%n", k, v)));
+            p.layerTimes().ifPresent(lt -> {
+                lt.byKind().forEach((k, v) -> System.out.printf(Locale.ROOT, "  %-28s %8.3f ms%n", k, v));
+                lt.byBlock().forEach((k, v) -> System.out.printf(Locale.ROOT, "  %-28s %8.3f ms%n", k, v));
+            });
         }
     }
 }

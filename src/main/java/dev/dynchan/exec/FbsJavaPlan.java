@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * FBS's skip path for the reference-variant FBS ResNets, in Java: each gated conv computes only its kept output
- * channels, reading only its input's live channels, with {@link DirectConv} (filters read in place from the
- * BN-folded weights, so a sample's channel choice costs two offset tables, no gather). docs/design/fbs.md.
+ * channels, reading only its input's live channels, with {@link DirectConv}: the kept outputs' filters are read in
+ * place from the BN-folded weights where the input is dense, and gathered in 9-tap runs per claimed group where it
+ * is conv1's compact output (conv2). docs/design/fbs.md.
  *
  * <p>Layout: every feature map is planar with a zero halo (rows W + 1 wide: one zero column between rows); a conv's output is written
  * straight into the next conv's input layout, its junk columns masked to zero. A gated conv1's output is compact (only
@@ -92,13 +93,10 @@ public final class FbsJavaPlan implements Plan {
         final float[] mask;
         /** Tap shifts for input plane p = 0: pair (p, t) reads {@code inBase(p) + shift[t] + q}. */
         final int[] shift;
-        /** For a dense input: the pairs' input offsets and filter offsets, fixed. */
+        /** For a dense input: the pairs' input offsets (pair c·taps + t is filter element c·taps + t). */
         int[] xoffDense;
-        int[] woffDense;
         /** For a compact input: input offsets by compact position (fixed; the filter offsets follow the kept set). */
         int[] xoffCompact;
-        /** A conv whose output groups never change (the stem): each group's filters packed once, for the kernel. */
-        float[][] packed;
         /** Pairs per chunk ({@link #CHUNK_TILES}); MAX_VALUE: all pairs in one pass. */
         int chunk = Integer.MAX_VALUE;
         /** The gate: FC weights [C_out][C_in], bias, kept count; null weights: not gated (all channels, scale 1). */
@@ -117,7 +115,7 @@ public final class FbsJavaPlan implements Plan {
             float[] beta = bn.bias.value().toFloatArray();
             float[] mean = bn.runningMean.value().toFloatArray();
             float[] var = bn.runningVar.value().toFloatArray();
-            this.w = new float[raw.length];
+            this.w = new float[raw.length + L]; // slack for DirectConv.gatherRows' vector copies
             this.b = new float[cout];
             int per = cin * taps;
             for (int o = 0; o < cout; o++) {
@@ -151,11 +149,9 @@ public final class FbsJavaPlan implements Plan {
         /** Pair tables for a dense input of {@code cin} planes at {@code base(c) = c·stride}. */
         void denseTables(int stride) {
             xoffDense = new int[cin * taps];
-            woffDense = new int[cin * taps];
             for (int c = 0; c < cin; c++) {
                 for (int t = 0; t < taps; t++) {
                     xoffDense[c * taps + t] = c * stride + shift[t];
-                    woffDense[c * taps + t] = c * taps + t;
                 }
             }
         }
@@ -167,18 +163,6 @@ public final class FbsJavaPlan implements Plan {
         void chunkInputs(int floatsPerChannel) {
             if (tiles <= CHUNK_TILES) {
                 chunk = taps * Math.max(8, L1_FLOATS / floatsPerChannel);
-            }
-        }
-
-        /** Packs every output group's filters once, for a conv that always computes all of its outputs. */
-        void packAll() {
-            int pairs = cin * taps;
-            int[] base = new int[ROWS];
-            packed = new float[ceilDiv(cout, ROWS)][];
-            for (int g = 0; g < packed.length; g++) {
-                for (int r = 0; r < ROWS; r++) base[r] = Math.min(g * ROWS + r, cout - 1) * pairs;
-                packed[g] = new float[ROWS * pairs];
-                DirectConv.pack(w, base, woffDense, pairs, packed[g]);
             }
         }
 
@@ -200,9 +184,11 @@ public final class FbsJavaPlan implements Plan {
         final float[] acc = new float[ROWS * TILE];
         /** A chunked conv's partial sums: per tile, ROWS × TILE. */
         final float[] tileAcc = new float[CHUNK_TILES * ROWS * TILE];
-        /** The claimed output group's packed filters, and where their filters start. */
+        /** A compact-input conv's gathered filters for the claimed group, rows {@code pairs} apart. */
         final float[] wg;
+        /** Where the kernel's rows' filters start (in the unit's weights or in {@code wg}), and their sources. */
         final int[] base = new int[ROWS];
+        final int[] src = new int[ROWS];
         final float[] mean;
         final float[] g;
         final float[] winners;
@@ -210,7 +196,6 @@ public final class FbsJavaPlan implements Plan {
         final int[][] keptIds = new int[3][];
         final float[][] scale = new float[3][];
         final int[] count = new int[3];
-        final int[] woff;
         /** Per channel: whether a gate kept it (the projection's or conv2's set, for the passes over the rest). */
         final boolean[] flags;
         final float[] poolRows;
@@ -229,8 +214,7 @@ public final class FbsJavaPlan implements Plan {
                 keptIds[i] = new int[maxC];
                 scale[i] = new float[maxC];
             }
-            woff = new int[maxPairs];
-            wg = new float[ROWS * maxPairs];
+            wg = new float[ROWS * maxPairs + L];
             flags = new boolean[maxC];
             poolRows = new float[poolWidth + 2 * L];
             poolCols = new float[poolWidth + L];
@@ -359,7 +343,6 @@ public final class FbsJavaPlan implements Plan {
             stem = new Unit(sc, s.bn(), true, null, 0, h0, w0, wq);
             phaseTaps(stem, k, wq, inChannels, stemInStride);
         }
-        stem.packAll();
         int maxPairs = stem.cin * stem.taps;
         int cin = stem.cout;
         long gated = 0;
@@ -393,10 +376,8 @@ public final class FbsJavaPlan implements Plan {
                     c1.chunkInputs(12 * lay.wq); // four phase planes, three rows each
                     // the 1×1 projection reads input (2h, 2w): padded (2h+1, 2w+1), phase (1, 1) at shift 0
                     cd.xoffDense = new int[cin];
-                    cd.woffDense = new int[cin];
                     for (int c = 0; c < cin; c++) {
                         cd.xoffDense[c] = (3 * cin + c) * phaseStride[st];
-                        cd.woffDense[c] = c;
                     }
                     cd.chunkInputs(2 * lay.wq);
                 }
@@ -430,14 +411,12 @@ public final class FbsJavaPlan implements Plan {
     /** A stride-2 conv's pairs on a phase-split input: tap (kh, kw) reads phase (kh%2, kw%2) at (kh/2, kw/2). */
     private static void phaseTaps(Unit u, int k, int wq, int cin, int stride) {
         u.xoffDense = new int[cin * u.taps];
-        u.woffDense = new int[cin * u.taps];
         for (int c = 0; c < cin; c++) {
             for (int t = 0; t < u.taps; t++) {
                 int kh = t / k;
                 int kw = t % k;
                 int phase = (kh % 2) * 2 + kw % 2;
                 u.xoffDense[c * u.taps + t] = (phase * cin + c) * stride + (kh / 2) * wq + kw / 2;
-                u.woffDense[c * u.taps + t] = c * u.taps + t;
             }
         }
     }
@@ -506,7 +485,7 @@ public final class FbsJavaPlan implements Plan {
         int stemStride = smallStem ? l0.stride : stemOutLayout.stride;
         int stemOff = smallStem ? l0.off : stemOutLayout.off;
         Arrays.fill(sc.scale[0], 0, stem.cout, 1f);
-        conv(stem, buf.stemIn, stem.xoffDense, stem.woffDense, stem.cin * stem.taps, sc.all, sc.scale[0], stem.cout,
+        conv(stem, buf.stemIn, stem.xoffDense, null, stem.cin * stem.taps, sc.all, sc.scale[0], stem.cout,
                 stemDst, stemStride, stemOff, false, false, smallStem ? buf.sumsX[0] : null, buf.work[step++], sc);
         sync(tm, members);
         t = mark(sc, "conv1", "conv (stem)", t);
@@ -542,14 +521,14 @@ public final class FbsJavaPlan implements Plan {
             Unit c1 = b.conv1();
             int k1 = gate(c1, sumsIn, null, c1.cin, invHw, sc, 0);
             t = mark(sc, name, "gates", t);
-            conv(c1, xin, c1.xoffDense, c1.woffDense, c1.cin * c1.taps, sc.keptIds[0], sc.scale[0], k1, buf.y[st],
+            conv(c1, xin, c1.xoffDense, null, c1.cin * c1.taps, sc.keptIds[0], sc.scale[0], k1, buf.y[st],
                     lay.stride, lay.off, true, false, buf.sumsY[st], buf.work[step++], sc);
             t = mark(sc, name, "gated conv", t);
             if (b.down() != null) {
                 Unit d = b.down();
                 int kd = gate(d, sumsIn, null, d.cin, invHw, sc, 2);
                 t = mark(sc, name, "gates", t);
-                conv(d, xin, d.xoffDense, d.woffDense, d.cin, sc.keptIds[2], sc.scale[2], kd, buf.x[st], lay.stride,
+                conv(d, xin, d.xoffDense, null, d.cin, sc.keptIds[2], sc.scale[2], kd, buf.x[st], lay.stride,
                         lay.off, false, false, null, buf.work[step++], sc);
                 // the channels the projection suppressed are zero (the buffer holds the previous call's values)
                 int c = widths[st];
@@ -566,10 +545,7 @@ public final class FbsJavaPlan implements Plan {
             int[] live = sc.keptIds[0]; // conv1's kept channels: slot 0 stays as it is until the next block
             int k2 = gate(c2, buf.sumsY[st], live, k1, 1f / (lay.h * lay.w), sc, 1);
             t = mark(sc, name, "gates", t);
-            for (int p = 0; p < k1; p++) {
-                for (int tap = 0; tap < 9; tap++) sc.woff[p * 9 + tap] = live[p] * 9 + tap;
-            }
-            conv(c2, buf.y[st], c2.xoffCompact, sc.woff, k1 * 9, sc.keptIds[1], sc.scale[1], k2, buf.x[st],
+            conv(c2, buf.y[st], c2.xoffCompact, live, k1 * 9, sc.keptIds[1], sc.scale[1], k2, buf.x[st],
                     lay.stride, lay.off, false, true, buf.sumsX[st], buf.work[step++], sc);
             t = mark(sc, name, "gated conv", t);
             if (b.down() != null) {
@@ -632,49 +608,46 @@ public final class FbsJavaPlan implements Plan {
 
     /**
      * Output channels {@code outs[0 .. nOut)} of unit {@code u}, in groups of {@code ROWS} that the team's members
-     * claim from {@code work} (a member the VM stalls holds up one group, not a fixed share); the claiming member packs
-     * the group's filters ({@code woff}: the pairs' filter offsets) unless the unit holds them packed. Output i is plane
-     * {@code compact ? i : outs[i]} of {@code dst} (planes {@code dstStride} apart, interior at {@code dstOff}), scaled
-     * by {@code scale[i]}; its sum goes to the same index of {@code sums} when given. With {@code residual} the output
-     * is added to what the plane holds and goes through the block's ReLU.
+     * claim from {@code work} (a member the VM stalls holds up one group, not a fixed share). The kernel reads the
+     * group's filters in place where the input is dense ({@code liveIn} null: pair j is filter element j); where it is
+     * compact (pair p·taps + t reads input channel {@code liveIn[p]}), the claiming member first gathers them into
+     * rows. Output i is plane {@code compact ? i : outs[i]} of {@code dst} (planes {@code dstStride} apart, interior at
+     * {@code dstOff}), scaled by {@code scale[i]}; its sum goes to the same index of {@code sums} when given. With
+     * {@code residual} the output is added to what the plane holds and goes through the block's ReLU.
      */
-    private static void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale, int nOut,
-                             float[] dst, int dstStride, int dstOff, boolean compact, boolean residual, float[] sums,
-                             AtomicInteger work, Scratch sc) {
+    private static void conv(Unit u, float[] x, int[] xoff, int[] liveIn, int pairs, int[] outs, float[] scale,
+                             int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
+                             float[] sums, AtomicInteger work, Scratch sc) {
         int groups = ceilDiv(nOut, ROWS);
         float[] part = sc.partial;
-        if (sums == null && u.tiles > TILE_CHUNK * 4 && u.packed != null) {
+        if (sums == null && u.tiles > TILE_CHUNK * 4 && liveIn == null) {
             // a big map nobody needs the sums of (the standard stem, whose input outgrows L2): the members claim
             // chunks of tiles and compute every output group on them, so each chunk's input is read from L1
             for (int c = work.getAndIncrement(); c * TILE_CHUNK < u.tiles; c = work.getAndIncrement()) {
                 for (int tl = c * TILE_CHUNK; tl < Math.min(u.tiles, (c + 1) * TILE_CHUNK); tl++) {
                     for (int g = 0; g < groups; g++) {
-                        tileGroup(u, x, xoff, u.packed[g], pairs, outs, scale, nOut, dst, dstStride, dstOff, compact,
+                        float[] w = filters(u, liveIn, pairs, outs, nOut, g, sc);
+                        tileGroup(u, x, xoff, w, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact,
                                 residual, g, tl, sc, part);
                     }
                 }
             }
             return;
         }
-        int per = u.cin * u.taps;
         for (int g = work.getAndIncrement(); g < groups; g = work.getAndIncrement()) {
-            float[] wg = u.packed == null ? sc.wg : u.packed[g];
-            if (u.packed == null) {
-                for (int r = 0; r < ROWS; r++) sc.base[r] = outs[Math.min(g * ROWS + r, nOut - 1)] * per;
-                DirectConv.pack(u.w, sc.base, woff, pairs, wg);
-            }
+            float[] w = filters(u, liveIn, pairs, outs, nOut, g, sc);
             for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) part[i] = 0f;
             if (u.chunk >= pairs) {
                 for (int tl = 0; tl < u.tiles; tl++) {
-                    tileGroup(u, x, xoff, wg, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
+                    tileGroup(u, x, xoff, w, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
                             tl, sc, part);
                 }
             } else {
                 Arrays.fill(sc.tileAcc, 0, u.tiles * ROWS * TILE, 0f);
                 for (int from = 0; from < pairs; from += u.chunk) {
                     for (int tl = 0; tl < u.tiles; tl++) {
-                        DirectConv.tile(x, tl * TILE, wg, xoff, from, Math.min(pairs, from + u.chunk), sc.tileAcc,
-                                tl * ROWS * TILE);
+                        DirectConv.tile(x, tl * TILE, w, sc.base, xoff, from, Math.min(pairs, from + u.chunk),
+                                sc.tileAcc, tl * ROWS * TILE);
                     }
                 }
                 for (int tl = 0; tl < u.tiles; tl++) {
@@ -691,14 +664,28 @@ public final class FbsJavaPlan implements Plan {
     }
 
     /**
-     * Output group {@code g} (its {@code ROWS} outputs, filters packed in {@code wg}) on tile {@code tl}: kernel,
-     * epilogue, sums into {@code part}.
+     * Group {@code g}'s filters for the kernel: the array it reads, with its rows' starts in {@code sc.base} (a last
+     * group with fewer than {@code ROWS} outputs repeats its last one).
      */
-    private static void tileGroup(Unit u, float[] x, int[] xoff, float[] wg, int pairs, int[] outs, float[] scale,
+    private static float[] filters(Unit u, int[] liveIn, int pairs, int[] outs, int nOut, int g, Scratch sc) {
+        int per = u.cin * u.taps;
+        int real = Math.min(ROWS, nOut - g * ROWS);
+        if (liveIn == null) {
+            for (int r = 0; r < ROWS; r++) sc.base[r] = outs[g * ROWS + Math.min(r, real - 1)] * per;
+            return u.w;
+        }
+        for (int r = 0; r < real; r++) sc.src[r] = outs[g * ROWS + r] * per;
+        DirectConv.gatherRows(u.w, sc.src, real, liveIn, pairs / u.taps, u.taps, sc.wg);
+        for (int r = 0; r < ROWS; r++) sc.base[r] = Math.min(r, real - 1) * pairs;
+        return sc.wg;
+    }
+
+    /** Output group {@code g} (filters {@code w} at {@code sc.base}) on tile {@code tl}: kernel, epilogue, sums. */
+    private static void tileGroup(Unit u, float[] x, int[] xoff, float[] w, int pairs, int[] outs, float[] scale,
                                   int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
                                   int g, int tl, Scratch sc, float[] part) {
         Arrays.fill(sc.acc, 0f);
-        DirectConv.tile(x, tl * TILE, wg, xoff, 0, pairs, sc.acc, 0);
+        DirectConv.tile(x, tl * TILE, w, sc.base, xoff, 0, pairs, sc.acc, 0);
         epilogues(u, sc.acc, 0, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g, tl, part);
     }
 
@@ -886,7 +873,7 @@ public final class FbsJavaPlan implements Plan {
     public String describe() {
         return "FBS skip path in Java (reference FBS ResNet, " + team.size() + " thread(s)): " + gatedConvs
                 + " gated convs compute only their kept output channels from their inputs' live channels "
-                + "(direct conv on packed filters, " + ROWS + " channels x " + TILE + " positions per tile, " + L
+                + "(direct conv on filters read in place, " + ROWS + " channels x " + TILE + " positions per tile, " + L
                 + " lanes); one sample splits each conv over the threads, a batch runs its samples in parallel";
     }
 

@@ -6,8 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A direct convolution micro-kernel over planar feature maps, for convolutions whose filters change per input (FBS's
- * gathered convs): a conv computing only some output channels from only some input channels needs only an offset
- * table for its inputs and one small gather of its filters per output group ({@link #pack}), no repacked maps.
+ * gathered convs): a conv computing only some output channels from only some input channels reads the filters of its
+ * kept outputs in place, an offset table for its inputs, and (only where its input is a subset of the filters' input
+ * channels) one gather of whole 9-tap runs into rows ({@link #gatherRows}); no repacked maps.
  *
  * <p>Layout: every input channel is a plane of a flat array, every output position q of the tile a lane. Output
  * position q of tap pair j reads input element {@code xoff[j] + q}: with zero-padded planes whose row width equals the
@@ -16,19 +17,21 @@ import jdk.incubator.vector.VectorSpecies;
  * output grid then has a few junk columns per row (those past the output's width), which the caller masks.
  *
  * <p>One call computes {@link #ROWS} output channels × {@link #VECTORS} vectors of output positions, accumulating over
- * {@code n} (input channel, tap) pairs: {@code acc[r][q] = Σ_j wg[ROWS·j + r] · x[xoff[j] + q]}, where {@code wg} is
- * the group's filters packed pair by pair. Why this shape: 6 × 2 keeps its 12 accumulators, 2 input vectors and the
- * broadcast weight in AVX2's 16 vector registers with one to spare, and the packed weights leave the loop one base
- * and one index, so C2 keeps every accumulator in a register. The 4 × 3 shape it replaced (four filter bases, 16
- * vector registers with none to spare) had one accumulator spilled to the stack, a store-to-load chain in every
- * iteration that held it to about half the FMA rate on a CPU with two 256-bit FMA pipes (docs/design/fbs.md).
+ * {@code n} (input channel, tap) pairs: {@code acc[r][q] = Σ_j w[base[r] + j] · x[xoff[j] + q]}. The filter index is
+ * the loop index plus a per-row constant, so C2 hoists its bounds checks out of the loop. Why this shape: with 16
+ * lanes (AVX-512, 32 vector registers) 8 × 2 keeps 16 accumulators, 2 input vectors and the broadcast in registers,
+ * and kept counts (multiples of 8 in the FBS ResNets) fill every group; with AVX2's 16 registers it is 6 × 2 (15
+ * registers). The 4 × 3 shape this replaced used all 16 on AVX2 and C2 spilled an accumulator to the stack, a
+ * store-to-load chain per iteration that held it to half the FMA rate (docs/design/fbs.md). Reading the filters in
+ * place rather than packed pair by pair per output group removes the pack, which cost as much as the kernel on 7×7
+ * maps (tools/fbs/DirectConvProbe.java).
  */
 public final class DirectConv {
     public static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     /** Lanes per vector. */
     public static final int LANES = SPECIES.length();
-    /** Output channels per call. */
-    public static final int ROWS = 6;
+    /** Output channels per call: 8 where vectors are 16 lanes (AVX-512), else 6. */
+    public static final int ROWS = LANES >= 16 ? 8 : 6;
     /** Vectors of output positions per call. */
     public static final int VECTORS = 2;
     /** Output positions per call. */
@@ -37,83 +40,174 @@ public final class DirectConv {
     private DirectConv() { }
 
     /**
-     * Packs one output group's filters for {@link #tile}: {@code wg[ROWS·j + r] = w[base[r] + woff[j]]} for pairs
-     * {@code j < n}, where {@code base[r]} is where output channel r's filter starts in {@code w}.
+     * Gathers the filters of output channels whose filters start at {@code src[0 .. rows)} in {@code w}, over the
+     * input channels {@code live[0 .. n)} of {@code taps} taps each, into rows of {@code dst}: row r at {@code r·n·taps},
+     * {@code dst[r·n·taps + p·taps + t] = w[src[r] + live[p]·taps + t]}. Each channel's taps are one vector copy whose
+     * tail the next copy overwrites, so {@code w} and {@code dst} need {@link #LANES} floats of slack past their ends.
      */
-    public static void pack(float[] w, int[] base, int[] woff, int n, float[] wg) {
-        int b0 = base[0];
-        int b1 = base[1];
-        int b2 = base[2];
-        int b3 = base[3];
-        int b4 = base[4];
-        int b5 = base[5];
-        for (int j = 0; j < n; j++) {
-            int o = woff[j];
-            int d = ROWS * j;
-            wg[d] = w[b0 + o];
-            wg[d + 1] = w[b1 + o];
-            wg[d + 2] = w[b2 + o];
-            wg[d + 3] = w[b3 + o];
-            wg[d + 4] = w[b4 + o];
-            wg[d + 5] = w[b5 + o];
+    public static void gatherRows(float[] w, int[] src, int rows, int[] live, int n, int taps, float[] dst) {
+        for (int r = 0; r < rows; r++) {
+            int s = src[r];
+            int d = r * n * taps;
+            for (int p = 0; p < n; p++) {
+                int from = s + live[p] * taps;
+                int to = d + p * taps;
+                for (int v = 0; v < taps; v += LANES) {
+                    FloatVector.fromArray(SPECIES, w, from + v).intoArray(dst, to + v);
+                }
+            }
         }
     }
 
     /**
-     * Accumulates one tile: output positions {@code q .. q + TILE} of the group whose filters {@link #pack} put in
-     * {@code wg}, over pairs {@code from .. to}, onto the sums at {@code acc[a + r·TILE + i]} (the caller zeroes them
-     * first; a conv whose inputs outgrow L1 runs its pairs in chunks, each over every tile, onto the same sums).
+     * Accumulates one tile: output positions {@code q .. q + TILE} of {@link #ROWS} output channels, whose filter
+     * value for pair j is {@code w[base[r] + j]}, over pairs {@code from .. to}, onto the sums at
+     * {@code acc[a + r·TILE + i]} (the caller zeroes them first; a conv whose inputs outgrow L1 runs its pairs in
+     * chunks, each over every tile, onto the same sums).
      */
-    public static void tile(float[] x, int q, float[] wg, int[] xoff, int from, int to, float[] acc, int a) {
+    public static void tile(float[] x, int q, float[] w, int[] base, int[] xoff, int from, int to, float[] acc,
+                            int a) {
+        if (ROWS == 8) {
+            tile8(x, q, w, base, xoff, from, to, acc, a);
+        } else {
+            tile6(x, q, w, base, xoff, from, to, acc, a);
+        }
+    }
+
+    /** {@link #tile} with 6 output channels. */
+    static void tile6(float[] x, int q, float[] w, int[] base, int[] xoff, int from, int to, float[] acc,
+                      int a) {
         final int l = LANES;
+        final int t = 2 * LANES;
+        final int w0 = base[0];
+        final int w1 = base[1];
+        final int w2 = base[2];
+        final int w3 = base[3];
+        final int w4 = base[4];
+        final int w5 = base[5];
         FloatVector a00 = FloatVector.fromArray(SPECIES, acc, a);
         FloatVector a01 = FloatVector.fromArray(SPECIES, acc, a + l);
-        FloatVector a10 = FloatVector.fromArray(SPECIES, acc, a + TILE);
-        FloatVector a11 = FloatVector.fromArray(SPECIES, acc, a + TILE + l);
-        FloatVector a20 = FloatVector.fromArray(SPECIES, acc, a + 2 * TILE);
-        FloatVector a21 = FloatVector.fromArray(SPECIES, acc, a + 2 * TILE + l);
-        FloatVector a30 = FloatVector.fromArray(SPECIES, acc, a + 3 * TILE);
-        FloatVector a31 = FloatVector.fromArray(SPECIES, acc, a + 3 * TILE + l);
-        FloatVector a40 = FloatVector.fromArray(SPECIES, acc, a + 4 * TILE);
-        FloatVector a41 = FloatVector.fromArray(SPECIES, acc, a + 4 * TILE + l);
-        FloatVector a50 = FloatVector.fromArray(SPECIES, acc, a + 5 * TILE);
-        FloatVector a51 = FloatVector.fromArray(SPECIES, acc, a + 5 * TILE + l);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, acc, a + 1 * t);
+        FloatVector a11 = FloatVector.fromArray(SPECIES, acc, a + 1 * t + l);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, acc, a + 2 * t);
+        FloatVector a21 = FloatVector.fromArray(SPECIES, acc, a + 2 * t + l);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, acc, a + 3 * t);
+        FloatVector a31 = FloatVector.fromArray(SPECIES, acc, a + 3 * t + l);
+        FloatVector a40 = FloatVector.fromArray(SPECIES, acc, a + 4 * t);
+        FloatVector a41 = FloatVector.fromArray(SPECIES, acc, a + 4 * t + l);
+        FloatVector a50 = FloatVector.fromArray(SPECIES, acc, a + 5 * t);
+        FloatVector a51 = FloatVector.fromArray(SPECIES, acc, a + 5 * t + l);
         for (int j = from; j < to; j++) {
             int xo = xoff[j] + q;
-            int wo = ROWS * j;
             FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo);
             FloatVector x1 = FloatVector.fromArray(SPECIES, x, xo + l);
-            FloatVector b = FloatVector.broadcast(SPECIES, wg[wo]);
+            FloatVector b = FloatVector.broadcast(SPECIES, w[w0 + j]);
             a00 = x0.fma(b, a00);
             a01 = x1.fma(b, a01);
-            b = FloatVector.broadcast(SPECIES, wg[wo + 1]);
+            b = FloatVector.broadcast(SPECIES, w[w1 + j]);
             a10 = x0.fma(b, a10);
             a11 = x1.fma(b, a11);
-            b = FloatVector.broadcast(SPECIES, wg[wo + 2]);
+            b = FloatVector.broadcast(SPECIES, w[w2 + j]);
             a20 = x0.fma(b, a20);
             a21 = x1.fma(b, a21);
-            b = FloatVector.broadcast(SPECIES, wg[wo + 3]);
+            b = FloatVector.broadcast(SPECIES, w[w3 + j]);
             a30 = x0.fma(b, a30);
             a31 = x1.fma(b, a31);
-            b = FloatVector.broadcast(SPECIES, wg[wo + 4]);
+            b = FloatVector.broadcast(SPECIES, w[w4 + j]);
             a40 = x0.fma(b, a40);
             a41 = x1.fma(b, a41);
-            b = FloatVector.broadcast(SPECIES, wg[wo + 5]);
+            b = FloatVector.broadcast(SPECIES, w[w5 + j]);
             a50 = x0.fma(b, a50);
             a51 = x1.fma(b, a51);
         }
         a00.intoArray(acc, a);
         a01.intoArray(acc, a + l);
-        a10.intoArray(acc, a + TILE);
-        a11.intoArray(acc, a + TILE + l);
-        a20.intoArray(acc, a + 2 * TILE);
-        a21.intoArray(acc, a + 2 * TILE + l);
-        a30.intoArray(acc, a + 3 * TILE);
-        a31.intoArray(acc, a + 3 * TILE + l);
-        a40.intoArray(acc, a + 4 * TILE);
-        a41.intoArray(acc, a + 4 * TILE + l);
-        a50.intoArray(acc, a + 5 * TILE);
-        a51.intoArray(acc, a + 5 * TILE + l);
+        a10.intoArray(acc, a + 1 * t);
+        a11.intoArray(acc, a + 1 * t + l);
+        a20.intoArray(acc, a + 2 * t);
+        a21.intoArray(acc, a + 2 * t + l);
+        a30.intoArray(acc, a + 3 * t);
+        a31.intoArray(acc, a + 3 * t + l);
+        a40.intoArray(acc, a + 4 * t);
+        a41.intoArray(acc, a + 4 * t + l);
+        a50.intoArray(acc, a + 5 * t);
+        a51.intoArray(acc, a + 5 * t + l);
+    }
+
+    /** {@link #tile} with 8 output channels. */
+    static void tile8(float[] x, int q, float[] w, int[] base, int[] xoff, int from, int to, float[] acc,
+                      int a) {
+        final int l = LANES;
+        final int t = 2 * LANES;
+        final int w0 = base[0];
+        final int w1 = base[1];
+        final int w2 = base[2];
+        final int w3 = base[3];
+        final int w4 = base[4];
+        final int w5 = base[5];
+        final int w6 = base[6];
+        final int w7 = base[7];
+        FloatVector a00 = FloatVector.fromArray(SPECIES, acc, a);
+        FloatVector a01 = FloatVector.fromArray(SPECIES, acc, a + l);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, acc, a + 1 * t);
+        FloatVector a11 = FloatVector.fromArray(SPECIES, acc, a + 1 * t + l);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, acc, a + 2 * t);
+        FloatVector a21 = FloatVector.fromArray(SPECIES, acc, a + 2 * t + l);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, acc, a + 3 * t);
+        FloatVector a31 = FloatVector.fromArray(SPECIES, acc, a + 3 * t + l);
+        FloatVector a40 = FloatVector.fromArray(SPECIES, acc, a + 4 * t);
+        FloatVector a41 = FloatVector.fromArray(SPECIES, acc, a + 4 * t + l);
+        FloatVector a50 = FloatVector.fromArray(SPECIES, acc, a + 5 * t);
+        FloatVector a51 = FloatVector.fromArray(SPECIES, acc, a + 5 * t + l);
+        FloatVector a60 = FloatVector.fromArray(SPECIES, acc, a + 6 * t);
+        FloatVector a61 = FloatVector.fromArray(SPECIES, acc, a + 6 * t + l);
+        FloatVector a70 = FloatVector.fromArray(SPECIES, acc, a + 7 * t);
+        FloatVector a71 = FloatVector.fromArray(SPECIES, acc, a + 7 * t + l);
+        for (int j = from; j < to; j++) {
+            int xo = xoff[j] + q;
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo);
+            FloatVector x1 = FloatVector.fromArray(SPECIES, x, xo + l);
+            FloatVector b = FloatVector.broadcast(SPECIES, w[w0 + j]);
+            a00 = x0.fma(b, a00);
+            a01 = x1.fma(b, a01);
+            b = FloatVector.broadcast(SPECIES, w[w1 + j]);
+            a10 = x0.fma(b, a10);
+            a11 = x1.fma(b, a11);
+            b = FloatVector.broadcast(SPECIES, w[w2 + j]);
+            a20 = x0.fma(b, a20);
+            a21 = x1.fma(b, a21);
+            b = FloatVector.broadcast(SPECIES, w[w3 + j]);
+            a30 = x0.fma(b, a30);
+            a31 = x1.fma(b, a31);
+            b = FloatVector.broadcast(SPECIES, w[w4 + j]);
+            a40 = x0.fma(b, a40);
+            a41 = x1.fma(b, a41);
+            b = FloatVector.broadcast(SPECIES, w[w5 + j]);
+            a50 = x0.fma(b, a50);
+            a51 = x1.fma(b, a51);
+            b = FloatVector.broadcast(SPECIES, w[w6 + j]);
+            a60 = x0.fma(b, a60);
+            a61 = x1.fma(b, a61);
+            b = FloatVector.broadcast(SPECIES, w[w7 + j]);
+            a70 = x0.fma(b, a70);
+            a71 = x1.fma(b, a71);
+        }
+        a00.intoArray(acc, a);
+        a01.intoArray(acc, a + l);
+        a10.intoArray(acc, a + 1 * t);
+        a11.intoArray(acc, a + 1 * t + l);
+        a20.intoArray(acc, a + 2 * t);
+        a21.intoArray(acc, a + 2 * t + l);
+        a30.intoArray(acc, a + 3 * t);
+        a31.intoArray(acc, a + 3 * t + l);
+        a40.intoArray(acc, a + 4 * t);
+        a41.intoArray(acc, a + 4 * t + l);
+        a50.intoArray(acc, a + 5 * t);
+        a51.intoArray(acc, a + 5 * t + l);
+        a60.intoArray(acc, a + 6 * t);
+        a61.intoArray(acc, a + 6 * t + l);
+        a70.intoArray(acc, a + 7 * t);
+        a71.intoArray(acc, a + 7 * t + l);
     }
 
     /**

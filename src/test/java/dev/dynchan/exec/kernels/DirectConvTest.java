@@ -7,18 +7,26 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * DirectConv's packing, kernel (ROWS channels × TILE positions) and epilogue against a naive 3×3 convolution with
+ * DirectConv's filter gather, kernels (6 and 8 channels × TILE positions) and epilogue against a naive 3×3 convolution with
  * zero padding, written out loop by loop: a gathered set of inputs and of outputs, more outputs than one group holds
  * (the last group's missing rows repeat its last output), a map whose last tile runs past its end.
  */
 class DirectConvTest {
     @Test
-    void packedKernelMatchesNaiveConv() {
-        int rows = DirectConv.ROWS;
+    void kernelMatchesNaiveConv() {
+        // both kernel shapes, whichever this machine's vectors select for the plan; filters gathered over a subset of
+        // the inputs (conv2's compact input) and read in place (a dense input)
+        for (int rows : new int[] {6, 8}) {
+            kernelMatchesNaiveConv(rows, new int[] {1, 3, 4}, false);
+            kernelMatchesNaiveConv(rows, new int[] {0, 1, 2, 3, 4}, true);
+        }
+    }
+
+    private static void kernelMatchesNaiveConv(int rows, int[] live, boolean inPlace) {
         int tile = DirectConv.TILE;
         Random r = new Random(3);
         int cin = 5;
-        int cout = 9;
+        int cout = 11;
         int h = 6;
         int w = 5;
         int wq = w + 2;
@@ -28,35 +36,41 @@ class DirectConvTest {
         for (int i = 0; i < img.length; i++) img[i] = r.nextFloat() - 0.5f;
         float[] wt = new float[cout * cin * 9];
         for (int i = 0; i < wt.length; i++) wt[i] = r.nextFloat() - 0.5f;
-        // live inputs 1, 3, 4 (compact positions 0, 1, 2); outputs 6, 0, 2, 5, 1, 8, 3, 7
-        int[] live = {1, 3, 4};
-        int[] outs = {6, 0, 2, 5, 1, 8, 3, 7};
+        // live inputs at compact positions 0, 1, …; ten outputs: more than one group of either shape
+        int[] outs = {6, 0, 2, 5, 1, 8, 3, 7, 10, 9};
         float[] x = new float[(live.length + 1) * stride];
         for (int p = 0; p < live.length; p++)
             for (int i = 0; i < h; i++)
                 for (int j = 0; j < w; j++) x[p * stride + (i + 1) * wq + j + 1] = img[(live[p] * h + i) * w + j];
         int n = live.length * 9;
         int[] xoff = new int[n];
-        int[] woff = new int[n];
         for (int p = 0; p < live.length; p++)
-            for (int t = 0; t < 9; t++) {
-                xoff[p * 9 + t] = p * stride + (t / 3) * wq + t % 3;
-                woff[p * 9 + t] = live[p] * 9 + t;
-            }
+            for (int t = 0; t < 9; t++) xoff[p * 9 + t] = p * stride + (t / 3) * wq + t % 3;
         float[] mask = new float[tiles * tile];
         for (int q = 0; q < h * wq; q++) mask[q] = q % wq < w ? 1f : 0f;
         float[] out = new float[outs.length * stride];
         float[] acc = new float[rows * tile];
-        float[] wg = new float[rows * n];
+        float[] wSlack = java.util.Arrays.copyOf(wt, wt.length + DirectConv.LANES);
+        float[] wg = new float[rows * n + DirectConv.LANES];
         for (int g = 0; g < outs.length; g += rows) {
-            int[] wb = new int[rows];
-            for (int k = 0; k < rows; k++) wb[k] = outs[Math.min(g + k, outs.length - 1)] * cin * 9;
-            DirectConv.pack(wt, wb, woff, n, wg);
+            // the group's filters gathered over the live inputs; a short last group repeats its last output's row
+            int real = Math.min(rows, outs.length - g);
+            int[] src = new int[real];
+            for (int k = 0; k < real; k++) src[k] = outs[g + k] * cin * 9;
+            float[] filt = wt;
+            int[] base = new int[rows];
+            for (int k = 0; k < rows; k++) base[k] = src[Math.min(k, real - 1)];
+            if (!inPlace) {
+                java.util.Arrays.fill(wg, Float.NaN); // a value the gather failed to write would show
+                DirectConv.gatherRows(wSlack, src, real, live, live.length, 9, wg);
+                for (int k = 0; k < rows; k++) base[k] = Math.min(k, real - 1) * n;
+                filt = wg;
+            }
             for (int tl = 0; tl < tiles; tl++) {
                 // in two chunks of pairs (the second adds to the first's sums), as the plan runs small maps
                 java.util.Arrays.fill(acc, 0f);
-                DirectConv.tile(x, tl * tile, wg, xoff, 0, 10, acc, 0);
-                DirectConv.tile(x, tl * tile, wg, xoff, 10, n, acc, 0);
+                tile(rows, x, tl * tile, filt, base, xoff, 0, 10, acc);
+                tile(rows, x, tl * tile, filt, base, xoff, 10, n, acc);
                 for (int k = 0; k < rows && g + k < outs.length; k++) {
                     DirectConv.epilogue(acc, k * tile, tile, 0.25f, 2f, mask, tl * tile, false, false, out,
                             (g + k) * stride + wq + 1);
@@ -76,10 +90,19 @@ class DirectConvTest {
                                 s += wt[((outs[k] * cin + c) * 3 + di + 1) * 3 + dj + 1] * img[(c * h + ii) * w + jj];
                             }
                     assertEquals((s + 0.25) * 2, out[k * stride + (i + 1) * wq + j + 1], 1e-5,
-                            "output " + outs[k] + " at " + i + "," + j);
+                            rows + " rows, in place " + inPlace + ": output " + outs[k] + " at " + i + "," + j);
                 }
         // the halo stays zero
         for (int k = 0; k < outs.length; k++)
             for (int j = 0; j < wq; j++) assertEquals(0f, out[k * stride + j], "top halo of output " + k);
+    }
+
+    private static void tile(int rows, float[] x, int q, float[] w, int[] base, int[] xoff, int from, int to,
+                             float[] acc) {
+        if (rows == 8) {
+            DirectConv.tile8(x, q, w, base, xoff, from, to, acc, 0);
+        } else {
+            DirectConv.tile6(x, q, w, base, xoff, from, to, acc, 0);
+        }
     }
 }
