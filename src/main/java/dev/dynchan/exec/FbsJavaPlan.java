@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * input (mean |x| over H×W; every map a gate reads is ≥ 0) and, at the end, the global average pool.
  *
  * <p>Threads: one sample splits every step over the team (output channels of a conv, channels of the other steps),
- * a barrier between steps, and every member computes the gates itself (tiny, and identical on every member);
+ * a barrier between steps (each gate's FC split too, then every member picks the winners from the shared saliencies);
  * a batch runs its samples in parallel, one per member, each on its own buffers.
  */
 public final class FbsJavaPlan implements Plan {
@@ -190,7 +190,6 @@ public final class FbsJavaPlan implements Plan {
         final int[] base = new int[ROWS];
         final int[] src = new int[ROWS];
         final float[] mean;
-        final float[] g;
         final float[] winners;
         // per gate slot: 0 = conv1, 1 = conv2, 2 = downsample
         final int[][] keptIds = new int[3][];
@@ -201,14 +200,14 @@ public final class FbsJavaPlan implements Plan {
         final float[] poolRows;
         final float[] poolCols;
         final int[] all;
-        final float[] partial;
+        /** The claimed group's output sums, lane by lane ({@code ROWS × LANES}). */
+        final float[] laneSums = new float[ROWS * L];
         final float[] lanes = new float[L];
         /** Whether this member's steps are timed (member 0, with profiling on). */
         boolean records;
 
         Scratch(int maxC, int maxPairs, int poolWidth) {
             mean = new float[maxC];
-            g = new float[maxC];
             winners = new float[maxC];
             for (int i = 0; i < 3; i++) {
                 keptIds[i] = new int[maxC];
@@ -219,7 +218,6 @@ public final class FbsJavaPlan implements Plan {
             poolRows = new float[poolWidth + 2 * L];
             poolCols = new float[poolWidth + L];
             all = new int[maxC];
-            partial = new float[maxC];
             for (int i = 0; i < maxC; i++) all[i] = i;
         }
     }
@@ -233,6 +231,8 @@ public final class FbsJavaPlan implements Plan {
         final float[][] phases;  // per stage > 0: the previous stage's output split into its stride-2 phases
         final float[][] sumsX;
         final float[][] sumsY;
+        /** The gates' saliencies (slot 0 = conv1, 1 = conv2, 2 = downsample), each member computing a share. */
+        final float[][] gates;
         /** Per conv step of a sample, the next output group to claim. */
         final AtomicInteger[] work;
 
@@ -247,6 +247,7 @@ public final class FbsJavaPlan implements Plan {
             phases = new float[n][];
             sumsX = new float[n][];
             sumsY = new float[n][];
+            gates = new float[3][p.maxChannels];
             for (int s = 0; s < n; s++) {
                 Layout l = p.stages[s];
                 x[s] = new float[l.stride * (p.widths[s] + 1)];
@@ -278,6 +279,8 @@ public final class FbsJavaPlan implements Plan {
     private final float[] fcW;
     private final float[] fcB;
     private final int classes;
+    /** The most channels (or classes) any step has. */
+    private final int maxChannels;
     private final SpinTeam team;
     private final Scratch[] scratch;
     private final Buffers[] buffers;
@@ -397,6 +400,7 @@ public final class FbsJavaPlan implements Plan {
         classes = fc.outFeatures;
         int maxC = Math.max(Math.max(cin, classes), 64);
         for (int wd : widths) maxC = Math.max(maxC, wd);
+        maxChannels = maxC;
         int t = Math.max(1, threads);
         team = new SpinTeam(t);
         scratch = new Scratch[t];
@@ -519,15 +523,19 @@ public final class FbsJavaPlan implements Plan {
             }
             // conv1 (and the projection): gates from the block input's sums
             Unit c1 = b.conv1();
-            int k1 = gate(c1, sumsIn, null, c1.cin, invHw, sc, 0);
+            gateFc(c1, sumsIn, null, c1.cin, invHw, sc, buf.gates[0], m, members);
+            if (b.down() != null) {
+                gateFc(b.down(), sumsIn, null, b.down().cin, invHw, sc, buf.gates[2], m, members);
+            }
+            sync(tm, members);
+            int k1 = winners(c1, buf.gates[0], sc, 0);
             t = mark(sc, name, "gates", t);
             conv(c1, xin, c1.xoffDense, null, c1.cin * c1.taps, sc.keptIds[0], sc.scale[0], k1, buf.y[st],
                     lay.stride, lay.off, true, false, buf.sumsY[st], buf.work[step++], sc);
             t = mark(sc, name, "gated conv", t);
             if (b.down() != null) {
                 Unit d = b.down();
-                int kd = gate(d, sumsIn, null, d.cin, invHw, sc, 2);
-                t = mark(sc, name, "gates", t);
+                int kd = winners(d, buf.gates[2], sc, 2);
                 conv(d, xin, d.xoffDense, null, d.cin, sc.keptIds[2], sc.scale[2], kd, buf.x[st], lay.stride,
                         lay.off, false, false, null, buf.work[step++], sc);
                 // the channels the projection suppressed are zero (the buffer holds the previous call's values)
@@ -543,7 +551,9 @@ public final class FbsJavaPlan implements Plan {
             // conv2: reads conv1's kept channels, adds its own kept channels into the block output in place
             Unit c2 = b.conv2();
             int[] live = sc.keptIds[0]; // conv1's kept channels: slot 0 stays as it is until the next block
-            int k2 = gate(c2, buf.sumsY[st], live, k1, 1f / (lay.h * lay.w), sc, 1);
+            gateFc(c2, buf.sumsY[st], live, k1, 1f / (lay.h * lay.w), sc, buf.gates[1], m, members);
+            sync(tm, members);
+            int k2 = winners(c2, buf.gates[1], sc, 1);
             t = mark(sc, name, "gates", t);
             conv(c2, buf.y[st], c2.xoffCompact, live, k1 * 9, sc.keptIds[1], sc.scale[1], k2, buf.x[st],
                     lay.stride, lay.off, false, true, buf.sumsX[st], buf.work[step++], sc);
@@ -564,11 +574,10 @@ public final class FbsJavaPlan implements Plan {
         float inv = 1f / (stages[last].h * stages[last].w);
         float[] sums = buf.sumsX[last];
         int c = widths[last];
+        float[] pooled = sc.mean;
+        for (int i = 0; i < c; i++) pooled[i] = sums[i] * inv;
         for (int cls = share(m, members, classes, 0); cls < share(m, members, classes, 1); cls++) {
-            float acc = 0f;
-            int row = cls * c;
-            for (int i = 0; i < c; i++) acc += fcW[row + i] * (sums[i] * inv);
-            logits[sample * classes + cls] = acc + fcB[cls];
+            logits[sample * classes + cls] = dot(fcW, cls * c, pooled, c, sc.lanes) + fcB[cls];
         }
         sync(tm, members);
         mark(sc, "fc", "pool + fc", t);
@@ -619,7 +628,6 @@ public final class FbsJavaPlan implements Plan {
                              int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
                              float[] sums, AtomicInteger work, Scratch sc) {
         int groups = ceilDiv(nOut, ROWS);
-        float[] part = sc.partial;
         if (sums == null && u.tiles > TILE_CHUNK * 4 && liveIn == null) {
             // a big map nobody needs the sums of (the standard stem, whose input outgrows L2): the members claim
             // chunks of tiles and compute every output group on them, so each chunk's input is read from L1
@@ -628,7 +636,7 @@ public final class FbsJavaPlan implements Plan {
                     for (int g = 0; g < groups; g++) {
                         float[] w = filters(u, liveIn, pairs, outs, nOut, g, sc);
                         tileGroup(u, x, xoff, w, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact,
-                                residual, g, tl, sc, part);
+                                residual, g, tl, sc, null);
                     }
                 }
             }
@@ -636,7 +644,8 @@ public final class FbsJavaPlan implements Plan {
         }
         for (int g = work.getAndIncrement(); g < groups; g = work.getAndIncrement()) {
             float[] w = filters(u, liveIn, pairs, outs, nOut, g, sc);
-            for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) part[i] = 0f;
+            float[] part = sums == null ? null : sc.laneSums;
+            if (part != null) Arrays.fill(part, 0f);
             if (u.chunk >= pairs) {
                 for (int tl = 0; tl < u.tiles; tl++) {
                     tileGroup(u, x, xoff, w, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
@@ -657,7 +666,7 @@ public final class FbsJavaPlan implements Plan {
             }
             if (sums != null) {
                 for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) {
-                    sums[compact ? i : outs[i]] = part[i];
+                    sums[compact ? i : outs[i]] = DirectConv.sumLanes(part, (i - g * ROWS) * L);
                 }
             }
         }
@@ -699,8 +708,8 @@ public final class FbsJavaPlan implements Plan {
         int n = Math.min(ROWS, nOut - i0);
         for (int r = 0; r < n; r++) {
             int i = i0 + r;
-            part[i] += DirectConv.epilogue(acc, a + r * TILE, TILE, u.b[outs[i]], scale[i], u.mask, q, residual, relu,
-                    dst, (compact ? i : outs[i]) * dstStride + dstOff);
+            DirectConv.epilogue(acc, a + r * TILE, TILE, u.b[outs[i]], scale[i], u.mask, q, residual, relu,
+                    dst, (compact ? i : outs[i]) * dstStride + dstOff, part, r * L);
         }
     }
 
@@ -713,11 +722,33 @@ public final class FbsJavaPlan implements Plan {
     }
 
     /**
-     * The gate of {@code u} on an input whose channel sums are {@code sums} (indexed by channel, or by compact position
-     * when {@code live} lists the live channels): kept channel ids (ascending) and their scales into slot {@code slot}
-     * of the member's scratch; returns the kept count. Ungated: every channel, scale 1.
+     * Member {@code m}'s share of the gate FC of {@code u} on an input whose channel sums are {@code sums} (indexed by
+     * channel, or by compact position when {@code live} lists the live channels): {@code g[o] = ReLU(b + W·mean)} for
+     * its outputs o, into {@code g}, which the members share (a barrier before {@link #winners} reads it). Ungated:
+     * nothing.
      */
-    private static int gate(Unit u, float[] sums, int[] live, int nLive, float invHw, Scratch sc, int slot) {
+    private static void gateFc(Unit u, float[] sums, int[] live, int nLive, float invHw, Scratch sc, float[] g, int m,
+                               int members) {
+        if (u.gw == null) {
+            return;
+        }
+        float[] mean = sc.mean;
+        Arrays.fill(mean, 0, u.cin, 0f);
+        for (int p = 0; p < nLive; p++) {
+            mean[live == null ? p : live[p]] = sums[p] * invHw;
+        }
+        for (int o = share(m, members, u.cout, 0); o < share(m, members, u.cout, 1); o++) {
+            float v = u.gb[o] + dot(u.gw, o * u.cin, mean, u.cin, sc.lanes);
+            g[o] = v > 0f ? v : 0f;
+        }
+    }
+
+    /**
+     * The winners of the gate of {@code u} whose saliencies {@link #gateFc} put in {@code g}: kept channel ids
+     * (ascending) and their scales into slot {@code slot} of the member's scratch; returns the kept count. Every
+     * member computes them from the same {@code g}, so all get the same set. Ungated: every channel, scale 1.
+     */
+    private static int winners(Unit u, float[] g, Scratch sc, int slot) {
         int[] ids = sc.keptIds[slot];
         float[] t = sc.scale[slot];
         if (u.gw == null) {
@@ -726,16 +757,6 @@ public final class FbsJavaPlan implements Plan {
                 t[o] = 1f;
             }
             return u.cout;
-        }
-        float[] mean = sc.mean;
-        Arrays.fill(mean, 0, u.cin, 0f);
-        for (int p = 0; p < nLive; p++) {
-            mean[live == null ? p : live[p]] = sums[p] * invHw;
-        }
-        float[] g = sc.g;
-        for (int o = 0; o < u.cout; o++) {
-            float v = u.gb[o] + dot(u.gw, o * u.cin, mean, u.cin, sc.lanes);
-            g[o] = v > 0f ? v : 0f;
         }
         float[] win = sc.winners;
         Arrays.fill(win, 0, u.cout, 0f);
@@ -762,8 +783,8 @@ public final class FbsJavaPlan implements Plan {
             acc = jdk.incubator.vector.FloatVector.fromArray(DirectConv.SPECIES, a, off + i)
                     .fma(jdk.incubator.vector.FloatVector.fromArray(DirectConv.SPECIES, b, i), acc);
         }
-        // lanes summed in a fixed order, not reduceLanes (whose order is unspecified): every member computes the gates
-        // itself and must get bit-identical saliencies, compiled or interpreted, or they would pick different winners
+        // lanes summed in a fixed order, not reduceLanes (whose order is unspecified): the same bits whether the code
+        // runs compiled or interpreted, so a call's winners never depend on how warm the JIT is
         acc.intoArray(lanes, 0);
         float s = 0f;
         for (float v : lanes) s += v;

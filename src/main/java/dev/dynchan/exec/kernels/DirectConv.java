@@ -1,7 +1,6 @@
 package dev.dynchan.exec.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -213,11 +212,12 @@ public final class DirectConv {
     /**
      * The epilogue of one output channel's tile: {@code v = (acc + bias)·scale·mask[q]}, plus {@code res} at the same
      * positions when {@code residual} (then {@code res} is also {@code out}: the update is in place), ReLU when
-     * {@code relu}; stored at {@code out[o + q ..]}, {@code tile} positions. Returns the sum of the stored values (the
-     * next gate's input).
+     * {@code relu}; stored at {@code out[o + q ..]}, {@code tile} positions. With {@code sums}, the stored values are
+     * added lane-wise onto {@code sums[s .. s + LANES)} (the next gate's input, reduced once per channel by the caller
+     * rather than once per tile).
      */
-    public static float epilogue(float[] acc, int a, int tile, float bias, float scale, float[] mask, int q,
-                                 boolean residual, boolean relu, float[] out, int o) {
+    public static void epilogue(float[] acc, int a, int tile, float bias, float scale, float[] mask, int q,
+                                boolean residual, boolean relu, float[] out, int o, float[] sums, int s) {
         FloatVector sum = FloatVector.zero(SPECIES);
         FloatVector zero = sum;
         FloatVector b = FloatVector.broadcast(SPECIES, bias);
@@ -233,6 +233,15 @@ public final class DirectConv {
             v.intoArray(out, o + q + i);
             sum = sum.add(v);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        if (sums != null) {
+            FloatVector.fromArray(SPECIES, sums, s).add(sum).intoArray(sums, s);
+        }
+    }
+
+    /** The sum of {@code v[s .. s + LANES)}, in lane order (a fixed order: every member gets the same bits). */
+    public static float sumLanes(float[] v, int s) {
+        float t = 0f;
+        for (int i = 0; i < LANES; i++) t += v[s + i];
+        return t;
     }
 }

@@ -73,7 +73,7 @@ class DirectConvTest {
                 tile(rows, x, tl * tile, filt, base, xoff, 10, n, acc);
                 for (int k = 0; k < rows && g + k < outs.length; k++) {
                     DirectConv.epilogue(acc, k * tile, tile, 0.25f, 2f, mask, tl * tile, false, false, out,
-                            (g + k) * stride + wq + 1);
+                            (g + k) * stride + wq + 1, null, 0);
                 }
             }
         }
