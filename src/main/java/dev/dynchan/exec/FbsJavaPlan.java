@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Threads: one sample splits every step over the team (output channels of a conv, channels of the other steps),
  * a barrier between steps (each gate's FC split too, then every member picks the winners from the shared saliencies);
- * a batch runs its samples in parallel, one per member, each on its own buffers.
+ * a batch runs its samples in parallel, each member claiming the next one and running it on its own buffers.
  */
 public final class FbsJavaPlan implements Plan {
     /** Whether {@code model} is a network this plan runs: a reference-variant FBS ResNet. */
@@ -282,6 +282,8 @@ public final class FbsJavaPlan implements Plan {
     /** The most channels (or classes) any step has. */
     private final int maxChannels;
     private final SpinTeam team;
+    /** The next sample of a batch's parallel part to claim. */
+    private final AtomicInteger nextSample = new AtomicInteger();
     private final Scratch[] scratch;
     private final Buffers[] buffers;
     private final long gatedConvs;
@@ -451,8 +453,10 @@ public final class FbsJavaPlan implements Plan {
         }
         int members = team.size();
         int parallel = members > 1 ? n / members * members : 0; // samples run one per member
+        nextSample.set(0);
         team.run((m, tm) -> {
-            for (int i = m; i < parallel; i += members) {
+            // claimed one at a time: a member the VM slows runs fewer samples instead of holding up the others
+            for (int i = nextSample.getAndIncrement(); i < parallel; i = nextSample.getAndIncrement()) {
                 forward(0, 1, null, buffers[m], scratch[m], in, i, out);
             }
             tm.barrier();
