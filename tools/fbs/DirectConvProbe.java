@@ -1,10 +1,10 @@
 import dev.dynchan.exec.kernels.DirectConv;
 
 /**
- * Speed of DirectConv's filter gather and tile kernel on one thread for one stride-1 conv as FbsJavaPlan runs it:
+ * Speed of DirectConv's kernels on one thread for one stride-1 conv as FbsJavaPlan runs it:
  * C_IN live input channels, C_OUT computed output channels, an HW x HW map (padded planes, row width
- * HW + (K - 1)/2; K = 3 unless given); "gather" (default: the live inputs a subset of the filters' inputs, as conv2
- * reads conv1's compact output) or "dense" (filters read in place, as a conv on a dense input). Prints GFLOP/s of the
+ * HW + (K - 1)/2; K = 3 unless given); "gather" (default: the live inputs every other one of the filters' inputs, as
+ * conv2 reads conv1's compact output: the indexed kernel) or "dense" (all of them, as a conv on a dense input). Prints GFLOP/s of the
  * conv's own MACs (2 C_IN C_OUT K^2 HW^2 FLOP) and of the MACs the tiles compute (junk columns and the last tile
  * included).
  * Usage: java --add-modules jdk.incubator.vector -cp target/dynchan.jar tools/fbs/DirectConvProbe.java C_IN C_OUT HW [K [gather|dense]]
@@ -19,7 +19,7 @@ public class DirectConvProbe {
         float[] x = new float[cin * plane];
         java.util.Random r = new java.util.Random(1);
         for (int i = 0; i < x.length; i++) x[i] = r.nextFloat();
-        float[] w = new float[cout * 2 * cin * kk + DirectConv.LANES];
+        float[] w = new float[cout * 2 * cin * kk];
         for (int i = 0; i < w.length; i++) w[i] = r.nextFloat();
         int n = cin * kk;
         int[] xoff = new int[n];
@@ -27,13 +27,12 @@ public class DirectConvProbe {
         // gather: the live inputs are every other input channel of a twice-wider filter (conv2's compact input);
         // dense: the filters' own channels, read in place (conv1)
         boolean gather = a.length <= 4 || !a[4].equals("dense");
-        int[] live = new int[cin];
-        for (int c = 0; c < cin; c++) live[c] = gather ? 2 * c : c;
+        int[] woff = new int[n]; // the indexed kernel's filter offsets
+        for (int c = 0; c < cin; c++) for (int t = 0; t < kk; t++) woff[c * kk + t] = (gather ? 2 * c : c) * kk + t;
         float[] acc = new float[DirectConv.ROWS * DirectConv.TILE];
         int rows = DirectConv.ROWS;
         int groups = (cout + rows - 1) / rows;
-        float[] wg = new float[rows * n + DirectConv.LANES];
-        int[] src = new int[rows];
+
         float[] partial = new float[tiles * rows * DirectConv.TILE];
         int[] base = new int[rows];
         double best = 1e9;
@@ -44,25 +43,18 @@ public class DirectConvProbe {
                 for (int g = 0; g < groups; g++) {
                     int real = Math.min(rows, cout - g * rows);
                     int per = (gather ? 2 : 1) * cin * kk;
-                    for (int k2 = 0; k2 < rows; k2++) src[k2] = (g * rows + Math.min(k2, real - 1)) * per;
-                    float[] f = w;
-                    System.arraycopy(src, 0, base, 0, rows);
-                    if (gather) { // as the plan gathers each claimed group's filters
-                        DirectConv.gatherRows(w, src, real, live, cin, kk, wg);
-                        for (int k2 = 0; k2 < rows; k2++) base[k2] = Math.min(k2, real - 1) * n;
-                        f = wg;
-                    }
+                    for (int k2 = 0; k2 < rows; k2++) base[k2] = (g * rows + Math.min(k2, real - 1)) * per;
                     if (tiles > 64) {
                         for (int tl = 0; tl < tiles; tl++) {
                             java.util.Arrays.fill(acc, 0f);
-                            DirectConv.tile(x, tl * DirectConv.TILE, f, base, xoff, 0, n, acc, 0);
+                            tile(gather, x, tl * DirectConv.TILE, w, base, woff, xoff, 0, n, acc, 0);
                         }
                     } else { // small maps: pairs in chunks over every tile, as FbsJavaPlan runs them
                         int chunk = kk * Math.max(8, 4096 / ((k + 1) * wq));
                         java.util.Arrays.fill(partial, 0f);
                         for (int from = 0; from < n; from += chunk)
                             for (int tl = 0; tl < tiles; tl++)
-                                DirectConv.tile(x, tl * DirectConv.TILE, f, base, xoff, from, Math.min(n, from + chunk), partial, tl * rows * DirectConv.TILE);
+                                tile(gather, x, tl * DirectConv.TILE, w, base, woff, xoff, from, Math.min(n, from + chunk), partial, tl * rows * DirectConv.TILE);
                     }
                 }
             best = Math.min(best, (System.nanoTime() - t0) / 1e9 / inner);
@@ -70,5 +62,11 @@ public class DirectConvProbe {
         double useful = 2.0 * cin * cout * kk * hw * hw, computed = 2.0 * n * groups * rows * tiles * DirectConv.TILE;
         System.out.printf("%s C_in %d C_out %d %dx%d: %.3f ms, %.1f GFLOP/s useful, %.1f computed (%d rows, lanes %d)%n", gather ? "gather" : "dense", cin, cout,
                 hw, hw, best * 1e3, useful / best / 1e9, computed / best / 1e9, rows, DirectConv.LANES);
+    }
+
+    static void tile(boolean indexed, float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to,
+                     float[] acc, int a) {
+        if (indexed) DirectConv.tileIndexed(x, q, w, base, woff, xoff, from, to, acc, a);
+        else DirectConv.tile(x, q, w, base, xoff, from, to, acc, a);
     }
 }

@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * FBS's skip path for the reference-variant FBS ResNets, in Java: each gated conv computes only its kept output
  * channels, reading only its input's live channels, with {@link DirectConv}: the kept outputs' filters are read in
- * place from the BN-folded weights where the input is dense, and gathered in 9-tap runs per claimed group where it
- * is conv1's compact output (conv2). docs/design/fbs.md.
+ * place from the BN-folded weights, through a per-pair offset table where the input is conv1's compact output
+ * (conv2). docs/design/fbs.md.
  *
  * <p>Layout: every feature map is planar with a zero halo (rows W + 1 wide: one zero column between rows); a conv's output is written
  * straight into the next conv's input layout, its junk columns masked to zero. A gated conv1's output is compact (only
@@ -115,7 +115,7 @@ public final class FbsJavaPlan implements Plan {
             float[] beta = bn.bias.value().toFloatArray();
             float[] mean = bn.runningMean.value().toFloatArray();
             float[] var = bn.runningVar.value().toFloatArray();
-            this.w = new float[raw.length + L]; // slack for DirectConv.gatherRows' vector copies
+            this.w = new float[raw.length];
             this.b = new float[cout];
             int per = cin * taps;
             for (int o = 0; o < cout; o++) {
@@ -184,11 +184,10 @@ public final class FbsJavaPlan implements Plan {
         final float[] acc = new float[ROWS * TILE];
         /** A chunked conv's partial sums: per tile, ROWS × TILE. */
         final float[] tileAcc = new float[CHUNK_TILES * ROWS * TILE];
-        /** A compact-input conv's gathered filters for the claimed group, rows {@code pairs} apart. */
-        final float[] wg;
-        /** Where the kernel's rows' filters start (in the unit's weights or in {@code wg}), and their sources. */
+        /** Where the claimed group's filters start in the unit's weights. */
         final int[] base = new int[ROWS];
-        final int[] src = new int[ROWS];
+        /** A compact input's filter offsets per pair (conv2: pair p·9 + t reads filter element live[p]·9 + t). */
+        final int[] woff;
         final float[] mean;
         final float[] winners;
         // per gate slot: 0 = conv1, 1 = conv2, 2 = downsample
@@ -213,7 +212,7 @@ public final class FbsJavaPlan implements Plan {
                 keptIds[i] = new int[maxC];
                 scale[i] = new float[maxC];
             }
-            wg = new float[ROWS * maxPairs + L];
+            woff = new int[maxPairs];
             flags = new boolean[maxC];
             poolRows = new float[poolWidth + 2 * L];
             poolCols = new float[poolWidth + L];
@@ -559,7 +558,10 @@ public final class FbsJavaPlan implements Plan {
             sync(tm, members);
             int k2 = winners(c2, buf.gates[1], sc, 1);
             t = mark(sc, name, "gates", t);
-            conv(c2, buf.y[st], c2.xoffCompact, live, k1 * 9, sc.keptIds[1], sc.scale[1], k2, buf.x[st],
+            for (int p = 0; p < k1; p++) {
+                for (int tap = 0; tap < 9; tap++) sc.woff[p * 9 + tap] = live[p] * 9 + tap;
+            }
+            conv(c2, buf.y[st], c2.xoffCompact, sc.woff, k1 * 9, sc.keptIds[1], sc.scale[1], k2, buf.x[st],
                     lay.stride, lay.off, false, true, buf.sumsX[st], buf.work[step++], sc);
             t = mark(sc, name, "gated conv", t);
             if (b.down() != null) {
@@ -622,24 +624,23 @@ public final class FbsJavaPlan implements Plan {
     /**
      * Output channels {@code outs[0 .. nOut)} of unit {@code u}, in groups of {@code ROWS} that the team's members
      * claim from {@code work} (a member the VM stalls holds up one group, not a fixed share). The kernel reads the
-     * group's filters in place where the input is dense ({@code liveIn} null: pair j is filter element j); where it is
-     * compact (pair p·taps + t reads input channel {@code liveIn[p]}), the claiming member first gathers them into
-     * rows. Output i is plane {@code compact ? i : outs[i]} of {@code dst} (planes {@code dstStride} apart, interior at
+     * group's filters in place: pair j is filter element j where the input is dense ({@code woff} null), filter
+     * element {@code woff[j]} where it is compact. Output i is plane {@code compact ? i : outs[i]} of {@code dst} (planes {@code dstStride} apart, interior at
      * {@code dstOff}), scaled by {@code scale[i]}; its sum goes to the same index of {@code sums} when given. With
      * {@code residual} the output is added to what the plane holds and goes through the block's ReLU.
      */
-    private static void conv(Unit u, float[] x, int[] xoff, int[] liveIn, int pairs, int[] outs, float[] scale,
+    private static void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale,
                              int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
                              float[] sums, AtomicInteger work, Scratch sc) {
         int groups = ceilDiv(nOut, ROWS);
-        if (sums == null && u.tiles > TILE_CHUNK * 4 && liveIn == null) {
+        if (sums == null && u.tiles > TILE_CHUNK * 4 && woff == null) {
             // a big map nobody needs the sums of (the standard stem, whose input outgrows L2): the members claim
             // chunks of tiles and compute every output group on them, so each chunk's input is read from L1
             for (int c = work.getAndIncrement(); c * TILE_CHUNK < u.tiles; c = work.getAndIncrement()) {
                 for (int tl = c * TILE_CHUNK; tl < Math.min(u.tiles, (c + 1) * TILE_CHUNK); tl++) {
                     for (int g = 0; g < groups; g++) {
-                        float[] w = filters(u, liveIn, pairs, outs, nOut, g, sc);
-                        tileGroup(u, x, xoff, w, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact,
+                        groupBases(u, outs, nOut, g, sc);
+                        tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact,
                                 residual, g, tl, sc, null);
                     }
                 }
@@ -647,20 +648,20 @@ public final class FbsJavaPlan implements Plan {
             return;
         }
         for (int g = work.getAndIncrement(); g < groups; g = work.getAndIncrement()) {
-            float[] w = filters(u, liveIn, pairs, outs, nOut, g, sc);
+            groupBases(u, outs, nOut, g, sc);
             float[] part = sums == null ? null : sc.laneSums;
             if (part != null) Arrays.fill(part, 0f);
             if (u.chunk >= pairs) {
                 for (int tl = 0; tl < u.tiles; tl++) {
-                    tileGroup(u, x, xoff, w, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
+                    tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
                             tl, sc, part);
                 }
             } else {
                 Arrays.fill(sc.tileAcc, 0, u.tiles * ROWS * TILE, 0f);
                 for (int from = 0; from < pairs; from += u.chunk) {
                     for (int tl = 0; tl < u.tiles; tl++) {
-                        DirectConv.tile(x, tl * TILE, w, sc.base, xoff, from, Math.min(pairs, from + u.chunk),
-                                sc.tileAcc, tl * ROWS * TILE);
+                        kernel(u, x, tl * TILE, woff, xoff, from, Math.min(pairs, from + u.chunk), sc, sc.tileAcc,
+                                tl * ROWS * TILE);
                     }
                 }
                 for (int tl = 0; tl < u.tiles; tl++) {
@@ -676,29 +677,29 @@ public final class FbsJavaPlan implements Plan {
         }
     }
 
-    /**
-     * Group {@code g}'s filters for the kernel: the array it reads, with its rows' starts in {@code sc.base} (a last
-     * group with fewer than {@code ROWS} outputs repeats its last one).
-     */
-    private static float[] filters(Unit u, int[] liveIn, int pairs, int[] outs, int nOut, int g, Scratch sc) {
+    /** Where group {@code g}'s filters start, into {@code sc.base} (a short last group repeats its last output). */
+    private static void groupBases(Unit u, int[] outs, int nOut, int g, Scratch sc) {
         int per = u.cin * u.taps;
         int real = Math.min(ROWS, nOut - g * ROWS);
-        if (liveIn == null) {
-            for (int r = 0; r < ROWS; r++) sc.base[r] = outs[g * ROWS + Math.min(r, real - 1)] * per;
-            return u.w;
-        }
-        for (int r = 0; r < real; r++) sc.src[r] = outs[g * ROWS + r] * per;
-        DirectConv.gatherRows(u.w, sc.src, real, liveIn, pairs / u.taps, u.taps, sc.wg);
-        for (int r = 0; r < ROWS; r++) sc.base[r] = Math.min(r, real - 1) * pairs;
-        return sc.wg;
+        for (int r = 0; r < ROWS; r++) sc.base[r] = outs[g * ROWS + Math.min(r, real - 1)] * per;
     }
 
-    /** Output group {@code g} (filters {@code w} at {@code sc.base}) on tile {@code tl}: kernel, epilogue, sums. */
-    private static void tileGroup(Unit u, float[] x, int[] xoff, float[] w, int pairs, int[] outs, float[] scale,
+    /** The kernel on the group at {@code sc.base}: pairs {@code from .. to} of the tile at {@code q}, onto {@code acc}. */
+    private static void kernel(Unit u, float[] x, int q, int[] woff, int[] xoff, int from, int to, Scratch sc,
+                               float[] acc, int a) {
+        if (woff == null) {
+            DirectConv.tile(x, q, u.w, sc.base, xoff, from, to, acc, a);
+        } else {
+            DirectConv.tileIndexed(x, q, u.w, sc.base, woff, xoff, from, to, acc, a);
+        }
+    }
+
+    /** Output group {@code g} (filters at {@code sc.base}) on tile {@code tl}: kernel, epilogue, sums. */
+    private static void tileGroup(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale,
                                   int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
                                   int g, int tl, Scratch sc, float[] part) {
         Arrays.fill(sc.acc, 0f);
-        DirectConv.tile(x, tl * TILE, w, sc.base, xoff, 0, pairs, sc.acc, 0);
+        kernel(u, x, tl * TILE, woff, xoff, 0, pairs, sc, sc.acc, 0);
         epilogues(u, sc.acc, 0, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g, tl, part);
     }
 

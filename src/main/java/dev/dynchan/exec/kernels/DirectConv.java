@@ -6,8 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * A direct convolution micro-kernel over planar feature maps, for convolutions whose filters change per input (FBS's
  * gathered convs): a conv computing only some output channels from only some input channels reads the filters of its
- * kept outputs in place, an offset table for its inputs, and (only where its input is a subset of the filters' input
- * channels) one gather of whole 9-tap runs into rows ({@link #gatherRows}); no repacked maps.
+ * kept outputs in place, with an offset table for its inputs (and, where its input is a subset of the filters' input
+ * channels, one for the filters); nothing is gathered or repacked.
  *
  * <p>Layout: every input channel is a plane of a flat array, every output position q of the tile a lane. Output
  * position q of tap pair j reads input element {@code xoff[j] + q}: with zero-padded planes whose row width equals the
@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  * registers). The 4 × 3 shape this replaced used all 16 on AVX2 and C2 spilled an accumulator to the stack, a
  * store-to-load chain per iteration that held it to half the FMA rate (docs/design/fbs.md). Reading the filters in
  * place rather than packed pair by pair per output group removes the pack: a dense conv on a 7×7 map runs 1.46–1.67×
- * the packed kernel's rate (BENCHMARKS.md §5).
+ * the packed kernel's rate (BENCHMARKS.md §5). {@link #tileIndexed} is the same for a compact input.
  */
 public final class DirectConv {
     public static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -37,26 +37,6 @@ public final class DirectConv {
     public static final int TILE = VECTORS * LANES;
 
     private DirectConv() { }
-
-    /**
-     * Gathers the filters of output channels whose filters start at {@code src[0 .. rows)} in {@code w}, over the
-     * input channels {@code live[0 .. n)} of {@code taps} taps each, into rows of {@code dst}: row r at {@code r·n·taps},
-     * {@code dst[r·n·taps + p·taps + t] = w[src[r] + live[p]·taps + t]}. Each channel's taps are one vector copy whose
-     * tail the next copy overwrites, so {@code w} and {@code dst} need {@link #LANES} floats of slack past their ends.
-     */
-    public static void gatherRows(float[] w, int[] src, int rows, int[] live, int n, int taps, float[] dst) {
-        for (int r = 0; r < rows; r++) {
-            int s = src[r];
-            int d = r * n * taps;
-            for (int p = 0; p < n; p++) {
-                int from = s + live[p] * taps;
-                int to = d + p * taps;
-                for (int v = 0; v < taps; v += LANES) {
-                    FloatVector.fromArray(SPECIES, w, from + v).intoArray(dst, to + v);
-                }
-            }
-        }
-    }
 
     /**
      * Accumulates one tile: output positions {@code q .. q + TILE} of {@link #ROWS} output channels, whose filter
@@ -188,6 +168,157 @@ public final class DirectConv {
             a60 = x0.fma(b, a60);
             a61 = x1.fma(b, a61);
             b = FloatVector.broadcast(SPECIES, w[w7 + j]);
+            a70 = x0.fma(b, a70);
+            a71 = x1.fma(b, a71);
+        }
+        a00.intoArray(acc, a);
+        a01.intoArray(acc, a + l);
+        a10.intoArray(acc, a + 1 * t);
+        a11.intoArray(acc, a + 1 * t + l);
+        a20.intoArray(acc, a + 2 * t);
+        a21.intoArray(acc, a + 2 * t + l);
+        a30.intoArray(acc, a + 3 * t);
+        a31.intoArray(acc, a + 3 * t + l);
+        a40.intoArray(acc, a + 4 * t);
+        a41.intoArray(acc, a + 4 * t + l);
+        a50.intoArray(acc, a + 5 * t);
+        a51.intoArray(acc, a + 5 * t + l);
+        a60.intoArray(acc, a + 6 * t);
+        a61.intoArray(acc, a + 6 * t + l);
+        a70.intoArray(acc, a + 7 * t);
+        a71.intoArray(acc, a + 7 * t + l);
+    }
+
+    /**
+     * {@link #tile} for an input whose channels are a subset of the filters' (conv2 reading conv1's compact output):
+     * pair j reads filter element {@code w[base[r] + woff[j]]}. The filters are read in place, so nothing is gathered
+     * first: a separate gather pass stalls on DRAM with no arithmetic to overlap, while these reads stream beside the
+     * FMAs as the dense case's do; the price is a bounds check per filter read, which C2 cannot hoist.
+     */
+    public static void tileIndexed(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to,
+                                   float[] acc, int a) {
+        if (ROWS == 8) {
+            indexed8(x, q, w, base, woff, xoff, from, to, acc, a);
+        } else {
+            indexed6(x, q, w, base, woff, xoff, from, to, acc, a);
+        }
+    }
+
+    static void indexed6(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to,
+                          float[] acc, int a) {
+        final int l = LANES;
+        final int t = 2 * LANES;
+        final int w0 = base[0];
+        final int w1 = base[1];
+        final int w2 = base[2];
+        final int w3 = base[3];
+        final int w4 = base[4];
+        final int w5 = base[5];
+        FloatVector a00 = FloatVector.fromArray(SPECIES, acc, a);
+        FloatVector a01 = FloatVector.fromArray(SPECIES, acc, a + l);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, acc, a + 1 * t);
+        FloatVector a11 = FloatVector.fromArray(SPECIES, acc, a + 1 * t + l);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, acc, a + 2 * t);
+        FloatVector a21 = FloatVector.fromArray(SPECIES, acc, a + 2 * t + l);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, acc, a + 3 * t);
+        FloatVector a31 = FloatVector.fromArray(SPECIES, acc, a + 3 * t + l);
+        FloatVector a40 = FloatVector.fromArray(SPECIES, acc, a + 4 * t);
+        FloatVector a41 = FloatVector.fromArray(SPECIES, acc, a + 4 * t + l);
+        FloatVector a50 = FloatVector.fromArray(SPECIES, acc, a + 5 * t);
+        FloatVector a51 = FloatVector.fromArray(SPECIES, acc, a + 5 * t + l);
+        for (int j = from; j < to; j++) {
+            int xo = xoff[j] + q;
+            int k = woff[j];
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo);
+            FloatVector x1 = FloatVector.fromArray(SPECIES, x, xo + l);
+            FloatVector b = FloatVector.broadcast(SPECIES, w[w0 + k]);
+            a00 = x0.fma(b, a00);
+            a01 = x1.fma(b, a01);
+            b = FloatVector.broadcast(SPECIES, w[w1 + k]);
+            a10 = x0.fma(b, a10);
+            a11 = x1.fma(b, a11);
+            b = FloatVector.broadcast(SPECIES, w[w2 + k]);
+            a20 = x0.fma(b, a20);
+            a21 = x1.fma(b, a21);
+            b = FloatVector.broadcast(SPECIES, w[w3 + k]);
+            a30 = x0.fma(b, a30);
+            a31 = x1.fma(b, a31);
+            b = FloatVector.broadcast(SPECIES, w[w4 + k]);
+            a40 = x0.fma(b, a40);
+            a41 = x1.fma(b, a41);
+            b = FloatVector.broadcast(SPECIES, w[w5 + k]);
+            a50 = x0.fma(b, a50);
+            a51 = x1.fma(b, a51);
+        }
+        a00.intoArray(acc, a);
+        a01.intoArray(acc, a + l);
+        a10.intoArray(acc, a + 1 * t);
+        a11.intoArray(acc, a + 1 * t + l);
+        a20.intoArray(acc, a + 2 * t);
+        a21.intoArray(acc, a + 2 * t + l);
+        a30.intoArray(acc, a + 3 * t);
+        a31.intoArray(acc, a + 3 * t + l);
+        a40.intoArray(acc, a + 4 * t);
+        a41.intoArray(acc, a + 4 * t + l);
+        a50.intoArray(acc, a + 5 * t);
+        a51.intoArray(acc, a + 5 * t + l);
+    }
+
+    static void indexed8(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to,
+                          float[] acc, int a) {
+        final int l = LANES;
+        final int t = 2 * LANES;
+        final int w0 = base[0];
+        final int w1 = base[1];
+        final int w2 = base[2];
+        final int w3 = base[3];
+        final int w4 = base[4];
+        final int w5 = base[5];
+        final int w6 = base[6];
+        final int w7 = base[7];
+        FloatVector a00 = FloatVector.fromArray(SPECIES, acc, a);
+        FloatVector a01 = FloatVector.fromArray(SPECIES, acc, a + l);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, acc, a + 1 * t);
+        FloatVector a11 = FloatVector.fromArray(SPECIES, acc, a + 1 * t + l);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, acc, a + 2 * t);
+        FloatVector a21 = FloatVector.fromArray(SPECIES, acc, a + 2 * t + l);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, acc, a + 3 * t);
+        FloatVector a31 = FloatVector.fromArray(SPECIES, acc, a + 3 * t + l);
+        FloatVector a40 = FloatVector.fromArray(SPECIES, acc, a + 4 * t);
+        FloatVector a41 = FloatVector.fromArray(SPECIES, acc, a + 4 * t + l);
+        FloatVector a50 = FloatVector.fromArray(SPECIES, acc, a + 5 * t);
+        FloatVector a51 = FloatVector.fromArray(SPECIES, acc, a + 5 * t + l);
+        FloatVector a60 = FloatVector.fromArray(SPECIES, acc, a + 6 * t);
+        FloatVector a61 = FloatVector.fromArray(SPECIES, acc, a + 6 * t + l);
+        FloatVector a70 = FloatVector.fromArray(SPECIES, acc, a + 7 * t);
+        FloatVector a71 = FloatVector.fromArray(SPECIES, acc, a + 7 * t + l);
+        for (int j = from; j < to; j++) {
+            int xo = xoff[j] + q;
+            int k = woff[j];
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xo);
+            FloatVector x1 = FloatVector.fromArray(SPECIES, x, xo + l);
+            FloatVector b = FloatVector.broadcast(SPECIES, w[w0 + k]);
+            a00 = x0.fma(b, a00);
+            a01 = x1.fma(b, a01);
+            b = FloatVector.broadcast(SPECIES, w[w1 + k]);
+            a10 = x0.fma(b, a10);
+            a11 = x1.fma(b, a11);
+            b = FloatVector.broadcast(SPECIES, w[w2 + k]);
+            a20 = x0.fma(b, a20);
+            a21 = x1.fma(b, a21);
+            b = FloatVector.broadcast(SPECIES, w[w3 + k]);
+            a30 = x0.fma(b, a30);
+            a31 = x1.fma(b, a31);
+            b = FloatVector.broadcast(SPECIES, w[w4 + k]);
+            a40 = x0.fma(b, a40);
+            a41 = x1.fma(b, a41);
+            b = FloatVector.broadcast(SPECIES, w[w5 + k]);
+            a50 = x0.fma(b, a50);
+            a51 = x1.fma(b, a51);
+            b = FloatVector.broadcast(SPECIES, w[w6 + k]);
+            a60 = x0.fma(b, a60);
+            a61 = x1.fma(b, a61);
+            b = FloatVector.broadcast(SPECIES, w[w7 + k]);
             a70 = x0.fma(b, a70);
             a71 = x1.fma(b, a71);
         }

@@ -7,15 +7,15 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * DirectConv's filter gather, kernels (6 and 8 channels × TILE positions) and epilogue against a naive 3×3 convolution with
- * zero padding, written out loop by loop: a gathered set of inputs and of outputs, more outputs than one group holds
+ * DirectConv's kernels (6 and 8 channels × TILE positions, filters read in place or through an offset table) and
+ * epilogue against a naive 3×3 convolution with zero padding, written out loop by loop: a gathered set of inputs and of outputs, more outputs than one group holds
  * (the last group's missing rows repeat its last output), a map whose last tile runs past its end.
  */
 class DirectConvTest {
     @Test
     void kernelMatchesNaiveConv() {
-        // both kernel shapes, whichever this machine's vectors select for the plan; filters gathered over a subset of
-        // the inputs (conv2's compact input) and read in place (a dense input)
+        // both kernel shapes, whichever this machine's vectors select for the plan; a subset of the filters' inputs
+        // live (conv2's compact input: the indexed kernel) and all of them (a dense input)
         for (int rows : new int[] {6, 8}) {
             kernelMatchesNaiveConv(rows, new int[] {1, 3, 4}, false);
             kernelMatchesNaiveConv(rows, new int[] {0, 1, 2, 3, 4}, true);
@@ -44,33 +44,29 @@ class DirectConvTest {
                 for (int j = 0; j < w; j++) x[p * stride + (i + 1) * wq + j + 1] = img[(live[p] * h + i) * w + j];
         int n = live.length * 9;
         int[] xoff = new int[n];
+        int[] woff = new int[n];
         for (int p = 0; p < live.length; p++)
-            for (int t = 0; t < 9; t++) xoff[p * 9 + t] = p * stride + (t / 3) * wq + t % 3;
+            for (int t = 0; t < 9; t++) {
+                xoff[p * 9 + t] = p * stride + (t / 3) * wq + t % 3;
+                woff[p * 9 + t] = live[p] * 9 + t;
+            }
         float[] mask = new float[tiles * tile];
         for (int q = 0; q < h * wq; q++) mask[q] = q % wq < w ? 1f : 0f;
         float[] out = new float[outs.length * stride];
         float[] acc = new float[rows * tile];
-        float[] wSlack = java.util.Arrays.copyOf(wt, wt.length + DirectConv.LANES);
-        float[] wg = new float[rows * n + DirectConv.LANES];
         for (int g = 0; g < outs.length; g += rows) {
-            // the group's filters gathered over the live inputs; a short last group repeats its last output's row
+            // a short last group repeats its last output's row
             int real = Math.min(rows, outs.length - g);
             int[] src = new int[real];
             for (int k = 0; k < real; k++) src[k] = outs[g + k] * cin * 9;
-            float[] filt = wt;
+            // in place: pair j is filter element j (all inputs live) or element woff[j] (a compact input)
             int[] base = new int[rows];
             for (int k = 0; k < rows; k++) base[k] = src[Math.min(k, real - 1)];
-            if (!inPlace) {
-                java.util.Arrays.fill(wg, Float.NaN); // a value the gather failed to write would show
-                DirectConv.gatherRows(wSlack, src, real, live, live.length, 9, wg);
-                for (int k = 0; k < rows; k++) base[k] = Math.min(k, real - 1) * n;
-                filt = wg;
-            }
             for (int tl = 0; tl < tiles; tl++) {
                 // in two chunks of pairs (the second adds to the first's sums), as the plan runs small maps
                 java.util.Arrays.fill(acc, 0f);
-                tile(rows, x, tl * tile, filt, base, xoff, 0, 10, acc);
-                tile(rows, x, tl * tile, filt, base, xoff, 10, n, acc);
+                tile(rows, x, tl * tile, wt, base, inPlace ? null : woff, xoff, 0, 10, acc);
+                tile(rows, x, tl * tile, wt, base, inPlace ? null : woff, xoff, 10, n, acc);
                 for (int k = 0; k < rows && g + k < outs.length; k++) {
                     DirectConv.epilogue(acc, k * tile, tile, 0.25f, 2f, mask, tl * tile, false, false, out,
                             (g + k) * stride + wq + 1, null, 0);
@@ -97,12 +93,16 @@ class DirectConvTest {
             for (int j = 0; j < wq; j++) assertEquals(0f, out[k * stride + j], "top halo of output " + k);
     }
 
-    private static void tile(int rows, float[] x, int q, float[] w, int[] base, int[] xoff, int from, int to,
-                             float[] acc) {
-        if (rows == 8) {
+    private static void tile(int rows, float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from,
+                             int to, float[] acc) {
+        if (woff == null && rows == 8) {
             DirectConv.tile8(x, q, w, base, xoff, from, to, acc, 0);
-        } else {
+        } else if (woff == null) {
             DirectConv.tile6(x, q, w, base, xoff, from, to, acc, 0);
+        } else if (rows == 8) {
+            DirectConv.indexed8(x, q, w, base, woff, xoff, from, to, acc, 0);
+        } else {
+            DirectConv.indexed6(x, q, w, base, woff, xoff, from, to, acc, 0);
         }
     }
 }
