@@ -46,8 +46,12 @@ public final class FbsJavaPlan implements Plan {
     private static final int L = DirectConv.LANES;
     private static final int TILE = DirectConv.TILE;
     private static final int ROWS = DirectConv.ROWS;
-    /** Tiles per work item where members claim tiles rather than output groups. */
-    private static final int TILE_CHUNK = 8;
+    /**
+     * Max-pool output rows per band of the standard stem: a member computes the stem rows a band's pool rows read
+     * (2·7 + 1, one shared with the previous band and computed twice) into its scratch and pools them there, so the
+     * stem's 3.3 MB output is never written out and read back.
+     */
+    private static final int POOL_BAND_ROWS = 7;
     /**
      * Maps of at most this many tiles run their pairs in chunks, each chunk over every tile (partial sums in the
      * member's scratch): there, a tile's input rows of all channels outgrow L1, and every tile would stream them from
@@ -132,7 +136,7 @@ public final class FbsJavaPlan implements Plan {
             this.wo = wo;
             this.wq = wq;
             this.tiles = ceilDiv(ho * wq, TILE);
-            this.mask = new float[tiles * TILE];
+            this.mask = new float[(tiles + 1) * TILE]; // zeros past the map: a tile may start anywhere
             for (int q = 0; q < ho * wq; q++) {
                 mask[q] = q % wq < wo ? 1f : 0f;
             }
@@ -197,6 +201,8 @@ public final class FbsJavaPlan implements Plan {
         /** Per channel: whether a gate kept it (the projection's or conv2's set, for the passes over the rest). */
         final boolean[] flags;
         final float[] poolRows;
+        /** The standard stem's band: its stem rows, pooled from here. */
+        final float[] band;
         final float[] poolCols;
         final int[] all;
         /** The claimed group's output sums, lane by lane ({@code ROWS × LANES}). */
@@ -205,7 +211,8 @@ public final class FbsJavaPlan implements Plan {
         /** Whether this member's steps are timed (member 0, with profiling on). */
         boolean records;
 
-        Scratch(int maxC, int maxPairs, int poolWidth) {
+        Scratch(int maxC, int maxPairs, int poolWidth, int bandFloats) {
+            band = new float[bandFloats];
             mean = new float[maxC];
             winners = new float[maxC];
             for (int i = 0; i < 3; i++) {
@@ -224,7 +231,8 @@ public final class FbsJavaPlan implements Plan {
     /** One sample's buffers. */
     static final class Buffers {
         final float[] stemIn;
-        final float[] stemOut;
+        /** Per stem band, its pool rows' channel sums (reduced in band order once every band is done). */
+        final float[][] bandSums;
         final float[][] x;       // per stage: the block input/output map
         final float[][] y;       // per stage: conv1's compact output
         final float[][] phases;  // per stage > 0: the previous stage's output split into its stride-2 phases
@@ -239,7 +247,7 @@ public final class FbsJavaPlan implements Plan {
             work = new AtomicInteger[1 + 3 * p.blocks.size()];
             for (int i = 0; i < work.length; i++) work[i] = new AtomicInteger();
             stemIn = new float[p.stemInStride * p.stemInPlanes + p.stemInStride];
-            stemOut = p.smallStem ? null : new float[p.stemOutLayout.stride * (p.stem.cout + 1)];
+            bandSums = p.smallStem ? null : new float[ceilDiv(p.stages[0].h, POOL_BAND_ROWS)][p.stem.cout];
             int n = p.stages.length;
             x = new float[n][];
             y = new float[n][];
@@ -265,7 +273,9 @@ public final class FbsJavaPlan implements Plan {
     private final int inW;
     private final boolean smallStem;
     private final Unit stem;
-    private final Layout stemOutLayout;   // standard stem: the conv's output before the max-pool
+    /** Standard stem: where a band's stem rows start in a member's band scratch, and its planes' stride. */
+    private final int bandOff;
+    private final int bandStride;
     private final int stemInStride;
     private final int stemPad;
     private final int stemInPlanes;
@@ -326,7 +336,8 @@ public final class FbsJavaPlan implements Plan {
         }
         if (smallStem) {
             // the stem reads the input in layer1's layout and writes layer1's map
-            stemOutLayout = null;
+            bandOff = 0;
+            bandStride = 0;
             stemInWq = stages[0].wq;
             stemInRows = inH + 2;
             stemInStride = stages[0].stride;
@@ -341,9 +352,12 @@ public final class FbsJavaPlan implements Plan {
             stemInWq = wq;
             stemInRows = ceilDiv(inH + 2 * pad, 2);
             int last = ceilDiv(h0 * wq, TILE) * TILE;
-            stemInStride = roundUp(Math.max(stemInRows * wq, last + (k / 2) * wq + k / 2) + L, L);
+            stemInStride = roundUp(Math.max(stemInRows * wq, last + (k / 2) * wq + k / 2) + TILE, L);
             stemInPlanes = 4 * inChannels;
-            stemOutLayout = new Layout(h0, w0, wq, wq + 1, roundUp((h0 + 3) * wq + last + 2 * L, L));
+            // band row k (stem row 2·i0 − 1 + k) at bandOff + k·wq; a zero before the first row (its column −1), rows
+            // for 2·POOL_BAND_ROWS + 1 stem rows, a zero row below, and a last tile's overrun
+            bandOff = L;
+            bandStride = roundUp(bandOff + (2 * POOL_BAND_ROWS + 3) * wq + TILE + L, L);
             stem = new Unit(sc, s.bn(), true, null, 0, h0, w0, wq);
             phaseTaps(stem, k, wq, inChannels, stemInStride);
         }
@@ -407,7 +421,8 @@ public final class FbsJavaPlan implements Plan {
         scratch = new Scratch[t];
         buffers = new Buffers[t];
         for (int i = 0; i < t; i++) {
-            scratch[i] = new Scratch(maxC, maxPairs, smallStem ? 0 : roundUp(stemOutLayout.wq + 2, L));
+            scratch[i] = new Scratch(maxC, maxPairs, smallStem ? 0 : roundUp(stem.wq + 2, L),
+                    smallStem ? 0 : bandStride * stem.cout);
             scratch[i].records = profile && i == 0;
             buffers[i] = new Buffers(this);
         }
@@ -487,20 +502,24 @@ public final class FbsJavaPlan implements Plan {
         }
         sync(tm, members);
         t = mark(sc, "conv1", "input layout", t);
-        // 2. the stem (dense, not gated)
-        float[] stemDst = smallStem ? buf.x[0] : buf.stemOut;
-        int stemStride = smallStem ? l0.stride : stemOutLayout.stride;
-        int stemOff = smallStem ? l0.off : stemOutLayout.off;
+        // 2. the stem (dense, not gated), with the max-pool for the standard stem
         Arrays.fill(sc.scale[0], 0, stem.cout, 1f);
-        conv(stem, buf.stemIn, stem.xoffDense, null, stem.cin * stem.taps, sc.all, sc.scale[0], stem.cout,
-                stemDst, stemStride, stemOff, false, false, smallStem ? buf.sumsX[0] : null, buf.work[step++], sc);
-        sync(tm, members);
-        t = mark(sc, "conv1", "conv (stem)", t);
-        // 3. the max-pool (standard stem)
-        if (!smallStem) {
-            maxPool(buf, sc, m, members);
+        if (smallStem) {
+            conv(stem, buf.stemIn, stem.xoffDense, null, stem.cin * stem.taps, sc.all, sc.scale[0], stem.cout,
+                    buf.x[0], l0.stride, l0.off, false, false, buf.sumsX[0], buf.work[step++], sc);
             sync(tm, members);
-            t = mark(sc, "maxpool", "max pool", t);
+            t = mark(sc, "conv1", "conv (stem)", t);
+        } else {
+            stemAndPool(buf, sc, buf.work[step++]);
+            sync(tm, members);
+            t = mark(sc, "conv1", "conv + max pool (stem)", t);
+            for (int c = share(m, members, stem.cout, 0); c < share(m, members, stem.cout, 1); c++) {
+                float sum = 0f;
+                for (float[] b : buf.bandSums) sum += b[c];
+                buf.sumsX[0][c] = sum;
+            }
+            sync(tm, members);
+            t = mark(sc, "maxpool", "max pool sums", t);
         }
         // 4. the blocks
         for (Block b : blocks) {
@@ -633,20 +652,6 @@ public final class FbsJavaPlan implements Plan {
                              int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
                              float[] sums, AtomicInteger work, Scratch sc) {
         int groups = ceilDiv(nOut, ROWS);
-        if (sums == null && u.tiles > TILE_CHUNK * 4 && woff == null) {
-            // a big map nobody needs the sums of (the standard stem, whose input outgrows L2): the members claim
-            // chunks of tiles and compute every output group on them, so each chunk's input is read from L1
-            for (int c = work.getAndIncrement(); c * TILE_CHUNK < u.tiles; c = work.getAndIncrement()) {
-                for (int tl = c * TILE_CHUNK; tl < Math.min(u.tiles, (c + 1) * TILE_CHUNK); tl++) {
-                    for (int g = 0; g < groups; g++) {
-                        groupBases(u, outs, nOut, g, sc);
-                        tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact,
-                                residual, g, tl, sc, null);
-                    }
-                }
-            }
-            return;
-        }
         for (int g = work.getAndIncrement(); g < groups; g = work.getAndIncrement()) {
             groupBases(u, outs, nOut, g, sc);
             float[] part = sums == null ? null : sc.laneSums;
@@ -654,7 +659,7 @@ public final class FbsJavaPlan implements Plan {
             if (u.chunk >= pairs) {
                 for (int tl = 0; tl < u.tiles; tl++) {
                     tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
-                            tl, sc, part);
+                            tl * TILE, sc, part);
                 }
             } else {
                 Arrays.fill(sc.tileAcc, 0, u.tiles * ROWS * TILE, 0f);
@@ -666,7 +671,7 @@ public final class FbsJavaPlan implements Plan {
                 }
                 for (int tl = 0; tl < u.tiles; tl++) {
                     epilogues(u, sc.tileAcc, tl * ROWS * TILE, outs, scale, nOut, dst, dstStride, dstOff, compact,
-                            residual, g, tl, part);
+                            residual, g, tl * TILE, part);
                 }
             }
             if (sums != null) {
@@ -694,22 +699,21 @@ public final class FbsJavaPlan implements Plan {
         }
     }
 
-    /** Output group {@code g} (filters at {@code sc.base}) on tile {@code tl}: kernel, epilogue, sums. */
+    /** Output group {@code g} (filters at {@code sc.base}) on the tile at position {@code q}: kernel, epilogue, sums. */
     private static void tileGroup(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale,
                                   int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
-                                  int g, int tl, Scratch sc, float[] part) {
+                                  int g, int q, Scratch sc, float[] part) {
         Arrays.fill(sc.acc, 0f);
-        kernel(u, x, tl * TILE, woff, xoff, 0, pairs, sc, sc.acc, 0);
-        epilogues(u, sc.acc, 0, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g, tl, part);
+        kernel(u, x, q, woff, xoff, 0, pairs, sc, sc.acc, 0);
+        epilogues(u, sc.acc, 0, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g, q, part);
     }
 
-    /** The epilogues of group {@code g}'s outputs on tile {@code tl}, from the kernel's sums at {@code acc[a ..]}. */
+    /** The epilogues of group {@code g}'s outputs on the tile at {@code q}, from the kernel's sums at {@code acc[a ..]}. */
     private static void epilogues(Unit u, float[] acc, int a, int[] outs, float[] scale, int nOut, float[] dst,
-                                  int dstStride, int dstOff, boolean compact, boolean residual, int g, int tl,
+                                  int dstStride, int dstOff, boolean compact, boolean residual, int g, int q,
                                   float[] part) {
         boolean relu = u.relu || residual; // a residual add is the block's end: ReLU(conv2 + shortcut)
         int i0 = g * ROWS;
-        int q = tl * TILE;
         int n = Math.min(ROWS, nOut - i0);
         for (int r = 0; r < n; r++) {
             int i = i0 + r;
@@ -798,29 +802,65 @@ public final class FbsJavaPlan implements Plan {
     }
 
     /**
-     * 3×3/2 max-pool with padding 1 of the stem's output into layer1's map, with its channel sums. The stem's output
-     * has a zero row above, zero junk columns between rows and zero rows below, and is ≥ 0 (ReLU), so zeros are the
-     * padding: per output row, the max of three input rows (vectors), then of three neighbours (vectors), then every
-     * other column.
+     * The standard stem and its 3×3/2 max-pool (padding 1) into layer1's map, band by band: the members claim bands
+     * of {@link #POOL_BAND_ROWS} pool rows from {@code work}; for band [i0, i1) a member computes stem rows
+     * 2·i0 − 1 .. 2·i1 − 1 (row −1 and a row past the map's end are the pool's zero padding) into its band scratch,
+     * then pools them, with the band's channel sums into {@code buf.bandSums}.
      */
-    private void maxPool(Buffers buf, Scratch sc, int m, int members) {
-        Layout s = stemOutLayout;
+    private void stemAndPool(Buffers buf, Scratch sc, AtomicInteger work) {
+        int wq = stem.wq;
+        int groups = ceilDiv(stem.cout, ROWS);
+        int pairs = stem.cin * stem.taps;
+        float[] band = sc.band;
+        int bands = buf.bandSums.length;
+        for (int b = work.getAndIncrement(); b < bands; b = work.getAndIncrement()) {
+            int i0 = b * POOL_BAND_ROWS;
+            int i1 = Math.min(stages[0].h, i0 + POOL_BAND_ROWS);
+            int s0 = 2 * i0 - 1;                      // the band's first stem row
+            int s1 = Math.min(stem.ho, 2 * i1);       // one past its last computed one
+            int off = bandOff - s0 * wq;              // stem (row r, col w) of channel c at band[c·bandStride + off + r·wq + w]
+            if (s0 < 0) {
+                for (int c = 0; c < stem.cout; c++) Arrays.fill(band, c * bandStride + bandOff, c * bandStride + bandOff + wq, 0f);
+            }
+            for (int g = 0; g < groups; g++) {
+                groupBases(stem, sc.all, stem.cout, g, sc);
+                for (int q = Math.max(s0, 0) * wq; q < s1 * wq; q += TILE) {
+                    tileGroup(stem, buf.stemIn, stem.xoffDense, null, pairs, sc.all, sc.scale[0], stem.cout, band,
+                            bandStride, off, false, false, g, q, sc, null);
+                }
+            }
+            if (s1 < 2 * i1) { // the last pool row reads a row past the map's end
+                for (int c = 0; c < stem.cout; c++) {
+                    int r = c * bandStride + off + s1 * wq;
+                    Arrays.fill(band, r, r + wq, 0f);
+                }
+            }
+            maxPool(band, off, i0, i1, buf.x[0], buf.bandSums[b], sc);
+        }
+    }
+
+    /**
+     * Max-pool rows {@code i0 .. i1} of layer1's map from stem rows whose (r, col) of channel c is
+     * {@code src[c·bandStride + off + r·wq + col]}, with each channel's sum of those rows into {@code sums}. The stem's
+     * output has zero junk columns between rows and is ≥ 0 (ReLU), so zeros are the padding: per output row, the max
+     * of three input rows (vectors), then of three neighbours (vectors), then every other column.
+     */
+    private void maxPool(float[] src, int off, int i0, int i1, float[] dst, float[] sums, Scratch sc) {
         Layout o = stages[0];
-        float[] src = buf.stemOut;
-        float[] dst = buf.x[0];
-        int width = roundUp(s.wq + 2, L);
+        int wq = stem.wq;
+        int width = roundUp(wq + 2, L);
         float[] rows = sc.poolRows;
         float[] cols = sc.poolCols;
         jdk.incubator.vector.VectorSpecies<Float> sp = DirectConv.SPECIES;
-        for (int c = share(m, members, stem.cout, 0); c < share(m, members, stem.cout, 1); c++) {
-            int base = c * s.stride + s.off;   // (r, col) at base + r·wq + col
+        for (int c = 0; c < stem.cout; c++) {
+            int base = c * bandStride + off;
             float sum = 0f;
-            for (int i = 0; i < o.h; i++) {
-                int r0 = base + (2 * i - 1) * s.wq - 1; // (2i − 1, −1)
+            for (int i = i0; i < i1; i++) {
+                int r0 = base + (2 * i - 1) * wq - 1; // (2i − 1, −1)
                 for (int k = 0; k < width; k += L) {
                     jdk.incubator.vector.FloatVector v = jdk.incubator.vector.FloatVector.fromArray(sp, src, r0 + k)
-                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, src, r0 + s.wq + k))
-                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, src, r0 + 2 * s.wq + k));
+                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, src, r0 + wq + k))
+                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, src, r0 + 2 * wq + k));
                     v.intoArray(rows, k);           // rows[1 + col]: the three rows' max at col
                 }
                 for (int k = 0; k < width; k += L) {
@@ -836,7 +876,7 @@ public final class FbsJavaPlan implements Plan {
                     sum += v;
                 }
             }
-            buf.sumsX[0][c] = sum;
+            sums[c] = sum;
         }
     }
 
