@@ -644,9 +644,10 @@ public final class FbsJavaPlan implements Plan {
      * Output channels {@code outs[0 .. nOut)} of unit {@code u}, in groups of {@code ROWS} that the team's members
      * claim from {@code work} (a member the VM stalls holds up one group, not a fixed share). The kernel reads the
      * group's filters in place: pair j is filter element j where the input is dense ({@code woff} null), filter
-     * element {@code woff[j]} where it is compact. Output i is plane {@code compact ? i : outs[i]} of {@code dst} (planes {@code dstStride} apart, interior at
-     * {@code dstOff}), scaled by {@code scale[i]}; its sum goes to the same index of {@code sums} when given. With
-     * {@code residual} the output is added to what the plane holds and goes through the block's ReLU.
+     * element {@code woff[j]} where it is compact. Output i is plane {@code compact ? i : outs[i]} of {@code dst}
+     * (planes {@code dstStride} apart, interior at {@code dstOff}), scaled by {@code scale[i]}; its sum goes to the same
+     * index of {@code sums} when given. With {@code residual} the output is added to what the plane holds and goes
+     * through the block's ReLU.
      */
     private static void conv(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale,
                              int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
