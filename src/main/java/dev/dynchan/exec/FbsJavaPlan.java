@@ -819,9 +819,11 @@ public final class FbsJavaPlan implements Plan {
             int i1 = Math.min(stages[0].h, i0 + POOL_BAND_ROWS);
             int s0 = 2 * i0 - 1;                      // the band's first stem row
             int s1 = Math.min(stem.ho, 2 * i1);       // one past its last computed one
-            int off = bandOff - s0 * wq;              // stem (row r, col w) of channel c at band[c·bandStride + off + r·wq + w]
+            int off = bandOff - s0 * wq;              // stem (r, w) of channel c: band[c·bandStride + off + r·wq + w]
             if (s0 < 0) {
-                for (int c = 0; c < stem.cout; c++) Arrays.fill(band, c * bandStride + bandOff, c * bandStride + bandOff + wq, 0f);
+                for (int c = 0; c < stem.cout; c++) {
+                    Arrays.fill(band, c * bandStride + bandOff, c * bandStride + bandOff + wq, 0f);
+                }
             }
             for (int g = 0; g < groups; g++) {
                 groupBases(stem, sc.all, stem.cout, g, sc);

@@ -8,8 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * DirectConv's kernels (6 and 8 channels × TILE positions, filters read in place or through an offset table) and
- * epilogue against a naive 3×3 convolution with zero padding, written out loop by loop: a gathered set of inputs and of outputs, more outputs than one group holds
- * (the last group's missing rows repeat its last output), a map whose last tile runs past its end.
+ * epilogue against a naive 3×3 convolution with zero padding, written out loop by loop: a gathered set of inputs and
+ * of outputs, more outputs than one group holds (the last group's missing rows repeat its last output), a map whose
+ * last tile runs past its end.
  */
 class DirectConvTest {
     @Test
