@@ -33,11 +33,12 @@ public final class FbsPlan implements Plan {
 
     /**
      * Untimed samples per strategy before its trials (at least {@link #WARMUP} calls): a strategy's first calls run
-     * cold code (timed from the first call, the Java plan took 1.8× its later time at batch 16; after 2 untimed calls
-     * at batch 1, still 4×, and ONNX Runtime per sample 2.3×; BENCHMARKS.md §5 has the warm trials).
+     * cold code. The Java plan needs about 180 samples before C2 has compiled its kernels (at batch 16 its first 11
+     * calls took 1.4–7× the later ones); after 16 untimed samples at batch 1 its trials still took 3× its steady
+     * time, and the ONNX Runtime forms won the tuning they lose warm (BENCHMARKS.md §5).
      */
     static final int WARMUP = 2;
-    static final int WARMUP_SAMPLES = 16;
+    static final int WARMUP_SAMPLES = 192;
 
     /** Untimed calls per strategy at batch size {@code n}. */
     static int warmupCalls(long n) {
