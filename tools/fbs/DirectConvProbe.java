@@ -7,7 +7,9 @@ import dev.dynchan.exec.kernels.DirectConv;
  * conv2 reads conv1's compact output: the indexed kernel) or "dense" (all of them, as a conv on a dense input). Prints GFLOP/s of the
  * conv's own MACs (2 C_IN C_OUT K^2 HW^2 FLOP) and of the MACs the tiles compute (junk columns and the last tile
  * included).
- * Usage: java --add-modules jdk.incubator.vector -cp target/dynchan.jar tools/fbs/DirectConvProbe.java C_IN C_OUT HW [K [gather|dense]]
+ * "cold" reads the filters from DRAM (a new window of a 32-times larger filter array each repetition).
+ * Usage: java [-Xmx4g] --add-modules jdk.incubator.vector -cp target/dynchan.jar tools/fbs/DirectConvProbe.java C_IN C_OUT HW
+ *        [K [gather|dense [cold]]]
  */
 public class DirectConvProbe {
     public static void main(String[] a) {
@@ -19,7 +21,10 @@ public class DirectConvProbe {
         float[] x = new float[cin * plane];
         java.util.Random r = new java.util.Random(1);
         for (int i = 0; i < x.length; i++) x[i] = r.nextFloat();
-        float[] w = new float[cout * 2 * cin * kk];
+        // cold: 32 windows of C_OUT filters, a different one each repetition, so the filters come from DRAM (a
+        // network's conv weights outgrow L3) rather than from the caches
+        int windows = a.length > 5 && a[5].equals("cold") ? 32 : 1;
+        float[] w = new float[windows * cout * 2 * cin * kk];
         for (int i = 0; i < w.length; i++) w[i] = r.nextFloat();
         int n = cin * kk;
         int[] xoff = new int[n];
@@ -38,12 +43,13 @@ public class DirectConvProbe {
         double best = 1e9;
         for (int rep = 0; rep < 40; rep++) {
             long t0 = System.nanoTime();
-            int inner = Math.max(1, (int) (2e8 / (2.0 * cin * cout * kk * hw * hw)));
+            int inner = windows > 1 ? 1 : Math.max(1, (int) (2e8 / (2.0 * cin * cout * kk * hw * hw)));
+            int window = rep % windows * cout;
             for (int it = 0; it < inner; it++)
                 for (int g = 0; g < groups; g++) {
                     int real = Math.min(rows, cout - g * rows);
                     int per = (gather ? 2 : 1) * cin * kk;
-                    for (int k2 = 0; k2 < rows; k2++) base[k2] = (g * rows + Math.min(k2, real - 1)) * per;
+                    for (int k2 = 0; k2 < rows; k2++) base[k2] = (window + g * rows + Math.min(k2, real - 1)) * per;
                     if (tiles > 64) {
                         for (int tl = 0; tl < tiles; tl++) {
                             java.util.Arrays.fill(acc, 0f);
