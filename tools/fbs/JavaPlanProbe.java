@@ -1,5 +1,6 @@
 // FBS's Java skip path alone (fbs_resnet18, 224 px, random inputs): median ms per call and, with PROFILE=1, where
 // member 0's time goes, for working on the plan itself (the bench command reaches it through FbsPlan's batches).
+// COLD=1 first prints the times of the first 20 calls of the fresh JVM.
 // Usage (repo root, after ./dynchan built the jar):
 //   java --add-modules=jdk.incubator.vector -cp target/dynchan.jar tools/fbs/JavaPlanProbe.java D BATCH THREADS ITERS
 import ai.djl.ndarray.NDArray;
@@ -26,6 +27,16 @@ public class JavaPlanProbe {
              NDManager m = net.manager().newSubManager();
              FbsJavaPlan p = FbsJavaPlan.compile((FbsResNet) net.module(), new Shape(3, 224, 224), threads, profile)) {
             NDArray x = m.randomNormal(new Shape(batch, 3, 224, 224));
+            if ("1".equals(System.getenv("COLD"))) {
+                // the first calls of a fresh JVM, one by one: how long C2 takes to compile the kernels
+                StringBuilder first = new StringBuilder("first calls, ms:");
+                for (int i = 0; i < 20; i++) {
+                    long t0 = System.nanoTime();
+                    p.run(x);
+                    first.append(String.format(Locale.ROOT, " %.0f", (System.nanoTime() - t0) / 1e6));
+                }
+                System.out.println(first);
+            }
             // the JIT warms up on a plan of its own, so the profiled plan's means hold no interpreted calls
             try (FbsJavaPlan warm = FbsJavaPlan.compile((FbsResNet) net.module(), new Shape(3, 224, 224), threads,
                     profile)) {

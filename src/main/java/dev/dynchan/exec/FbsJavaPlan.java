@@ -56,7 +56,8 @@ public final class FbsJavaPlan implements Plan {
      * Maps of at most this many tiles run their pairs in chunks, each chunk over every tile (partial sums in the
      * member's scratch): there, a tile's input rows of all channels outgrow L1, and every tile would stream them from
      * L2 (the kernel ran at less than half its rate on 28×28 and smaller maps with 128 and more channels). 128 takes
-     * in layer 1's 56×56 maps (100 tiles), whose 64 channels' rows also outgrow L1: it ran 5–8 % faster chunked.
+     * in layer 1's 56×56 maps (100 tiles), whose 64 channels' rows also outgrow L1: it ran 8–13 % faster chunked
+     * (docs/design/fbs.md).
      */
     private static final int CHUNK_TILES = 128;
     /** Input floats a chunk may keep in L1 across tiles: half of a 32 KiB L1D, the rest for filters and sums. */
@@ -198,7 +199,6 @@ public final class FbsJavaPlan implements Plan {
         // per gate slot: 0 = conv1, 1 = conv2, 2 = downsample
         final int[][] keptIds = new int[3][];
         final float[][] scale = new float[3][];
-        final int[] count = new int[3];
         /** Per channel: whether a gate kept it (the projection's or conv2's set, for the passes over the rest). */
         final boolean[] flags;
         final float[] poolRows;
@@ -797,8 +797,7 @@ public final class FbsJavaPlan implements Plan {
         // lanes summed in a fixed order, not reduceLanes (whose order is unspecified): the same bits whether the code
         // runs compiled or interpreted, so a call's winners never depend on how warm the JIT is
         acc.intoArray(lanes, 0);
-        float s = 0f;
-        for (float v : lanes) s += v;
+        float s = DirectConv.sumLanes(lanes, 0);
         for (; i < n; i++) s += a[off + i] * b[i];
         return s;
     }

@@ -33,8 +33,8 @@ public final class FbsPlan implements Plan {
 
     /**
      * Untimed samples per strategy before its trials (at least {@link #WARMUP} calls): a strategy's first calls run
-     * cold code. The Java plan needs about 180 samples before C2 has compiled its kernels (at batch 16 its first 11
-     * calls took 1.4–7× the later ones); after 16 untimed samples at batch 1 its trials still took 3× its steady
+     * cold code. The Java plan needs 9–11 batch-16 calls (144–176 samples) before C2 has compiled its kernels (its first
+     * calls took 1.7–13× the later ones); after 16 untimed samples at batch 1 its trials still took 3× its steady
      * time, and the ONNX Runtime forms won the tuning they lose warm (BENCHMARKS.md §5).
      */
     static final int WARMUP = 2;

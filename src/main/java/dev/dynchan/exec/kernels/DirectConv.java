@@ -22,7 +22,7 @@ import jdk.incubator.vector.VectorSpecies;
  * and kept counts (multiples of 8 in the FBS ResNets) fill every group; with AVX2's 16 registers it is 6 × 2 (15
  * registers). The 4 × 3 shape this replaced used all 16 on AVX2 and C2 spilled an accumulator to the stack, a
  * store-to-load chain per iteration that held it to half the FMA rate (docs/design/fbs.md). Reading the filters in
- * place rather than packed pair by pair per output group removes the pack: a dense conv on a 7×7 map runs 1.46–1.67×
+ * place rather than packed pair by pair per output group removes the pack: a dense conv on a 7×7 map runs 1.46–1.48×
  * the packed kernel's rate (BENCHMARKS.md §5). {@link #tileIndexed} is the same for a compact input. The four loops
  * (6 and 8 rows, in place and indexed) are written out rather than shared: C2 keeps the accumulators in registers only
  * as plain locals, not as an array or a loop over rows.
