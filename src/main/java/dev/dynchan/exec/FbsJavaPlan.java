@@ -63,6 +63,16 @@ public final class FbsJavaPlan implements Plan {
     /** Input floats a chunk may keep in L1 across tiles: half of a 32 KiB L1D, the rest for filters and sums. */
     private static final int L1_FLOATS = 4096;
 
+    /**
+     * With the AVX2 kernel shape (6 rows of 8 lanes), a conv reading a compact input packs its group's filters first on
+     * maps of at least this many tiles: there the indexed kernel's filter reads (an offset load and a bounds check
+     * each, for 12 FMAs) cost more than one copy of the group's filters that all its tiles share. Measured pairwise on
+     * a Zen 3 guest (docs/design/fbs.md): conv2 1.17–1.29× faster packed on 14×14 to 56×56 maps (14 to 200 tiles),
+     * 0.90× on 7×7 (4 tiles). With AVX-512's 8 × 2 shape (16 FMAs per pair) the in-place reads ran at the dense
+     * kernel's rate, so nothing is packed there.
+     */
+    private static final int PACK_MIN_TILES = 8;
+
     /** A map's planar layout: interior (h, w) of plane c at {@code c·stride + off + h·wq + w}. */
     record Layout(int h, int w, int wq, int off, int stride) {
         /**
@@ -105,6 +115,11 @@ public final class FbsJavaPlan implements Plan {
         int[] xoffCompact;
         /** Pairs per chunk ({@link #CHUNK_TILES}); MAX_VALUE: all pairs in one pass. */
         int chunk = Integer.MAX_VALUE;
+        /**
+         * Whether a compact input's filters are packed per output group before its tiles ({@link #PACK_MIN_TILES}),
+         * rather than read in place through the offset table.
+         */
+        final boolean packCompact;
         /** The gate: FC weights [C_out][C_in], bias, kept count; null weights: not gated (all channels, scale 1). */
         final float[] gw;
         final float[] gb;
@@ -138,6 +153,7 @@ public final class FbsJavaPlan implements Plan {
             this.wo = wo;
             this.wq = wq;
             this.tiles = ceilDiv(ho * wq, TILE);
+            this.packCompact = ROWS < 8 && tiles >= PACK_MIN_TILES;
             this.mask = new float[(tiles + 1) * TILE]; // zeros past the map: a tile may start anywhere
             for (int q = 0; q < ho * wq; q++) {
                 mask[q] = q % wq < wo ? 1f : 0f;
@@ -194,6 +210,9 @@ public final class FbsJavaPlan implements Plan {
         final int[] base = new int[ROWS];
         /** A compact input's filter offsets per pair (conv2: pair p·9 + t reads filter element live[p]·9 + t). */
         final int[] woff;
+        /** The claimed group's filters packed row by row ({@link Unit#packCompact}), and where each row starts. */
+        final float[] packed;
+        final int[] packedBase = new int[ROWS];
         final float[] mean;
         final float[] winners;
         // per gate slot: 0 = conv1, 1 = conv2, 2 = downsample
@@ -221,6 +240,7 @@ public final class FbsJavaPlan implements Plan {
                 scale[i] = new float[maxC];
             }
             woff = new int[maxPairs];
+            packed = new float[ROWS * maxPairs];
             flags = new boolean[maxC];
             poolRows = new float[poolWidth + 2 * L];
             poolCols = new float[poolWidth + L];
@@ -645,7 +665,7 @@ public final class FbsJavaPlan implements Plan {
      * Output channels {@code outs[0 .. nOut)} of unit {@code u}, in groups of {@code ROWS} that the team's members
      * claim from {@code work} (a member the VM stalls holds up one group, not a fixed share). The kernel reads the
      * group's filters in place: pair j is filter element j where the input is dense ({@code woff} null), filter
-     * element {@code woff[j]} where it is compact. Output i is plane {@code compact ? i : outs[i]} of {@code dst}
+     * element {@code woff[j]} where it is compact (or, where the unit packs them, the group's copy of those). Output i is plane {@code compact ? i : outs[i]} of {@code dst}
      * (planes {@code dstStride} apart, interior at {@code dstOff}), scaled by {@code scale[i]}; its sum goes to the same
      * index of {@code sums} when given. With {@code residual} the output is added to what the plane holds and goes
      * through the block's ReLU.
@@ -654,20 +674,32 @@ public final class FbsJavaPlan implements Plan {
                              int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
                              float[] sums, AtomicInteger work, Scratch sc) {
         int groups = ceilDiv(nOut, ROWS);
+        boolean pack = woff != null && u.packCompact;
         for (int g = work.getAndIncrement(); g < groups; g = work.getAndIncrement()) {
             groupBases(u, outs, nOut, g, sc);
+            float[] w = u.w;
+            int[] base = sc.base;
+            int[] wo = woff;
+            if (pack) {
+                packGroup(u.w, sc.base, woff, pairs, sc.packed, sc.packedBase);
+                w = sc.packed;
+                base = sc.packedBase;
+                wo = null;
+            }
             float[] part = sums == null ? null : sc.laneSums;
             if (part != null) Arrays.fill(part, 0f);
             if (u.chunk >= pairs) {
                 for (int tl = 0; tl < u.tiles; tl++) {
-                    tileGroup(u, x, xoff, woff, pairs, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
-                            tl * TILE, sc, part);
+                    Arrays.fill(sc.acc, 0f);
+                    kernel(x, tl * TILE, w, base, wo, xoff, 0, pairs, sc.acc, 0);
+                    epilogues(u, sc.acc, 0, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g, tl * TILE,
+                            part);
                 }
             } else {
                 Arrays.fill(sc.tileAcc, 0, u.tiles * ROWS * TILE, 0f);
                 for (int from = 0; from < pairs; from += u.chunk) {
                     for (int tl = 0; tl < u.tiles; tl++) {
-                        kernel(u, x, tl * TILE, woff, xoff, from, Math.min(pairs, from + u.chunk), sc, sc.tileAcc,
+                        kernel(x, tl * TILE, w, base, wo, xoff, from, Math.min(pairs, from + u.chunk), sc.tileAcc,
                                 tl * ROWS * TILE);
                     }
                 }
@@ -684,6 +716,19 @@ public final class FbsJavaPlan implements Plan {
         }
     }
 
+    /**
+     * Copies the group's filter elements {@code woff[0 .. pairs)} of each row (filters at {@code base}) into
+     * {@code packed}, row r at {@code r·pairs}, where {@link DirectConv#tile} reads them in place.
+     */
+    private static void packGroup(float[] w, int[] base, int[] woff, int pairs, float[] packed, int[] packedBase) {
+        for (int r = 0; r < ROWS; r++) {
+            int from = base[r];
+            int to = r * pairs;
+            for (int j = 0; j < pairs; j++) packed[to + j] = w[from + woff[j]];
+            packedBase[r] = to;
+        }
+    }
+
     /** Where group {@code g}'s filters start, into {@code sc.base} (a short last group repeats its last output). */
     private static void groupBases(Unit u, int[] outs, int nOut, int g, Scratch sc) {
         int per = u.cin * u.taps;
@@ -691,23 +736,14 @@ public final class FbsJavaPlan implements Plan {
         for (int r = 0; r < ROWS; r++) sc.base[r] = outs[g * ROWS + Math.min(r, real - 1)] * per;
     }
 
-    /** The kernel on the group at {@code sc.base}: pairs {@code from .. to} of the tile at {@code q}, onto {@code acc}. */
-    private static void kernel(Unit u, float[] x, int q, int[] woff, int[] xoff, int from, int to, Scratch sc,
+    /** The kernel on the group whose filters start at {@code base}: pairs {@code from .. to} of the tile at {@code q}. */
+    private static void kernel(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to,
                                float[] acc, int a) {
         if (woff == null) {
-            DirectConv.tile(x, q, u.w, sc.base, xoff, from, to, acc, a);
+            DirectConv.tile(x, q, w, base, xoff, from, to, acc, a);
         } else {
-            DirectConv.tileIndexed(x, q, u.w, sc.base, woff, xoff, from, to, acc, a);
+            DirectConv.tileIndexed(x, q, w, base, woff, xoff, from, to, acc, a);
         }
-    }
-
-    /** Output group {@code g} (filters at {@code sc.base}) on the tile at position {@code q}: kernel, epilogue, sums. */
-    private static void tileGroup(Unit u, float[] x, int[] xoff, int[] woff, int pairs, int[] outs, float[] scale,
-                                  int nOut, float[] dst, int dstStride, int dstOff, boolean compact, boolean residual,
-                                  int g, int q, Scratch sc, float[] part) {
-        Arrays.fill(sc.acc, 0f);
-        kernel(u, x, q, woff, xoff, 0, pairs, sc, sc.acc, 0);
-        epilogues(u, sc.acc, 0, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g, q, part);
     }
 
     /** The epilogues of group {@code g}'s outputs on the tile at {@code q}, from the kernel's sums at {@code acc[a ..]}. */
@@ -828,8 +864,10 @@ public final class FbsJavaPlan implements Plan {
             for (int g = 0; g < groups; g++) {
                 groupBases(stem, sc.all, stem.cout, g, sc);
                 for (int q = Math.max(s0, 0) * wq; q < s1 * wq; q += TILE) {
-                    tileGroup(stem, buf.stemIn, stem.xoffDense, null, pairs, sc.all, sc.scale[0], stem.cout, band,
-                            bandStride, off, false, false, g, q, sc, null);
+                    Arrays.fill(sc.acc, 0f);
+                    kernel(buf.stemIn, q, stem.w, sc.base, null, stem.xoffDense, 0, pairs, sc.acc, 0);
+                    epilogues(stem, sc.acc, 0, sc.all, sc.scale[0], stem.cout, band, bandStride, off, false, false, g,
+                            q, null);
                 }
             }
             if (s1 < 2 * i1) { // the last pool row reads a row past the map's end
