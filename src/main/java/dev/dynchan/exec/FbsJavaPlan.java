@@ -67,8 +67,8 @@ public final class FbsJavaPlan implements Plan {
      * With the AVX2 kernel shape (6 rows of 8 lanes), a conv reading a compact input packs its group's filters first on
      * maps of at least this many tiles: there the indexed kernel's filter reads (an offset load and a bounds check
      * each, for 12 FMAs) cost more than one copy of the group's filters that all its tiles share. Measured pairwise on
-     * a Zen 3 guest (docs/design/fbs.md): conv2 1.17–1.29× faster packed on 14×14 to 56×56 maps (14 to 200 tiles),
-     * 0.90× on 7×7 (4 tiles). With AVX-512's 8 × 2 shape (16 FMAs per pair) the in-place reads ran at the dense
+     * a Zen 3 guest (docs/design/fbs.md): conv2 1.16–1.29× faster packed on 14×14 to 56×56 maps (14 to 200 tiles),
+     * 0.90–0.94× on 7×7 (4 tiles). With AVX-512's 8 × 2 shape (16 FMAs per pair) the in-place reads ran at the dense
      * kernel's rate, so nothing is packed there.
      */
     private static final int PACK_MIN_TILES = 8;
