@@ -6,13 +6,13 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Two builds of FBS's Java plan (fbs_resnet18, 224 px, batch 1, random input) timed against each other in one JVM, so
+ * Two builds of FBS's Java plan (fbs_resnet18, 224 px, random input) timed against each other in one JVM, so
  * that a noisy VM's slow and fast periods hit both alike: each build's classes load in a class loader of their own,
  * beside one shared copy of DJL and its native engine; rounds alternate the order (A B, then B A) and time CALLS calls
  * per side, and the per-round ratio of the medians is what to read. Both plans warm up first (C2 compiles each build's
  * kernels separately).
  * Usage (each jar a built target/dynchan.jar):
- *   java --add-modules jdk.incubator.vector tools/fbs/JavaPlanAB.java A.jar B.jar DENSITY THREADS ROUNDS [CALLS]
+ *   java --add-modules jdk.incubator.vector tools/fbs/JavaPlanAB.java A.jar B.jar DENSITY THREADS ROUNDS [CALLS [BATCH]]
  */
 public class JavaPlanAB {
     /** DJL and everything else from the first jar; the project's own classes never (each build brings its own). */
@@ -37,6 +37,7 @@ public class JavaPlanAB {
         int threads = Integer.parseInt(a[3]);
         int rounds = Integer.parseInt(a[4]);
         int calls = a.length > 5 ? Integer.parseInt(a[5]) : 15;
+        int batch = a.length > 6 ? Integer.parseInt(a[6]) : 1;
         Shared shared = new Shared(ja.toUri().toURL());
         Thread.currentThread().setContextClassLoader(shared);
         Class<?> shape = shared.loadClass("ai.djl.ndarray.types.Shape");
@@ -60,12 +61,12 @@ public class JavaPlanAB {
             if (x == null) {
                 Object m = network.getMethod("manager").invoke(net);
                 x = ndManager.getMethod("randomNormal", shape).invoke(m,
-                        shape.getConstructor(long[].class).newInstance((Object) new long[] {1, 3, 224, 224}));
+                        shape.getConstructor(long[].class).newInstance((Object) new long[] {batch, 3, 224, 224}));
             }
             sides[s] = new Side(s == 0 ? "A" : "B", plan, planClass.getMethod("run", ndArray));
         }
         Method close = ndArray.getMethod("close");
-        for (int i = 0; i < 300; i++) { // C2 compiles the kernels of both builds
+        for (int i = 0; i < Math.max(20, 300 / batch); i++) { // C2 compiles the kernels of both builds
             for (Side s : sides) close.invoke(s.run.invoke(s.plan, x));
         }
         double[] ratio = new double[rounds];
@@ -88,8 +89,8 @@ public class JavaPlanAB {
         }
         double[] sorted = ratio.clone();
         Arrays.sort(sorted);
-        System.out.printf(Locale.ROOT, "d=%.2f, %d threads, %d rounds of %d calls: A/B median %.3f (quartiles %.3f-%.3f)%n",
-                d, threads, rounds, calls, sorted[rounds / 2], sorted[rounds / 4], sorted[3 * rounds / 4]);
+        System.out.printf(Locale.ROOT, "d=%.2f, batch %d, %d threads, %d rounds of %d calls: A/B median %.3f (quartiles %.3f-%.3f)%n",
+                d, batch, threads, rounds, calls, sorted[rounds / 2], sorted[rounds / 4], sorted[3 * rounds / 4]);
         System.exit(0); // the plans' worker threads
     }
 }
