@@ -3,7 +3,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Winograd F(2×2, 3×3) on a column-split layout, against the direct conv, one thread (a study for FbsJavaPlan's
+ * Winograd F(2×2, 3×3) on a column-split layout, against the direct conv (DirectConv's kernel, unchunked), one thread (a study for FbsJavaPlan's
  * stride-1 3×3 convs, not used by it). Per channel and padded row (−1 .. H) the layout holds the odd columns
  * O[m] = x[2m + 1] (from m = −1, the left halo) and the even ones E[m] = x[2m]: a tile's four patch columns are then
  * O[tj − 1], E[tj], O[tj], E[tj + 1], four contiguous loads for L tiles, with no unzip. The input transform runs per
