@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.dynchan.UserException;
 import dev.dynchan.exec.kernels.DirectConv;
 import dev.dynchan.exec.kernels.SpinTeam;
+import dev.dynchan.exec.kernels.Winograd;
 import dev.dynchan.models.FbsResNet;
 import dev.dynchan.models.PfResNet;
 import dev.dynchan.nn.BatchNorm2d;
@@ -73,6 +74,15 @@ public final class FbsJavaPlan implements Plan {
      */
     private static final int PACK_MIN_TILES = 8;
 
+    /**
+     * Which stride-1 3×3 convs run Winograd F(2×2, 3×3) ({@link Winograd}) rather than the direct conv. AUTO: those on
+     * even maps whose tile rows, padded to whole kernel tiles, are at least 7/8 full (56×56 and 28×28 at 224 px, 14
+     * tiles of 16 on AVX2), with AVX2's kernel shape only: measured there at 1.27–1.49× the direct conv on one thread
+     * (docs/design/fbs.md); with AVX-512's 16 lanes a 28×28 map's tile row half-fills a kernel tile, and nothing was
+     * measured there. ON: every stride-1 3×3 conv on an even map (tests, A/B runs). OFF: none.
+     */
+    public enum WinogradUse { AUTO, ON, OFF }
+
     /** A map's planar layout: interior (h, w) of plane c at {@code c·stride + off + h·wq + w}. */
     record Layout(int h, int w, int wq, int off, int stride) {
         /**
@@ -124,6 +134,10 @@ public final class FbsJavaPlan implements Plan {
         final float[] gw;
         final float[] gb;
         final int kept;
+        /** Winograd ({@link WinogradUse}): the output's split layout, the transformed filters, the tiles' 0/1 mask; else null. */
+        Winograd.Split split;
+        float[] wu;
+        float[] tileMask;
 
         Unit(Conv2d conv, BatchNorm2d bn, boolean relu, Linear gate, int kept, int ho, int wo, int wq) {
             this.kernel = conv.kernel;
@@ -188,6 +202,14 @@ public final class FbsJavaPlan implements Plan {
             }
         }
 
+        /** Runs this stride-1 3×3 conv as Winograd: its output map's split layout, transformed filters, tile mask. */
+        void winograd() {
+            split = Winograd.Split.of(ho, wo);
+            wu = Winograd.filters(w, cout, cin);
+            tileMask = new float[split.paddedTiles() + L];
+            Arrays.fill(tileMask, 0, split.tiles(), 1f);
+        }
+
         void compactTables(int stride) {
             xoffCompact = new int[cin * taps];
             for (int p = 0; p < cin; p++) {
@@ -230,8 +252,20 @@ public final class FbsJavaPlan implements Plan {
         final float[] lanes = new float[L];
         /** Whether this member's steps are timed (member 0, with profiling on). */
         boolean records;
+        /** Winograd: one tile row's input transform, one group's products, transform scratch, the kernel's tables. */
+        final float[] wv;
+        final float[] wm;
+        final float[] wq = new float[6 * L];
+        final float[] wrow = new float[16 * L];
+        final int[] wrows;
+        final int[] wbase = new int[ROWS];
+        final int[] wxoff;
 
-        Scratch(int maxC, int maxPairs, int poolWidth, int bandFloats) {
+        Scratch(int maxC, int maxPairs, int poolWidth, int bandFloats, int winoV, int winoM, int winoChannels) {
+            wv = new float[winoV];
+            wm = new float[winoM];
+            wxoff = new int[winoChannels];
+            wrows = new int[roundUp(Math.max(maxC, 1), ROWS)];
             band = new float[bandFloats];
             mean = new float[maxC];
             winners = new float[maxC];
@@ -261,12 +295,27 @@ public final class FbsJavaPlan implements Plan {
         final float[][] sumsY;
         /** The gates' saliencies (slot 0 = conv1, 1 = conv2, 2 = downsample), each member computing a share. */
         final float[][] gates;
-        /** Per conv step of a sample, the next output group to claim. */
+        /** Per conv step of a sample, the next output group (Winograd: tile row) to claim. */
         final AtomicInteger[] work;
+        /** Per Winograd conv step, its finished tile rows: the member that finishes the last one reduces the sums. */
+        final AtomicInteger[] done;
+        /** Per stage with Winograd convs: the block input and conv1's compact output, split ({@link Winograd.Split}). */
+        final float[][] xs;
+        final float[][] ys;
+        /** Winograd: a conv's output sums per tile row ([tile row][output], reduced in tile-row order). */
+        final float[] rowSums;
+        /** Winograd conv2: the transformed filters of its kept outputs on its live inputs, [ξ][out][in]. */
+        final float[] wpack;
 
         Buffers(FbsJavaPlan p) {
             work = new AtomicInteger[1 + 3 * p.blocks.size()];
-            for (int i = 0; i < work.length; i++) work[i] = new AtomicInteger();
+            done = new AtomicInteger[work.length];
+            for (int i = 0; i < work.length; i++) {
+                work[i] = new AtomicInteger();
+                done[i] = new AtomicInteger();
+            }
+            rowSums = new float[p.winoRows * p.maxChannels];
+            wpack = new float[p.winoPack];
             stemIn = new float[p.stemInStride * p.stemInPlanes + p.stemInStride];
             bandSums = p.smallStem ? null : new float[ceilDiv(p.stages[0].h, POOL_BAND_ROWS)][p.stem.cout];
             int n = p.stages.length;
@@ -275,6 +324,8 @@ public final class FbsJavaPlan implements Plan {
             phases = new float[n][];
             sumsX = new float[n][];
             sumsY = new float[n][];
+            xs = new float[n][];
+            ys = new float[n][];
             gates = new float[3][p.maxChannels];
             for (int s = 0; s < n; s++) {
                 Layout l = p.stages[s];
@@ -284,6 +335,10 @@ public final class FbsJavaPlan implements Plan {
                 sumsY[s] = new float[p.widths[s]];
                 if (s > 0) {
                     phases[s] = new float[p.phaseStride[s] * (4 * p.widths[s - 1] + 1)];
+                }
+                if (p.splits[s] != null) {
+                    xs[s] = new float[p.splits[s].plane() * p.widths[s]];
+                    ys[s] = new float[p.splits[s].plane() * p.widths[s]];
                 }
             }
         }
@@ -305,6 +360,12 @@ public final class FbsJavaPlan implements Plan {
     private final Layout[] stages;
     private final int[] widths;
     private final int[] phaseStride;
+    /** Per stage: the split layout its Winograd convs read and write; null where none runs. */
+    private final Winograd.Split[] splits;
+    /** The most tile rows of a Winograd conv, and the floats of the largest packed conv2 filters. */
+    private int winoRows;
+    private int winoPack;
+    private int winoConvs;
     private final List<Block> blocks = new ArrayList<>();
     private final float[] fcW;
     private final float[] fcB;
@@ -322,7 +383,7 @@ public final class FbsJavaPlan implements Plan {
     private final java.util.Map<String, Double> nanosByKind = new java.util.LinkedHashMap<>();
     private int calls;
 
-    private FbsJavaPlan(FbsResNet net, Shape sample, int threads, boolean profile) {
+    private FbsJavaPlan(FbsResNet net, Shape sample, int threads, boolean profile, WinogradUse winograd) {
         this.profile = profile;
         if (sample.dimension() != 3) {
             throw new IllegalArgumentException("FbsJavaPlan: sample shape must be [C, H, W], got " + sample);
@@ -345,6 +406,7 @@ public final class FbsJavaPlan implements Plan {
         stages = new Layout[n];
         widths = new int[n];
         phaseStride = new int[n];
+        splits = new Winograd.Split[n];
         int h = h1;
         int w = w1;
         for (int st = 0; st < n; st++) {
@@ -423,6 +485,16 @@ public final class FbsJavaPlan implements Plan {
                 c2.stride1Taps(lay.wq);
                 c2.compactTables(lay.stride);
                 c2.chunkInputs(4 * lay.wq);
+                if (runsWinograd(winograd, g2.conv, lay)) {
+                    c2.winograd();
+                    if (stride == 1) {
+                        c1.winograd();
+                    }
+                    splits[st] = c2.split;
+                    winoRows = Math.max(winoRows, c2.split.tileRows());
+                    winoPack = Math.max(winoPack, 16 * c2.cout * c2.cin);
+                    winoConvs += stride == 1 ? 2 : 1;
+                }
                 blocks.add(new Block(g1.path().substring(0, g1.path().lastIndexOf('.')), c1, c2, cd, st));
                 gated += (g1.gated() ? 1 : 0) + (g2.gated() ? 1 : 0) + (gd != null && gd.gated() ? 1 : 0);
                 maxPairs = Math.max(maxPairs, Math.max(c1.cin, c2.cin) * 9);
@@ -441,9 +513,21 @@ public final class FbsJavaPlan implements Plan {
         team = new SpinTeam(t);
         scratch = new Scratch[t];
         buffers = new Buffers[t];
+        int winoV = 0;
+        int winoM = 0;
+        int winoChannels = 0;
+        for (Block b : blocks) {
+            for (Unit u : new Unit[] {b.conv1(), b.conv2()}) {
+                if (u.split != null) {
+                    winoV = Math.max(winoV, u.split.vFloats(u.cin));
+                    winoM = Math.max(winoM, u.split.mFloats(ceilDiv(u.cout, ROWS)));
+                    winoChannels = Math.max(winoChannels, u.cin);
+                }
+            }
+        }
         for (int i = 0; i < t; i++) {
             scratch[i] = new Scratch(maxC, maxPairs, smallStem ? 0 : roundUp(stem.wq + 2, L),
-                    smallStem ? 0 : bandStride * stem.cout);
+                    smallStem ? 0 : bandStride * stem.cout, winoV, winoM, winoChannels);
             scratch[i].records = profile && i == 0;
             buffers[i] = new Buffers(this);
         }
@@ -462,13 +546,28 @@ public final class FbsJavaPlan implements Plan {
         }
     }
 
+    /** Whether {@code use} runs the stride-1 3×3 conv {@code conv} (padding 1) writing map {@code out} as Winograd. */
+    private static boolean runsWinograd(WinogradUse use, Conv2d conv, Layout out) {
+        if (use == WinogradUse.OFF || conv.kernel != 3 || conv.stride != 1 || conv.padding != 1 || out.h() % 2 != 0
+                || out.w() % 2 != 0) {
+            return false;
+        }
+        int tiles = out.w() / 2;
+        return use == WinogradUse.ON || ROWS < 8 && 8 * tiles >= 7 * roundUp(tiles, TILE);
+    }
+
     private static Unit unit(GatedConv g, Layout out, boolean relu) {
         return new Unit(g.conv, g.bn, relu, g.gated() ? g.gate : null, g.spec.kept(), out.h, out.w, out.wq);
     }
 
     /** The plan of {@code net} for inputs [N, {@code sample}] on {@code threads} threads. */
     public static FbsJavaPlan compile(FbsResNet net, Shape sample, int threads, boolean profile) {
-        return new FbsJavaPlan(net, sample, threads, profile);
+        return compile(net, sample, threads, profile, WinogradUse.AUTO);
+    }
+
+    /** As {@link #compile(FbsResNet, Shape, int, boolean)}, with the choice of which convs run Winograd. */
+    public static FbsJavaPlan compile(FbsResNet net, Shape sample, int threads, boolean profile, WinogradUse winograd) {
+        return new FbsJavaPlan(net, sample, threads, profile, winograd);
     }
 
     @Override
@@ -485,6 +584,7 @@ public final class FbsJavaPlan implements Plan {
         float[] out = new float[n * classes];
         for (Buffers b : buffers) {
             for (AtomicInteger w : b.work) w.set(0); // a call that failed may have left counters behind
+            for (AtomicInteger w : b.done) w.set(0);
         }
         int members = team.size();
         int parallel = members > 1 ? n / members * members : 0; // samples run one per member
@@ -570,12 +670,23 @@ public final class FbsJavaPlan implements Plan {
             if (b.down() != null) {
                 gateFc(b.down(), sumsIn, null, b.down().cin, invHw, sc, buf.gates[2], m, members);
             }
+            if (c1.split != null) {
+                Winograd.split(xin, lay.stride, lay.off, lay.wq, c1.split, buf.xs[st], share(m, members, c1.cin, 0),
+                        share(m, members, c1.cin, 1));
+            }
             sync(tm, members);
             int k1 = winners(c1, buf.gates[0], sc, 0);
-            t = mark(sc, name, "gates", t);
-            conv(c1, xin, c1.xoffDense, null, c1.cin * c1.taps, sc.keptIds[0], sc.scale[0], k1, buf.y[st],
-                    lay.stride, lay.off, true, false, buf.sumsY[st], buf.work[step++], sc);
-            t = mark(sc, name, "gated conv", t);
+            t = mark(sc, name, c1.split != null ? "gates + split" : "gates", t);
+            if (c1.split != null) {
+                winograd(c1, buf.xs[st], c1.cin, c1.wu, c1.cout * c1.cin, sc.keptIds[0], c1.cin, sc.keptIds[0], k1,
+                        sc.scale[0], false, buf.ys[st], 0, 0, buf.sumsY[st], buf.work[step], buf.done[step], buf, sc);
+                step++;
+                t = mark(sc, name, "gated conv (Winograd)", t);
+            } else {
+                conv(c1, xin, c1.xoffDense, null, c1.cin * c1.taps, sc.keptIds[0], sc.scale[0], k1, buf.y[st],
+                        lay.stride, lay.off, true, false, buf.sumsY[st], buf.work[step++], sc);
+                t = mark(sc, name, "gated conv", t);
+            }
             if (b.down() != null) {
                 Unit d = b.down();
                 int kd = winners(d, buf.gates[2], sc, 2);
@@ -595,15 +706,29 @@ public final class FbsJavaPlan implements Plan {
             Unit c2 = b.conv2();
             int[] live = sc.keptIds[0]; // conv1's kept channels: slot 0 stays as it is until the next block
             gateFc(c2, buf.sumsY[st], live, k1, 1f / (lay.h * lay.w), sc, buf.gates[1], m, members);
+            if (c2.split != null && c1.split == null) { // conv1 wrote its output row-major
+                Winograd.split(buf.y[st], lay.stride, lay.off, lay.wq, c2.split, buf.ys[st], share(m, members, k1, 0),
+                        share(m, members, k1, 1));
+            }
             sync(tm, members);
             int k2 = winners(c2, buf.gates[1], sc, 1);
-            t = mark(sc, name, "gates", t);
-            for (int p = 0; p < k1; p++) {
-                for (int tap = 0; tap < 9; tap++) sc.woff[p * 9 + tap] = live[p] * 9 + tap;
+            t = mark(sc, name, c2.split != null && c1.split == null ? "gates + split" : "gates", t);
+            if (c2.split != null) {
+                packWinograd(c2, sc.keptIds[1], k2, live, k1, buf.wpack, m, members);
+                sync(tm, members);
+                t = mark(sc, name, "Winograd filters", t);
+                winograd(c2, buf.ys[st], k1, buf.wpack, k2 * k1, null, k1, sc.keptIds[1], k2, sc.scale[1], true,
+                        buf.x[st], lay.stride, lay.off, buf.sumsX[st], buf.work[step], buf.done[step], buf, sc);
+                step++;
+                t = mark(sc, name, "gated conv (Winograd)", t);
+            } else {
+                for (int p = 0; p < k1; p++) {
+                    for (int tap = 0; tap < 9; tap++) sc.woff[p * 9 + tap] = live[p] * 9 + tap;
+                }
+                conv(c2, buf.y[st], c2.xoffCompact, sc.woff, k1 * 9, sc.keptIds[1], sc.scale[1], k2, buf.x[st],
+                        lay.stride, lay.off, false, true, buf.sumsX[st], buf.work[step++], sc);
+                t = mark(sc, name, "gated conv", t);
             }
-            conv(c2, buf.y[st], c2.xoffCompact, sc.woff, k1 * 9, sc.keptIds[1], sc.scale[1], k2, buf.x[st],
-                    lay.stride, lay.off, false, true, buf.sumsX[st], buf.work[step++], sc);
-            t = mark(sc, name, "gated conv", t);
             if (b.down() != null) {
                 // the projection's channels that conv2 did not add to still need the block's ReLU
                 int c = widths[st];
@@ -628,7 +753,10 @@ public final class FbsJavaPlan implements Plan {
         sync(tm, members);
         mark(sc, "fc", "pool + fc", t);
         if (m == 0) {
-            for (int i = 0; i < step; i++) buf.work[i].set(0);
+            for (int i = 0; i < step; i++) {
+                buf.work[i].set(0);
+                buf.done[i].set(0);
+            }
         }
         sync(tm, members); // the counters are reset before any member starts the next sample
     }
@@ -712,6 +840,79 @@ public final class FbsJavaPlan implements Plan {
                 for (int i = g * ROWS; i < Math.min(nOut, (g + 1) * ROWS); i++) {
                     sums[compact ? i : outs[i]] = DirectConv.sumLanes(part, (i - g * ROWS) * L);
                 }
+            }
+        }
+    }
+
+    /**
+     * Winograd conv {@code u} on the split map {@code xs} ({@code planes} input planes): the members claim tile rows
+     * from {@code work}; per tile row, the input transform of every plane, then per output group the 16 products with
+     * filters {@code U[ξ][row][·]} of {@code wu} (ξ blocks {@code xiStride} apart; output i's row at
+     * {@code filterOf[i]·filterStride}, or {@code i·filterStride} where {@code filterOf} is null) and the output
+     * transform. Output i (channel {@code outs[i]}, scaled by {@code scale[i]}) goes split into plane i of {@code dst}
+     * ({@code residual} false, with the unit's ReLU), or is added to plane {@code outs[i]} of the row-major map
+     * {@code dst} (planes {@code dstStride} apart, interior at {@code dstOff}) with the block's ReLU. Each tile row's
+     * output sums go to {@code buf.rowSums}; the member that finishes the last tile row (counted by {@code done})
+     * reduces them in tile-row order into {@code sums} (index i, or {@code outs[i]} with {@code residual}), so the
+     * sums do not depend on which member ran which row.
+     */
+    private void winograd(Unit u, float[] xs, int planes, float[] wu, int xiStride, int[] filterOf, int filterStride,
+                          int[] outs, int nOut, float[] scale, boolean residual, float[] dst, int dstStride, int dstOff,
+                          float[] sums, AtomicInteger work, AtomicInteger done, Buffers buf, Scratch sc) {
+        Winograd.Split s = u.split;
+        int rows = s.tileRows();
+        int groups = ceilDiv(nOut, ROWS);
+        int limit = ceilDiv(s.tiles(), L) * L; // the blocks of LANES tiles that hold a real output
+        float[] part = sc.laneSums;
+        for (int g = 0; g < groups; g++) { // a short last group repeats its last output
+            int real = Math.min(ROWS, nOut - g * ROWS);
+            for (int r = 0; r < ROWS; r++) {
+                int i = g * ROWS + Math.min(r, real - 1);
+                sc.wrows[g * ROWS + r] = (filterOf == null ? i : filterOf[i]) * filterStride;
+            }
+        }
+        for (int ti = work.getAndIncrement(); ti < rows; ti = work.getAndIncrement()) {
+            Winograd.input(xs, planes, s, ti, sc.wrow, sc.wv);
+            Winograd.products(sc.wv, planes, s, wu, xiStride, sc.wrows, groups, sc.wbase, sc.wxoff, sc.wm);
+            for (int g = 0; g < groups; g++) {
+                int real = Math.min(ROWS, nOut - g * ROWS);
+                Arrays.fill(part, 0f);
+                for (int r = 0; r < real; r++) {
+                    int i = g * ROWS + r;
+                    float bias = u.b[outs[i]];
+                    for (int tj = 0; tj < limit; tj += L) {
+                        if (residual) {
+                            Winograd.outputResidual(sc.wm, s, g, r, tj, bias, scale[i], dst,
+                                    outs[i] * dstStride + dstOff, u.wq, ti, sc.wq, part, r * L);
+                        } else {
+                            Winograd.outputSplit(sc.wm, s, g, r, tj, bias, scale[i], u.tileMask, u.relu, dst, i, ti,
+                                    sc.wq, part, r * L);
+                        }
+                    }
+                    buf.rowSums[ti * maxChannels + i] = DirectConv.sumLanes(part, r * L);
+                }
+            }
+            if (done.incrementAndGet() == rows) { // every other row's sums happen-before this
+                for (int i = 0; i < nOut; i++) {
+                    float total = 0f;
+                    for (int row = 0; row < rows; row++) total += buf.rowSums[row * maxChannels + i];
+                    sums[residual ? outs[i] : i] = total;
+                }
+            }
+        }
+    }
+
+    /**
+     * Member {@code m}'s share (by ξ) of conv2's Winograd filters for its kept outputs {@code outs[0 .. nOut)} on its
+     * live inputs {@code live[0 .. nLive)}: {@code pack[ξ][i][p] = U[ξ][outs[i]][live[p]]}.
+     */
+    private static void packWinograd(Unit u, int[] outs, int nOut, int[] live, int nLive, float[] pack, int m,
+                                     int members) {
+        for (int xi = share(m, members, 16, 0); xi < share(m, members, 16, 1); xi++) {
+            for (int i = 0; i < nOut; i++) {
+                int from = (xi * u.cout + outs[i]) * u.cin;
+                int to = (xi * nOut + i) * nLive;
+                for (int p = 0; p < nLive; p++) pack[to + p] = u.wu[from + live[p]];
             }
         }
     }
@@ -981,7 +1182,8 @@ public final class FbsJavaPlan implements Plan {
         return "FBS skip path in Java (reference FBS ResNet, " + team.size() + " thread(s)): " + gatedConvs
                 + " gated convs compute only their kept output channels from their inputs' live channels "
                 + "(direct conv on filters read in place, " + ROWS + " channels x " + TILE + " positions per tile, " + L
-                + " lanes); one sample splits each conv over the threads, a batch runs its samples in parallel";
+                + " lanes" + (winoConvs > 0 ? "; " + winoConvs + " stride-1 3x3 convs as Winograd F(2x2, 3x3)" : "")
+                + "); one sample splits each conv over the threads, a batch runs its samples in parallel";
     }
 
     @Override

@@ -58,13 +58,15 @@ class FbsJavaPlanTest {
                 RegistryModelsTest.randomiseBatchNorm(net);
                 FbsResNet model = (FbsResNet) net.module();
                 try (NDManager m = net.manager().newSubManager()) {
-                    for (int threads : new int[] {1, 2}) {
-                        try (FbsJavaPlan p = FbsJavaPlan.compile(model, new Shape(3, c.size(), c.size()), threads,
-                                false)) {
-                            for (int n : new int[] {1, 3, 4}) {
-                                NDArray x = m.randomNormal(new Shape(n, 3, c.size(), c.size()));
-                                TestSupport.assertClose(p.run(x), net.predictReference(x), 1e-4,
-                                        c + " batch " + n + ", " + threads + " thread(s)");
+                    for (FbsJavaPlan.WinogradUse use : FbsJavaPlan.WinogradUse.values()) {
+                        for (int threads : new int[] {1, 2}) {
+                            try (FbsJavaPlan p = FbsJavaPlan.compile(model, new Shape(3, c.size(), c.size()), threads,
+                                    false, use)) {
+                                for (int n : new int[] {1, 3, 4}) {
+                                    NDArray x = m.randomNormal(new Shape(n, 3, c.size(), c.size()));
+                                    TestSupport.assertClose(p.run(x), net.predictReference(x), 1e-4,
+                                            c + " batch " + n + ", " + threads + " thread(s), Winograd " + use);
+                                }
                             }
                         }
                     }
