@@ -83,6 +83,12 @@ public final class FbsJavaPlan implements Plan {
      */
     public enum WinogradUse { AUTO, ON, OFF }
 
+    /**
+     * Winograd convs on maps of at most this many tile rows run in two passes (one per member of a two-thread team at
+     * batch 1), each over half the tile rows: a pass reads each filter once for all its tiles.
+     */
+    private static final int WINO_TWO_PASS_ROWS = 16;
+
     /** A map's planar layout: interior (h, w) of plane c at {@code c·stride + off + h·wq + w}. */
     record Layout(int h, int w, int wq, int off, int stride) {
         /**
@@ -203,10 +209,11 @@ public final class FbsJavaPlan implements Plan {
         }
 
         /** Runs this stride-1 3×3 conv as Winograd: its output map's split layout, transformed filters, tile mask. */
-        void winograd() {
-            split = Winograd.Split.of(ho, wo);
-            wu = Winograd.filters(w, cout, cin);
-            tileMask = new float[split.paddedTiles() + L];
+        void winograd(boolean inputMajor) {
+            int tileRows = ho / 2;
+            split = Winograd.Split.of(ho, wo, tileRows <= WINO_TWO_PASS_ROWS ? ceilDiv(tileRows, 2) : 1);
+            wu = Winograd.filters(w, cout, cin, inputMajor);
+            tileMask = new float[split.rowTiles() + L];
             Arrays.fill(tileMask, 0, split.tiles(), 1f);
         }
 
@@ -304,8 +311,6 @@ public final class FbsJavaPlan implements Plan {
         final float[][] ys;
         /** Winograd: a conv's output sums per tile row ([tile row][output], reduced in tile-row order). */
         final float[] rowSums;
-        /** Winograd conv2: the transformed filters of its kept outputs on its live inputs, [ξ][out][in]. */
-        final float[] wpack;
 
         Buffers(FbsJavaPlan p) {
             work = new AtomicInteger[1 + 3 * p.blocks.size()];
@@ -315,7 +320,7 @@ public final class FbsJavaPlan implements Plan {
                 done[i] = new AtomicInteger();
             }
             rowSums = new float[p.winoRows * p.maxChannels];
-            wpack = new float[p.winoPack];
+
             stemIn = new float[p.stemInStride * p.stemInPlanes + p.stemInStride];
             bandSums = p.smallStem ? null : new float[ceilDiv(p.stages[0].h, POOL_BAND_ROWS)][p.stem.cout];
             int n = p.stages.length;
@@ -362,9 +367,8 @@ public final class FbsJavaPlan implements Plan {
     private final int[] phaseStride;
     /** Per stage: the split layout its Winograd convs read and write; null where none runs. */
     private final Winograd.Split[] splits;
-    /** The most tile rows of a Winograd conv, and the floats of the largest packed conv2 filters. */
+    /** The most passes of a Winograd conv. */
     private int winoRows;
-    private int winoPack;
     private int winoConvs;
     private final List<Block> blocks = new ArrayList<>();
     private final float[] fcW;
@@ -486,13 +490,12 @@ public final class FbsJavaPlan implements Plan {
                 c2.compactTables(lay.stride);
                 c2.chunkInputs(4 * lay.wq);
                 if (runsWinograd(winograd, g2.conv, lay)) {
-                    c2.winograd();
+                    c2.winograd(true);
                     if (stride == 1) {
-                        c1.winograd();
+                        c1.winograd(false);
                     }
                     splits[st] = c2.split;
-                    winoRows = Math.max(winoRows, c2.split.tileRows());
-                    winoPack = Math.max(winoPack, 16 * c2.cout * c2.cin);
+                    winoRows = Math.max(winoRows, c2.split.passes());
                     winoConvs += stride == 1 ? 2 : 1;
                 }
                 blocks.add(new Block(g1.path().substring(0, g1.path().lastIndexOf('.')), c1, c2, cd, st));
@@ -552,8 +555,7 @@ public final class FbsJavaPlan implements Plan {
                 || out.w() % 2 != 0) {
             return false;
         }
-        int tiles = out.w() / 2;
-        return use == WinogradUse.ON || ROWS < 8 && 8 * tiles >= 7 * roundUp(tiles, TILE);
+        return use == WinogradUse.ON || ROWS < 8 && Winograd.Split.of(out.h(), out.w()).fill() >= 0.75;
     }
 
     private static Unit unit(GatedConv g, Layout out, boolean relu) {
@@ -678,7 +680,7 @@ public final class FbsJavaPlan implements Plan {
             int k1 = winners(c1, buf.gates[0], sc, 0);
             t = mark(sc, name, c1.split != null ? "gates + split" : "gates", t);
             if (c1.split != null) {
-                winograd(c1, buf.xs[st], c1.cin, c1.wu, c1.cout * c1.cin, sc.keptIds[0], c1.cin, sc.keptIds[0], k1,
+                winograd(c1, buf.xs[st], c1.cin, c1.wu, c1.cout * c1.cin, sc.keptIds[0], c1.cin, null, sc.keptIds[0], k1,
                         sc.scale[0], false, buf.ys[st], 0, 0, buf.sumsY[st], buf.work[step], buf.done[step], buf, sc);
                 step++;
                 t = mark(sc, name, "gated conv (Winograd)", t);
@@ -714,11 +716,10 @@ public final class FbsJavaPlan implements Plan {
             int k2 = winners(c2, buf.gates[1], sc, 1);
             t = mark(sc, name, c2.split != null && c1.split == null ? "gates + split" : "gates", t);
             if (c2.split != null) {
-                packWinograd(c2, sc.keptIds[1], k2, live, k1, buf.wpack, m, members);
-                sync(tm, members);
-                t = mark(sc, name, "Winograd filters", t);
-                winograd(c2, buf.ys[st], k1, buf.wpack, k2 * k1, null, k1, sc.keptIds[1], k2, sc.scale[1], true,
-                        buf.x[st], lay.stride, lay.off, buf.sumsX[st], buf.work[step], buf.done[step], buf, sc);
+                for (int p = 0; p < k1; p++) sc.woff[p] = live[p] * c2.cout;
+                winograd(c2, buf.ys[st], k1, c2.wu, c2.cin * c2.cout, sc.keptIds[1], 1, sc.woff, sc.keptIds[1], k2,
+                        sc.scale[1], true, buf.x[st], lay.stride, lay.off, buf.sumsX[st], buf.work[step],
+                        buf.done[step], buf, sc);
                 step++;
                 t = mark(sc, name, "gated conv (Winograd)", t);
             } else {
@@ -857,12 +858,11 @@ public final class FbsJavaPlan implements Plan {
      * sums do not depend on which member ran which row.
      */
     private void winograd(Unit u, float[] xs, int planes, float[] wu, int xiStride, int[] filterOf, int filterStride,
-                          int[] outs, int nOut, float[] scale, boolean residual, float[] dst, int dstStride, int dstOff,
+                          int[] woff, int[] outs, int nOut, float[] scale, boolean residual, float[] dst, int dstStride, int dstOff,
                           float[] sums, AtomicInteger work, AtomicInteger done, Buffers buf, Scratch sc) {
         Winograd.Split s = u.split;
-        int rows = s.tileRows();
+        int passes = s.passes();
         int groups = ceilDiv(nOut, ROWS);
-        int limit = ceilDiv(s.tiles(), L) * L; // the blocks of LANES tiles that hold a real output
         float[] part = sc.laneSums;
         for (int g = 0; g < groups; g++) { // a short last group repeats its last output
             int real = Math.min(ROWS, nOut - g * ROWS);
@@ -871,48 +871,36 @@ public final class FbsJavaPlan implements Plan {
                 sc.wrows[g * ROWS + r] = (filterOf == null ? i : filterOf[i]) * filterStride;
             }
         }
-        for (int ti = work.getAndIncrement(); ti < rows; ti = work.getAndIncrement()) {
-            Winograd.input(xs, planes, s, ti, sc.wrow, sc.wv);
-            Winograd.products(sc.wv, planes, s, wu, xiStride, sc.wrows, groups, sc.wbase, sc.wxoff, sc.wm);
+        for (int pass = work.getAndIncrement(); pass < passes; pass = work.getAndIncrement()) {
+            Winograd.input(xs, planes, s, pass, sc.wrow, sc.wv);
+            Winograd.products(sc.wv, planes, s, wu, xiStride, sc.wrows, woff, groups, sc.wbase, sc.wxoff, sc.wm);
             for (int g = 0; g < groups; g++) {
                 int real = Math.min(ROWS, nOut - g * ROWS);
                 Arrays.fill(part, 0f);
                 for (int r = 0; r < real; r++) {
                     int i = g * ROWS + r;
                     float bias = u.b[outs[i]];
-                    for (int tj = 0; tj < limit; tj += L) {
+                    for (int blk = 0; blk < s.lanes(); blk += L) {
+                        if (s.tileRow(pass, blk) >= s.tileRows() || s.tileCol(blk) >= s.tiles()) {
+                            continue; // padding tiles only
+                        }
                         if (residual) {
-                            Winograd.outputResidual(sc.wm, s, g, r, tj, bias, scale[i], dst,
-                                    outs[i] * dstStride + dstOff, u.wq, ti, sc.wq, part, r * L);
+                            Winograd.outputResidual(sc.wm, s, g, r, pass, blk, bias, scale[i], dst,
+                                    outs[i] * dstStride + dstOff, u.wq, sc.wq, part, r * L);
                         } else {
-                            Winograd.outputSplit(sc.wm, s, g, r, tj, bias, scale[i], u.tileMask, u.relu, dst, i, ti,
-                                    sc.wq, part, r * L);
+                            Winograd.outputSplit(sc.wm, s, g, r, pass, blk, bias, scale[i], u.tileMask, u.relu, dst,
+                                    i, sc.wq, part, r * L);
                         }
                     }
-                    buf.rowSums[ti * maxChannels + i] = DirectConv.sumLanes(part, r * L);
+                    buf.rowSums[pass * maxChannels + i] = DirectConv.sumLanes(part, r * L);
                 }
             }
-            if (done.incrementAndGet() == rows) { // every other row's sums happen-before this
+            if (done.incrementAndGet() == passes) { // every other pass's sums happen-before this
                 for (int i = 0; i < nOut; i++) {
                     float total = 0f;
-                    for (int row = 0; row < rows; row++) total += buf.rowSums[row * maxChannels + i];
+                    for (int ps = 0; ps < passes; ps++) total += buf.rowSums[ps * maxChannels + i];
                     sums[residual ? outs[i] : i] = total;
                 }
-            }
-        }
-    }
-
-    /**
-     * Member {@code m}'s share (by ξ) of conv2's Winograd filters for its kept outputs {@code outs[0 .. nOut)} on its
-     * live inputs {@code live[0 .. nLive)}: {@code pack[ξ][i][p] = U[ξ][outs[i]][live[p]]}.
-     */
-    private static void packWinograd(Unit u, int[] outs, int nOut, int[] live, int nLive, float[] pack, int m,
-                                     int members) {
-        for (int xi = share(m, members, 16, 0); xi < share(m, members, 16, 1); xi++) {
-            for (int i = 0; i < nOut; i++) {
-                int from = (xi * u.cout + outs[i]) * u.cin;
-                int to = (xi * nOut + i) * nLive;
-                for (int p = 0; p < nLive; p++) pack[to + p] = u.wu[from + live[p]];
             }
         }
     }

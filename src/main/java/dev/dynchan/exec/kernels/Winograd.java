@@ -61,25 +61,65 @@ public final class Winograd {
     private Winograd() { }
 
     /**
-     * The column-split layout of an h × w map (both even): {@code tiles} = w / 2 tiles per tile row, padded to
-     * {@code paddedTiles} (whole kernel tiles); image row r (−1 .. h) of plane c at {@code c·plane + (r + 1)·row}, its
-     * odd columns O[m] at {@code + 1 + m}, its even ones E[m] at {@code + half + m}. Rows −1 and h, O[−1] and E[w / 2]
-     * are the zero halo; what lies past them is read only by the padding tiles, whose outputs are dropped.
+     * The column-split layout of an h × w map (both even), and how its tiles fill the kernel's lanes. An image row
+     * holds {@code rowTiles} tile columns: the map's w / 2 ({@code tiles}) padded to whole kernel tiles, or, where
+     * they fit one vector, to one vector, {@code fold} = VECTORS tile rows then sharing a kernel tile (a 14×14 map's 7
+     * tiles per row would half-fill 16 lanes). One pass of the transforms and products covers {@code lanes} =
+     * fold·rowTiles tiles: lane block b (of LANES) is tile row pass·fold + b / rowTiles, tile columns from
+     * b % rowTiles. Image row r (−1 .. ) of plane c is at {@code c·plane + (r + 1)·row}: its odd columns O[m] at
+     * {@code + 1 + m}, its even ones E[m] at {@code + half + m}. Rows −1 and h, O[−1] and E[w / 2] are the zero
+     * halo, and a last pass's tile row past the map reads zero rows below it; what lies past E[w / 2] is read only by
+     * the padding tiles, whose outputs are dropped.
      */
-    public record Split(int h, int w, int tiles, int paddedTiles, int half, int row, int plane) {
+    public record Split(int h, int w, int tiles, int rowTiles, int fold, int rowsPerPass, int half, int row,
+                        int plane) {
+        /** The layout with one pass per {@code fold} tile rows. */
         public static Split of(int h, int w) {
+            return of(h, w, 1);
+        }
+
+        /** The layout whose passes each cover {@code rows} tile rows (rounded up to a multiple of {@code fold}). */
+        public static Split of(int h, int w, int rows) {
             if (h % 2 != 0 || w % 2 != 0) {
                 throw new IllegalArgumentException("Winograd: map " + h + "x" + w + " is not of even size");
             }
             int tw = w / 2;
-            int twp = (tw + TILE - 1) / TILE * TILE;
-            int half = twp + L;
-            return new Split(h, w, tw, twp, half, 2 * half, (h + 2) * 2 * half);
+            int fold = tw <= L ? DirectConv.VECTORS : 1;
+            int rowTiles = fold > 1 ? L : (tw + TILE - 1) / TILE * TILE;
+            int half = rowTiles + L;
+            int perPass = (Math.max(rows, 1) + fold - 1) / fold * fold;
+            int passes = (h / 2 + perPass - 1) / perPass;
+            return new Split(h, w, tw, rowTiles, fold, perPass, half, 2 * half, (2 * passes * perPass + 2) * 2 * half);
         }
 
-        /** Tile rows. */
+        /** Tile rows of the map. */
         public int tileRows() {
             return h / 2;
+        }
+
+        /** Passes over the map: tile rows in groups of {@code rowsPerPass}. */
+        public int passes() {
+            return (h / 2 + rowsPerPass - 1) / rowsPerPass;
+        }
+
+        /** Tiles per pass: the lanes of V and M. */
+        public int lanes() {
+            return rowsPerPass * rowTiles;
+        }
+
+        /** The tile row that lane block {@code b} of pass {@code pass} covers (may lie past the map). */
+        public int tileRow(int pass, int b) {
+            return pass * rowsPerPass + b / rowTiles;
+        }
+
+        /** The first tile column of lane block {@code b}. */
+        public int tileCol(int b) {
+            return b % rowTiles;
+        }
+
+        /** The share of the products' lanes that are real tiles. */
+        public double fill() {
+            return (double) tiles * tileRows() / (lanes() * passes());
         }
 
         /** Where image row r of plane c starts. */
@@ -92,7 +132,7 @@ public final class Winograd {
          * that a step's 16 stores do not fall in one cache set.
          */
         public int vStride(int channels) {
-            return channels * paddedTiles + 16;
+            return channels * lanes() + 16;
         }
 
         /** Floats of a V scratch for one tile row of {@code channels} input channels. */
@@ -102,14 +142,16 @@ public final class Winograd {
 
         /** Floats of the products of {@code groups} output groups for one tile row. */
         public int mFloats(int groups) {
-            return groups * 16 * ROWS * paddedTiles;
+            return groups * 16 * ROWS * lanes();
         }
     }
 
     /**
-     * The transformed filters {@code U[ξ][o][c] = (G g Gᵀ)[ξ]} of filters {@code w[o][c][3][3]}, in double precision.
+     * The transformed filters {@code (G g Gᵀ)[ξ]} of filters {@code w[o][c][3][3]}, in double precision: laid out
+     * {@code U[ξ][o][c]}, or with {@code inputMajor} {@code U[ξ][c][o]} (a conv reading a compact input reads its live
+     * inputs' filters through an offset table, and a group's outputs then share cache lines).
      */
-    public static float[] filters(float[] w, int cout, int cin) {
+    public static float[] filters(float[] w, int cout, int cin, boolean inputMajor) {
         float[] u = new float[16 * cout * cin];
         double[][] g = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
         double[] t = new double[12];
@@ -127,7 +169,8 @@ public final class Winograd {
                     for (int j = 0; j < 4; j++) {
                         double s = 0;
                         for (int k = 0; k < 3; k++) s += t[i * 3 + k] * g[j][k];
-                        u[((i * 4 + j) * cout + o) * cin + c] = (float) s;
+                        int xi = i * 4 + j;
+                        u[inputMajor ? (xi * cin + c) * cout + o : (xi * cout + o) * cin + c] = (float) s;
                     }
                 }
             }
@@ -138,7 +181,7 @@ public final class Winograd {
     /**
      * Splits planes {@code c0 .. c1} of a row-major map (image (r, col) of plane c at
      * {@code src[c·srcPlane + srcOff + r·srcRow + col]}, with zeros in its column w: its row width is at least w + 1)
-     * into plane c of {@code dst}. Reads the source's rows up to column 2·paddedTiles (the next row's start, or the
+     * into plane c of {@code dst}. Reads the source's rows up to column 2·rowTiles (the next row's start, or the
      * zero rows below: finite values the padding tiles alone read) and writes every tile column of rows 0 .. h − 1.
      */
     public static void split(float[] src, int srcPlane, int srcOff, int srcRow, Split s, float[] dst, int c0, int c1) {
@@ -146,7 +189,7 @@ public final class Winograd {
             for (int r = 0; r < s.h; r++) {
                 int from = c * srcPlane + srcOff + r * srcRow;
                 int to = s.rowAt(c, r);
-                for (int m = 0; m < s.paddedTiles; m += L) {
+                for (int m = 0; m < s.rowTiles; m += L) {
                     FloatVector a = FloatVector.fromArray(S, src, from + 2 * m);
                     FloatVector b = FloatVector.fromArray(S, src, from + 2 * m + L);
                     a.rearrange(EVEN).blend(b.rearrange(EVEN), UPPER).intoArray(dst, to + s.half + m);
@@ -157,18 +200,18 @@ public final class Winograd {
     }
 
     /**
-     * The input transform of tile row {@code ti} of planes {@code 0 .. channels)} of split map {@code x}:
+     * The input transform of pass {@code pass} of planes {@code 0 .. channels)} of split map {@code x}:
      * {@code V[ξ][c][tj] = (Bᵀ d B)[ξ]} into {@code v} ({@link Split#vFloats}), {@code u} a scratch of 16·LANES floats.
      */
-    public static void input(float[] x, int channels, Split s, int ti, float[] u, float[] v) {
-        int twp = s.paddedTiles;
+    public static void input(float[] x, int channels, Split s, int pass, float[] u, float[] v) {
+        int twp = s.lanes();
         int vs = s.vStride(channels);
         for (int c = 0; c < channels; c++) {
-            int r0 = s.rowAt(c, 2 * ti - 1);
             for (int blk = 0; blk < twp; blk += L) {
+                int r0 = s.rowAt(c, 2 * s.tileRow(pass, blk) - 1) + s.tileCol(blk);
                 for (int k = 0; k < 4; k++) {
                     int r = r0 + k * s.row;
-                    rowPass(x, r + 1 + blk, r + s.half + blk, u, 4 * k * L);
+                    rowPass(x, r + 1, r + s.half, u, 4 * k * L);
                 }
                 int vat = c * twp + blk;
                 for (int j = 0; j < 4; j++) colPass(u, j, v, vat, vs);
@@ -204,11 +247,12 @@ public final class Winograd {
      * The 16 products of one tile row for {@code groups} output groups, group g's filter row r at
      * {@code rows[g·ROWS + r]} within each ξ's block of {@code U} ({@code xiStride} floats apart):
      * {@code M[g][ξ][block][r][lane]} into {@code mm} ({@link Split#mFloats}), over the {@code channels} planes of
-     * {@code v}. {@code base} and {@code xoff} are scratch of ROWS and {@code channels} ints.
+     * {@code v}: pair (channel) p's filter value at {@code + p}, or at {@code + woff[p]} where {@code woff} is given.
+     * {@code base} and {@code xoff} are scratch of ROWS and {@code channels} ints.
      */
-    public static void products(float[] v, int channels, Split s, float[] u, int xiStride, int[] rows, int groups,
-                                int[] base, int[] xoff, float[] mm) {
-        int twp = s.paddedTiles;
+    public static void products(float[] v, int channels, Split s, float[] u, int xiStride, int[] rows, int[] woff,
+                                int groups, int[] base, int[] xoff, float[] mm) {
+        int twp = s.lanes();
         int blocks = twp / TILE;
         int vs = s.vStride(channels);
         int per = blocks * ROWS * TILE;
@@ -218,24 +262,32 @@ public final class Winograd {
             for (int g = 0; g < groups; g++) {
                 for (int r = 0; r < ROWS; r++) base[r] = xi * xiStride + rows[g * ROWS + r];
                 for (int b = 0; b < blocks; b++) {
-                    DirectConv.tile(v, xi * vs + b * TILE, u, base, xoff, 0, channels, mm,
-                            (g * 16 + xi) * per + b * ROWS * TILE);
+                    int q = xi * vs + b * TILE;
+                    int a = (g * 16 + xi) * per + b * ROWS * TILE;
+                    if (woff == null) {
+                        DirectConv.tile(v, q, u, base, xoff, 0, channels, mm, a);
+                    } else {
+                        DirectConv.tileIndexed(v, q, u, base, woff, xoff, 0, channels, mm, a);
+                    }
                 }
             }
         }
     }
 
     /**
-     * Row r of group g's products, lanes {@code tj .. tj + LANES} of tile row {@code ti}: Aᵀ M A plus
+     * Row r of group g's products, lane block {@code blk} of pass {@code pass} (tile row ti, tile columns tj ..
+     * tj + LANES, a real tile row: {@link Split#tileRow}): Aᵀ M A plus
      * {@code bias}, times {@code scale} and the tile's 0/1 {@code tileMask} (the padding tiles give zeros, which keeps
      * E[w / 2] the halo), ReLU when {@code relu}, written split into plane {@code plane} of {@code y}. Returns the
      * four vectors' lane-wise sum added to {@code sums[at .. at + LANES)}; {@code q} is a scratch of 4·LANES floats.
      */
-    public static void outputSplit(float[] mm, Split s, int g, int r, int tj, float bias, float scale,
-                                   float[] tileMask, boolean relu, float[] y, int plane, int ti, float[] q, float[] sums,
+    public static void outputSplit(float[] mm, Split s, int g, int r, int pass, int blk, float bias, float scale,
+                                   float[] tileMask, boolean relu, float[] y, int plane, float[] q, float[] sums,
                                    int at) {
-        int ms = s.paddedTiles / TILE * ROWS * TILE;
-        transform(mm, ms, g * 16 * ms + tj / TILE * ROWS * TILE + r * TILE + tj % TILE, bias, scale, q);
+        int ms = s.lanes() / TILE * ROWS * TILE;
+        transform(mm, ms, g * 16 * ms + blk / TILE * ROWS * TILE + r * TILE + blk % TILE, bias, scale, q);
+        int ti = s.tileRow(pass, blk);
+        int tj = s.tileCol(blk);
         FloatVector k = FloatVector.fromArray(S, tileMask, tj);
         FloatVector floor = relu ? FloatVector.zero(S) : FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int row0 = s.rowAt(plane, 2 * ti);
@@ -257,10 +309,12 @@ public final class Winograd {
      * w left alone. The lane-wise sum of the stored values is added to {@code sums[sat .. sat + LANES)}; {@code q} is a
      * scratch of 6·LANES floats.
      */
-    public static void outputResidual(float[] mm, Split s, int g, int r, int tj, float bias, float scale, float[] x,
-                                      int at, int xRow, int ti, float[] q, float[] sums, int sat) {
-        int ms = s.paddedTiles / TILE * ROWS * TILE;
-        transform(mm, ms, g * 16 * ms + tj / TILE * ROWS * TILE + r * TILE + tj % TILE, bias, scale, q);
+    public static void outputResidual(float[] mm, Split s, int g, int r, int pass, int blk, float bias, float scale,
+                                      float[] x, int at, int xRow, float[] q, float[] sums, int sat) {
+        int ms = s.lanes() / TILE * ROWS * TILE;
+        transform(mm, ms, g * 16 * ms + blk / TILE * ROWS * TILE + r * TILE + blk % TILE, bias, scale, q);
+        int ti = s.tileRow(pass, blk);
+        int tj = s.tileCol(blk);
         int row0 = at + 2 * ti * xRow + 2 * tj;
         FloatVector acc = residualRow(q, 0, x, row0, 2 * tj, s.w, FloatVector.fromArray(S, sums, sat));
         residualRow(q, 2 * L, x, row0 + xRow, 2 * tj, s.w, acc).intoArray(sums, sat);

@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Winograd F(2×2, 3×3) on the column-split layout against a naive 3×3 convolution with zero padding (double
  * precision, written out loop by loop): a row-major map split, the input transform, the products for two output
- * groups of which the second is short, and both outputs: written split (bias, scale, ReLU; the padding tiles and the
+ * groups of which the second is short (filters in place, or input-major through an offset table for a compact
+ * input), and both outputs: written split (bias, scale, ReLU; the padding tiles and the
  * halo stay zero) and added to a row-major map with ReLU (columns past the map untouched). Map widths whose tile rows
  * fill a kernel tile exactly, and ones that leave padding tiles.
  */
@@ -22,14 +23,19 @@ class WinogradTest {
 
     @Test
     void matchesNaiveConv() {
-        for (int[] hw : new int[][] {{6, 10}, {4, 2 * DirectConv.TILE}, {8, 28}}) {
-            matchesNaiveConv(hw[0], hw[1]);
+        // tile rows of 5 and 7 tiles share kernel tiles (14×14: 7 tile rows, the last pass half past the map); 14
+        // and TILE tiles per row fill their own
+        for (int[] hw : new int[][] {{6, 10}, {14, 14}, {4, 2 * DirectConv.TILE}, {8, 28}}) {
+            matchesNaiveConv(hw[0], hw[1], new int[] {0, 1, 2, 3, 4});
+            matchesNaiveConv(hw[0], hw[1], new int[] {1, 3, 4}); // a compact input: filters input-major, indexed
         }
     }
 
-    private static void matchesNaiveConv(int h, int w) {
+    private static void matchesNaiveConv(int h, int w, int[] live) {
         Random rnd = new Random(h * 31 + w);
         int cin = 5;
+        boolean compact = live.length < cin;
+        int planes = live.length;
         int cout = ROWS + 3; // two groups, the second short
         float[] img = new float[cin * h * w];
         for (int i = 0; i < img.length; i++) img[i] = rnd.nextFloat() - 0.5f;
@@ -45,22 +51,27 @@ class WinogradTest {
         int row = w + 1;
         int srcPlane = (h + 4) * row + 4 * DirectConv.TILE;
         int srcOff = row + 1;
-        float[] src = new float[(cin + 1) * srcPlane];
-        for (int c = 0; c < cin; c++)
+        float[] src = new float[(planes + 1) * srcPlane];
+        for (int p = 0; p < planes; p++)
             for (int i = 0; i < h; i++)
-                for (int j = 0; j < w; j++) src[c * srcPlane + srcOff + i * row + j] = img[(c * h + i) * w + j];
+                for (int j = 0; j < w; j++) src[p * srcPlane + srcOff + i * row + j] = img[(live[p] * h + i) * w + j];
         Winograd.Split s = Winograd.Split.of(h, w);
-        float[] xs = new float[cin * s.plane()];
-        Winograd.split(src, srcPlane, srcOff, row, s, xs, 0, cin);
-        float[] u = Winograd.filters(wt, cout, cin);
+        float[] xs = new float[planes * s.plane()];
+        Winograd.split(src, srcPlane, srcOff, row, s, xs, 0, planes);
+        float[] u = Winograd.filters(wt, cout, cin, compact);
         int groups = (cout + ROWS - 1) / ROWS;
         int[] rows = new int[groups * ROWS];
         for (int g = 0; g < groups; g++)
-            for (int r = 0; r < ROWS; r++) rows[g * ROWS + r] = Math.min(g * ROWS + r, cout - 1) * cin;
-        float[] v = new float[s.vFloats(cin)];
+            for (int r = 0; r < ROWS; r++) rows[g * ROWS + r] = Math.min(g * ROWS + r, cout - 1) * (compact ? 1 : cin);
+        int[] woff = null;
+        if (compact) {
+            woff = new int[planes];
+            for (int p = 0; p < planes; p++) woff[p] = live[p] * cout;
+        }
+        float[] v = new float[s.vFloats(planes)];
         float[] mm = new float[s.mFloats(groups)];
         float[] q = new float[6 * L];
-        float[] mask = new float[s.paddedTiles() + L];
+        float[] mask = new float[s.rowTiles() + L];
         Arrays.fill(mask, 0, s.tiles(), 1f);
         float[] split = new float[cout * s.plane()];
         // residual target: row-major, filled with a known pattern (also past w, which must survive)
@@ -71,17 +82,19 @@ class WinogradTest {
         float[] sumsRes = new float[ROWS * L];
         double[] expectSum = new double[cout];
         double[] expectResSum = new double[cout];
-        for (int ti = 0; ti < s.tileRows(); ti++) {
-            Winograd.input(xs, cin, s, ti, new float[16 * L], v);
-            Winograd.products(v, cin, s, u, cout * cin, rows, groups, new int[ROWS], new int[cin], mm);
+        assertEquals(w / 2 <= L ? DirectConv.VECTORS : 1, s.fold(), "tile rows per kernel tile, " + h + "x" + w);
+        for (int pass = 0; pass < s.passes(); pass++) {
+            Winograd.input(xs, planes, s, pass, new float[16 * L], v);
+            Winograd.products(v, planes, s, u, cout * cin, rows, woff, groups, new int[ROWS], new int[planes], mm);
             for (int o = 0; o < cout; o++) {
                 int g = o / ROWS;
                 int r = o % ROWS;
-                for (int tj = 0; tj < s.tiles(); tj += L) {
-                    Winograd.outputSplit(mm, s, g, r, tj, bias[o], scale[o], mask, true, split, o, ti, q,
+                for (int blk = 0; blk < s.lanes(); blk += L) {
+                    if (s.tileRow(pass, blk) >= s.tileRows() || s.tileCol(blk) >= s.tiles()) continue;
+                    Winograd.outputSplit(mm, s, g, r, pass, blk, bias[o], scale[o], mask, true, split, o, q,
                             sumsSplit, r * L);
-                    Winograd.outputResidual(mm, s, g, r, tj, bias[o], scale[o], res, o * srcPlane + srcOff, row, ti,
-                            q, sumsRes, r * L);
+                    Winograd.outputResidual(mm, s, g, r, pass, blk, bias[o], scale[o], res, o * srcPlane + srcOff,
+                            row, q, sumsRes, r * L);
                 }
             }
         }
@@ -89,7 +102,7 @@ class WinogradTest {
             for (int i = 0; i < h; i++) {
                 for (int j = 0; j < w; j++) {
                     double conv = 0;
-                    for (int c = 0; c < cin; c++)
+                    for (int c : live)
                         for (int kh = 0; kh < 3; kh++)
                             for (int kw = 0; kw < 3; kw++) {
                                 int ii = i + kh - 1;
@@ -112,7 +125,7 @@ class WinogradTest {
                     assertEquals(before[p], res[p], "residual output " + o + " wrote past the map at (" + i + ", " + j + ")");
                 }
                 // the split output's halo E[w / 2] and its padding tiles: zero
-                for (int m = s.tiles(); m < s.paddedTiles(); m++) {
+                for (int m = s.tiles(); m < s.rowTiles(); m++) {
                     assertEquals(0f, split[s.rowAt(o, i) + s.half() + m], "E[" + m + "] of output " + o);
                     assertEquals(0f, split[s.rowAt(o, i) + 1 + m], "O[" + m + "] of output " + o);
                 }
