@@ -34,6 +34,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its four phases. Each gated output's channel sums are accumulated in the conv's epilogue: they are the next gate's
  * input (mean |x| over H×W; every map a gate reads is ≥ 0) and, at the end, the global average pool.
  *
+ * <p>Stride-1 3×3 convs may run Winograd F(2×2, 3×3) instead ({@link WinogradUse}): conv1 reads the block input split
+ * into even and odd columns (split in the gate step) and writes its compact output split; conv2 reads that (or conv1's
+ * row-major output, split in its gate step) and adds its output, zipped back, into the block's map.
+ *
  * <p>Threads: one sample splits every step over the team (output channels of a conv, channels of the other steps),
  * a barrier between steps (each gate's FC split too, then every member picks the winners from the shared saliencies);
  * a batch runs its samples in parallel, each member claiming the next one and running it on its own buffers.
@@ -75,11 +79,12 @@ public final class FbsJavaPlan implements Plan {
     private static final int PACK_MIN_TILES = 8;
 
     /**
-     * Which stride-1 3×3 convs run Winograd F(2×2, 3×3) ({@link Winograd}) rather than the direct conv. AUTO: those on
-     * even maps whose tile rows, padded to whole kernel tiles, are at least 7/8 full (56×56 and 28×28 at 224 px, 14
-     * tiles of 16 on AVX2), with AVX2's kernel shape only: measured there at 1.27–1.49× the direct conv on one thread
-     * (docs/design/fbs.md); with AVX-512's 16 lanes a 28×28 map's tile row half-fills a kernel tile, and nothing was
-     * measured there. ON: every stride-1 3×3 conv on an even map (tests, A/B runs). OFF: none.
+     * Which stride-1 3×3 convs run Winograd F(2×2, 3×3) ({@link Winograd}) rather than the direct conv. AUTO: with
+     * AVX2's kernel shape, those on even maps whose tiles fill at least 3/4 of the products' lanes (56×56, 28×28 and
+     * 14×14 at 224 px: 7/8, 7/8 and 49/64); measured in pairs on a Zen 3 guest, the whole plan ran 1.06× faster on one
+     * thread (docs/design/fbs.md). AVX-512 keeps the direct conv: its 8 × 2 kernel ran at the dense rate there, and
+     * no AVX-512 machine was at hand to time Winograd. ON: every stride-1 3×3 conv on an even map (tests, A/B runs).
+     * OFF: none.
      */
     public enum WinogradUse { AUTO, ON, OFF }
 
@@ -259,7 +264,7 @@ public final class FbsJavaPlan implements Plan {
         final float[] lanes = new float[L];
         /** Whether this member's steps are timed (member 0, with profiling on). */
         boolean records;
-        /** Winograd: one tile row's input transform, one group's products, transform scratch, the kernel's tables. */
+        /** Winograd: one pass's input transform and products, transform scratch, the kernel's tables. */
         final float[] wv;
         final float[] wm;
         final float[] wq = new float[6 * L];
@@ -302,14 +307,14 @@ public final class FbsJavaPlan implements Plan {
         final float[][] sumsY;
         /** The gates' saliencies (slot 0 = conv1, 1 = conv2, 2 = downsample), each member computing a share. */
         final float[][] gates;
-        /** Per conv step of a sample, the next output group (Winograd: tile row) to claim. */
+        /** Per conv step of a sample, the next output group (Winograd: pass) to claim. */
         final AtomicInteger[] work;
-        /** Per Winograd conv step, its finished tile rows: the member that finishes the last one reduces the sums. */
+        /** Per Winograd conv step, its finished passes: the member that finishes the last one reduces the sums. */
         final AtomicInteger[] done;
         /** Per stage with Winograd convs: the block input and conv1's compact output, split ({@link Winograd.Split}). */
         final float[][] xs;
         final float[][] ys;
-        /** Winograd: a conv's output sums per tile row ([tile row][output], reduced in tile-row order). */
+        /** Winograd: a conv's output sums per pass ([pass][output], reduced in pass order). */
         final float[] rowSums;
 
         Buffers(FbsJavaPlan p) {
@@ -846,20 +851,20 @@ public final class FbsJavaPlan implements Plan {
     }
 
     /**
-     * Winograd conv {@code u} on the split map {@code xs} ({@code planes} input planes): the members claim tile rows
-     * from {@code work}; per tile row, the input transform of every plane, then per output group the 16 products with
-     * filters {@code U[ξ][row][·]} of {@code wu} (ξ blocks {@code xiStride} apart; output i's row at
-     * {@code filterOf[i]·filterStride}, or {@code i·filterStride} where {@code filterOf} is null) and the output
-     * transform. Output i (channel {@code outs[i]}, scaled by {@code scale[i]}) goes split into plane i of {@code dst}
-     * ({@code residual} false, with the unit's ReLU), or is added to plane {@code outs[i]} of the row-major map
-     * {@code dst} (planes {@code dstStride} apart, interior at {@code dstOff}) with the block's ReLU. Each tile row's
-     * output sums go to {@code buf.rowSums}; the member that finishes the last tile row (counted by {@code done})
-     * reduces them in tile-row order into {@code sums} (index i, or {@code outs[i]} with {@code residual}), so the
-     * sums do not depend on which member ran which row.
+     * Winograd conv {@code u} on the split map {@code xs} ({@code planes} input planes): the members claim passes
+     * ({@link Winograd.Split#passes}) from {@code work}; per pass, the input transform of every plane, the 16 products
+     * of every output group with filters {@code U[ξ][row][·]} of {@code wu} (ξ blocks {@code xiStride} apart; output
+     * i's row at {@code filterOf[i]·filterStride}; input p's filter at {@code + p}, or {@code + woff[p]} where given),
+     * then the output transforms. Output i (channel {@code outs[i]}, scaled by {@code scale[i]}) goes split into plane
+     * i of {@code dst} ({@code residual} false, with the unit's ReLU), or is added to plane {@code outs[i]} of the
+     * row-major map {@code dst} (planes {@code dstStride} apart, interior at {@code dstOff}) with the block's ReLU.
+     * Each pass's output sums go to {@code buf.rowSums}; the member that finishes the last pass (counted by
+     * {@code done}) reduces them in pass order into {@code sums} (index i, or {@code outs[i]} with {@code residual}),
+     * so the sums do not depend on which member ran which pass.
      */
     private void winograd(Unit u, float[] xs, int planes, float[] wu, int xiStride, int[] filterOf, int filterStride,
-                          int[] woff, int[] outs, int nOut, float[] scale, boolean residual, float[] dst, int dstStride, int dstOff,
-                          float[] sums, AtomicInteger work, AtomicInteger done, Buffers buf, Scratch sc) {
+                          int[] woff, int[] outs, int nOut, float[] scale, boolean residual, float[] dst,
+                          int dstStride, int dstOff, float[] sums, AtomicInteger work, AtomicInteger done, Buffers buf, Scratch sc) {
         Winograd.Split s = u.split;
         int passes = s.passes();
         int groups = ceilDiv(nOut, ROWS);
