@@ -16,12 +16,14 @@ import jdk.incubator.vector.VectorSpecies;
  * JDK 17); an output is written split ({@link #outputSplit}) or zipped back into the row-major layout with the
  * residual add ({@link #outputResidual}).
  *
- * <p>The 16 products per tile are {@link DirectConv#tile}: input channels as pairs, a tile row's tiles as lanes,
- * transformed filters {@code U[ξ][out][in]} ({@link #filters}) read in place. The input transform of one tile row goes
- * to {@code V[ξ][c][tile]}, ξ blocks a cache line more apart than they hold (else a step's 16 stores land a power of
- * two apart, in one cache set); the products run ξ by ξ over every output group, so that one ξ's V (channels × tile
- * row) stays in L1 while all groups read it. Each transform is its own small method: C2 stops inlining a caller that
- * holds several of them (docs/design/fbs.md).
+ * <p>The 16 products per tile are {@link DirectConv#tile}: input channels as pairs, a pass's tiles as lanes,
+ * transformed filters ({@link #filters}: {@code U[ξ][out][in]}, or {@code U[ξ][in][out]} read through an offset table
+ * for a compact input) read in place. The transforms and products run per pass of tile rows ({@link Split}). The input
+ * transform of a pass goes to {@code V[ξ][c][tile]}, ξ blocks a cache line more apart than they hold (else a step's 16
+ * stores land a power of two apart, in one cache set); the products run ξ by ξ over every output group, so that one
+ * ξ's V (channels × the pass's tiles; in L1 for a pass of one 56×56 tile row) stays close while every group reads
+ * it. Each transform is its own small method: C2 stops inlining a caller that holds several of them
+ * (docs/design/fbs.md).
  */
 public final class Winograd {
     private static final VectorSpecies<Float> S = DirectConv.SPECIES;
@@ -64,9 +66,9 @@ public final class Winograd {
      * The column-split layout of an h × w map (both even), and how its tiles fill the kernel's lanes. An image row
      * holds {@code rowTiles} tile columns: the map's w / 2 ({@code tiles}) padded to whole kernel tiles, or, where
      * they fit one vector, to one vector, {@code fold} = VECTORS tile rows then sharing a kernel tile (a 14×14 map's 7
-     * tiles per row would half-fill 16 lanes). One pass of the transforms and products covers {@code lanes} =
-     * fold·rowTiles tiles: lane block b (of LANES) is tile row pass·fold + b / rowTiles, tile columns from
-     * b % rowTiles. Image row r (−1 .. ) of plane c is at {@code c·plane + (r + 1)·row}: its odd columns O[m] at
+     * tiles per row would half-fill 16 lanes). One pass of the transforms and products covers {@code rowsPerPass} tile
+     * rows (a multiple of fold), {@code lanes} = rowsPerPass·rowTiles tiles: lane block b (of LANES) is tile row
+     * pass·rowsPerPass + b / rowTiles, tile columns from b % rowTiles. Image row r (−1 .. ) of plane c is at {@code c·plane + (r + 1)·row}: its odd columns O[m] at
      * {@code + 1 + m}, its even ones E[m] at {@code + half + m}. Rows −1 and h, O[−1] and E[w / 2] are the zero
      * halo, and a last pass's tile row past the map reads zero rows below it; what lies past E[w / 2] is read only by
      * the padding tiles, whose outputs are dropped.
@@ -135,12 +137,12 @@ public final class Winograd {
             return channels * lanes() + 16;
         }
 
-        /** Floats of a V scratch for one tile row of {@code channels} input channels. */
+        /** Floats of a V scratch for one pass of {@code channels} input channels. */
         public int vFloats(int channels) {
             return 16 * vStride(channels);
         }
 
-        /** Floats of the products of {@code groups} output groups for one tile row. */
+        /** Floats of the products of {@code groups} output groups for one pass. */
         public int mFloats(int groups) {
             return groups * 16 * ROWS * lanes();
         }
@@ -244,7 +246,7 @@ public final class Winograd {
     }
 
     /**
-     * The 16 products of one tile row for {@code groups} output groups, group g's filter row r at
+     * The 16 products of one pass for {@code groups} output groups, group g's filter row r at
      * {@code rows[g·ROWS + r]} within each ξ's block of {@code U} ({@code xiStride} floats apart):
      * {@code M[g][ξ][block][r][lane]} into {@code mm} ({@link Split#mFloats}), over the {@code channels} planes of
      * {@code v}: pair (channel) p's filter value at {@code + p}, or at {@code + woff[p]} where {@code woff} is given.

@@ -23,15 +23,17 @@ class WinogradTest {
 
     @Test
     void matchesNaiveConv() {
-        // tile rows of 5 and 7 tiles share kernel tiles (14×14: 7 tile rows, the last pass half past the map); 14
-        // and TILE tiles per row fill their own
-        for (int[] hw : new int[][] {{6, 10}, {14, 14}, {4, 2 * DirectConv.TILE}, {8, 28}}) {
-            matchesNaiveConv(hw[0], hw[1], new int[] {0, 1, 2, 3, 4});
-            matchesNaiveConv(hw[0], hw[1], new int[] {1, 3, 4}); // a compact input: filters input-major, indexed
+        // {h, w, tile rows per pass}: tile rows of 5 and 7 tiles share kernel tiles (14×14: 7 tile rows, the last
+        // pass half past the map); 14 and TILE tiles per row fill their own; passes of several tile rows (the last
+        // partly past the map); 3·LANES tiles per row, whose halo E[w / 2] starts a lane block of padding tiles
+        for (int[] c : new int[][] {{6, 10, 1}, {14, 14, 1}, {14, 14, 4}, {4, 2 * DirectConv.TILE, 1}, {8, 28, 1},
+                {8, 28, 3}, {4, 6 * L, 1}}) {
+            matchesNaiveConv(c[0], c[1], c[2], new int[] {0, 1, 2, 3, 4});
+            matchesNaiveConv(c[0], c[1], c[2], new int[] {1, 3, 4}); // a compact input: filters input-major, indexed
         }
     }
 
-    private static void matchesNaiveConv(int h, int w, int[] live) {
+    private static void matchesNaiveConv(int h, int w, int rowsPerPass, int[] live) {
         Random rnd = new Random(h * 31 + w);
         int cin = 5;
         boolean compact = live.length < cin;
@@ -55,7 +57,7 @@ class WinogradTest {
         for (int p = 0; p < planes; p++)
             for (int i = 0; i < h; i++)
                 for (int j = 0; j < w; j++) src[p * srcPlane + srcOff + i * row + j] = img[(live[p] * h + i) * w + j];
-        Winograd.Split s = Winograd.Split.of(h, w);
+        Winograd.Split s = Winograd.Split.of(h, w, rowsPerPass);
         float[] xs = new float[planes * s.plane()];
         Winograd.split(src, srcPlane, srcOff, row, s, xs, 0, planes);
         float[] u = Winograd.filters(wt, cout, cin, compact);
@@ -83,6 +85,7 @@ class WinogradTest {
         double[] expectSum = new double[cout];
         double[] expectResSum = new double[cout];
         assertEquals(w / 2 <= L ? DirectConv.VECTORS : 1, s.fold(), "tile rows per kernel tile, " + h + "x" + w);
+        assertEquals(0, s.rowsPerPass() % s.fold(), "passes of whole kernel tiles, " + h + "x" + w);
         for (int pass = 0; pass < s.passes(); pass++) {
             Winograd.input(xs, planes, s, pass, new float[16 * L], v);
             Winograd.products(v, planes, s, u, cout * cin, rows, woff, groups, new int[ROWS], new int[planes], mm);
