@@ -81,8 +81,8 @@ public final class FbsJavaPlan implements Plan {
     /**
      * Which stride-1 3×3 convs run Winograd F(2×2, 3×3) ({@link Winograd}) rather than the direct conv. AUTO: with
      * AVX2's kernel shape, those on even maps whose tiles fill at least 3/4 of the products' lanes (56×56, 28×28 and
-     * 14×14 at 224 px: 7/8, 7/8 and 49/64); measured in pairs on a Zen 3 guest, the whole plan ran 1.06× faster on one
-     * thread (docs/design/fbs.md). AVX-512 keeps the direct conv: its 8 × 2 kernel ran at the dense rate there, and
+     * 14×14 at 224 px: 7/8, 7/8 and 49/64); measured in pairs on a Zen 3 guest, the whole plan ran about 1.05× faster
+     * on one thread (1.047–1.059 over three runs; BENCHMARKS.md §5). AVX-512 keeps the direct conv: its 8 × 2 kernel ran at the dense rate there, and
      * no AVX-512 machine was at hand to time Winograd. ON: every stride-1 3×3 conv on an even map (tests, A/B runs).
      * OFF: none.
      */
@@ -146,9 +146,13 @@ public final class FbsJavaPlan implements Plan {
         final float[] gw;
         final float[] gb;
         final int kept;
-        /** Winograd ({@link WinogradUse}): the output's split layout, the transformed filters, the tiles' 0/1 mask; else null. */
+        /**
+         * Winograd ({@link WinogradUse}): the output's split layout, the transformed filters (input-major for a compact
+         * input, {@link Winograd#filters}), the tiles' 0/1 mask; else null.
+         */
         Winograd.Split split;
         float[] wu;
+        boolean wuInputMajor;
         float[] tileMask;
 
         Unit(Conv2d conv, BatchNorm2d bn, boolean relu, Linear gate, int kept, int ho, int wo, int wq) {
@@ -220,6 +224,7 @@ public final class FbsJavaPlan implements Plan {
             int passes = Math.max(2, threads);
             split = Winograd.Split.of(ho, wo, tileRows <= WINO_FEW_PASS_ROWS ? ceilDiv(tileRows, passes) : 1);
             wu = Winograd.filters(w, cout, cin, inputMajor);
+            wuInputMajor = inputMajor;
             tileMask = new float[split.rowTiles() + L];
             Arrays.fill(tileMask, 0, split.tiles(), 1f);
         }
@@ -269,8 +274,8 @@ public final class FbsJavaPlan implements Plan {
         /** Winograd: one pass's input transform and products, transform scratch, the kernel's tables. */
         final float[] wv;
         final float[] wm;
-        final float[] wq = new float[6 * L];
-        final float[] wrow = new float[16 * L];
+        final float[] wout = new float[6 * L];
+        final float[] wrowPass = new float[16 * L];
         final int[] wrows;
         final int[] wbase = new int[ROWS];
         final int[] wxoff;
@@ -326,7 +331,7 @@ public final class FbsJavaPlan implements Plan {
                 work[i] = new AtomicInteger();
                 done[i] = new AtomicInteger();
             }
-            rowSums = new float[p.winoRows * p.maxChannels];
+            rowSums = new float[p.winoPasses * p.maxChannels];
 
             stemIn = new float[p.stemInStride * p.stemInPlanes + p.stemInStride];
             bandSums = p.smallStem ? null : new float[ceilDiv(p.stages[0].h, POOL_BAND_ROWS)][p.stem.cout];
@@ -375,7 +380,7 @@ public final class FbsJavaPlan implements Plan {
     /** Per stage: the split layout its Winograd convs read and write; null where none runs. */
     private final Winograd.Split[] splits;
     /** The most passes of a Winograd conv. */
-    private int winoRows;
+    private int winoPasses;
     private int winoConvs;
     private final List<Block> blocks = new ArrayList<>();
     private final float[] fcW;
@@ -506,7 +511,7 @@ public final class FbsJavaPlan implements Plan {
                         c1.winograd(false, threads);
                     }
                     splits[st] = c2.split;
-                    winoRows = Math.max(winoRows, c2.split.passes());
+                    winoPasses = Math.max(winoPasses, c2.split.passes());
                     winoConvs += stride == 1 ? 2 : 1;
                 }
                 blocks.add(new Block(g1.path().substring(0, g1.path().lastIndexOf('.')), c1, c2, cd, st));
@@ -691,8 +696,8 @@ public final class FbsJavaPlan implements Plan {
             int k1 = winners(c1, buf.gates[0], sc, 0);
             t = mark(sc, name, c1.split != null ? "gates + split" : "gates", t);
             if (c1.split != null) {
-                winograd(c1, buf.xs[st], c1.cin, c1.wu, c1.cout * c1.cin, sc.keptIds[0], c1.cin, null, sc.keptIds[0], k1,
-                        sc.scale[0], false, buf.ys[st], 0, 0, buf.sumsY[st], buf.work[step], buf.done[step], buf, sc);
+                winograd(c1, buf.xs[st], c1.cin, null, sc.keptIds[0], k1, sc.scale[0], false, buf.ys[st], 0, 0,
+                        buf.sumsY[st], buf.work[step], buf.done[step], buf, sc);
                 step++;
                 t = mark(sc, name, "gated conv (Winograd)", t);
             } else {
@@ -728,9 +733,8 @@ public final class FbsJavaPlan implements Plan {
             t = mark(sc, name, c2.split != null && c1.split == null ? "gates + split" : "gates", t);
             if (c2.split != null) {
                 for (int p = 0; p < k1; p++) sc.woff[p] = live[p] * c2.cout;
-                winograd(c2, buf.ys[st], k1, c2.wu, c2.cin * c2.cout, sc.keptIds[1], 1, sc.woff, sc.keptIds[1], k2,
-                        sc.scale[1], true, buf.x[st], lay.stride, lay.off, buf.sumsX[st], buf.work[step],
-                        buf.done[step], buf, sc);
+                winograd(c2, buf.ys[st], k1, sc.woff, sc.keptIds[1], k2, sc.scale[1], true, buf.x[st], lay.stride,
+                        lay.off, buf.sumsX[st], buf.work[step], buf.done[step], buf, sc);
                 step++;
                 t = mark(sc, name, "gated conv (Winograd)", t);
             } else {
@@ -859,32 +863,31 @@ public final class FbsJavaPlan implements Plan {
     /**
      * Winograd conv {@code u} on the split map {@code xs} ({@code planes} input planes): the members claim passes
      * ({@link Winograd.Split#passes}) from {@code work}; per pass, the input transform of every plane, the 16 products
-     * of every output group with filters {@code U[ξ][row][·]} of {@code wu} (ξ blocks {@code xiStride} apart; output
-     * i's row at {@code filterOf[i]·filterStride}; input p's filter at {@code + p}, or {@code + woff[p]} where given),
-     * then the output transforms. Output i (channel {@code outs[i]}, scaled by {@code scale[i]}) goes split into plane
+     * of every output group with the unit's transformed filters (output i's at channel {@code outs[i]}; input p's at
+     * p, or, input-major, at {@code woff[p]}), then the output transforms. Output i (channel {@code outs[i]}, scaled by {@code scale[i]}) goes split into plane
      * i of {@code dst} ({@code residual} false, with the unit's ReLU), or is added to plane {@code outs[i]} of the
      * row-major map {@code dst} (planes {@code dstStride} apart, interior at {@code dstOff}) with the block's ReLU.
      * Each pass's output sums go to {@code buf.rowSums}; the member that finishes the last pass (counted by
      * {@code done}) reduces them in pass order into {@code sums} (index i, or {@code outs[i]} with {@code residual}),
      * so the sums do not depend on which member ran which pass.
      */
-    private void winograd(Unit u, float[] xs, int planes, float[] wu, int xiStride, int[] filterOf, int filterStride,
-                          int[] woff, int[] outs, int nOut, float[] scale, boolean residual, float[] dst,
-                          int dstStride, int dstOff, float[] sums, AtomicInteger work, AtomicInteger done, Buffers buf, Scratch sc) {
+    private void winograd(Unit u, float[] xs, int planes, int[] woff, int[] outs, int nOut, float[] scale,
+                          boolean residual, float[] dst, int dstStride, int dstOff, float[] sums, AtomicInteger work,
+                          AtomicInteger done, Buffers buf, Scratch sc) {
+        if (u.wuInputMajor != (woff != null)) {
+            throw new IllegalStateException("Winograd filters of " + u.cout + "x" + u.cin + " read with the wrong table");
+        }
         Winograd.Split s = u.split;
         int passes = s.passes();
         int groups = ceilDiv(nOut, ROWS);
         float[] part = sc.laneSums;
-        for (int g = 0; g < groups; g++) { // a short last group repeats its last output
-            int real = Math.min(ROWS, nOut - g * ROWS);
-            for (int r = 0; r < ROWS; r++) {
-                int i = g * ROWS + Math.min(r, real - 1);
-                sc.wrows[g * ROWS + r] = (filterOf == null ? i : filterOf[i]) * filterStride;
-            }
+        for (int g = 0; g < groups; g++) {
+            groupRows(outs, nOut, g, u.wuInputMajor ? 1 : u.cin, sc.wrows, g * ROWS);
         }
         for (int pass = work.getAndIncrement(); pass < passes; pass = work.getAndIncrement()) {
-            Winograd.input(xs, planes, s, pass, sc.wrow, sc.wv);
-            Winograd.products(sc.wv, planes, s, wu, xiStride, sc.wrows, woff, groups, sc.wbase, sc.wxoff, sc.wm);
+            Winograd.input(xs, planes, s, pass, sc.wrowPass, sc.wv);
+            Winograd.products(sc.wv, planes, s, u.wu, u.cout * u.cin, sc.wrows, woff, groups, sc.wbase, sc.wxoff,
+                    sc.wm);
             for (int g = 0; g < groups; g++) {
                 int real = Math.min(ROWS, nOut - g * ROWS);
                 Arrays.fill(part, 0f);
@@ -897,10 +900,10 @@ public final class FbsJavaPlan implements Plan {
                         }
                         if (residual) {
                             Winograd.outputResidual(sc.wm, s, g, r, pass, blk, bias, scale[i], dst,
-                                    outs[i] * dstStride + dstOff, u.wq, sc.wq, part, r * L);
+                                    outs[i] * dstStride + dstOff, u.wq, sc.wout, part, r * L);
                         } else {
                             Winograd.outputSplit(sc.wm, s, g, r, pass, blk, bias, scale[i], u.tileMask, u.relu, dst,
-                                    i, sc.wq, part, r * L);
+                                    i, sc.wout, part, r * L);
                         }
                     }
                     buf.rowSums[pass * maxChannels + i] = DirectConv.sumLanes(part, r * L);
@@ -929,11 +932,18 @@ public final class FbsJavaPlan implements Plan {
         }
     }
 
-    /** Where group {@code g}'s filters start, into {@code sc.base} (a short last group repeats its last output). */
+    /** Where group {@code g}'s filters start, into {@code sc.base}. */
     private static void groupBases(Unit u, int[] outs, int nOut, int g, Scratch sc) {
-        int per = u.cin * u.taps;
+        groupRows(outs, nOut, g, u.cin * u.taps, sc.base, 0);
+    }
+
+    /**
+     * Group {@code g}'s rows: {@code into[at + r] = outs[g·ROWS + r]·stride} for its ROWS rows, a short last group
+     * repeating its last output.
+     */
+    private static void groupRows(int[] outs, int nOut, int g, int stride, int[] into, int at) {
         int real = Math.min(ROWS, nOut - g * ROWS);
-        for (int r = 0; r < ROWS; r++) sc.base[r] = outs[g * ROWS + Math.min(r, real - 1)] * per;
+        for (int r = 0; r < ROWS; r++) into[at + r] = outs[g * ROWS + Math.min(r, real - 1)] * stride;
     }
 
     /** The kernel on the group whose filters start at {@code base}: pairs {@code from .. to} of the tile at {@code q}. */

@@ -68,13 +68,22 @@ public final class Winograd {
      * they fit one vector, to one vector, {@code fold} = VECTORS tile rows then sharing a kernel tile (a 14×14 map's 7
      * tiles per row would half-fill 16 lanes). One pass of the transforms and products covers {@code rowsPerPass} tile
      * rows (a multiple of fold), {@code lanes} = rowsPerPass·rowTiles tiles: lane block b (of LANES) is tile row
-     * pass·rowsPerPass + b / rowTiles, tile columns from b % rowTiles. Image row r (−1 .. ) of plane c is at {@code c·plane + (r + 1)·row}: its odd columns O[m] at
-     * {@code + 1 + m}, its even ones E[m] at {@code + half + m}. Rows −1 and h, O[−1] and E[w / 2] are the zero
+     * pass·rowsPerPass + b / rowTiles, tile columns from b % rowTiles. Image row r (−1 .. ) of plane c is at
+     * {@code c·plane + (r + 1)·row}: its odd columns O[m] at {@code + 1 + m}, its even ones E[m] at {@code + half + m}. Rows −1 and h, O[−1] and E[w / 2] are the zero
      * halo, and a last pass's tile row past the map reads zero rows below it; what lies past E[w / 2] is read only by
      * the padding tiles, whose outputs are dropped.
      */
-    public record Split(int h, int w, int tiles, int rowTiles, int fold, int rowsPerPass, int half, int row,
-                        int plane) {
+    public record Split(int h, int w, int rowsPerPass) {
+        public Split {
+            if (h % 2 != 0 || w % 2 != 0) {
+                throw new IllegalArgumentException("Winograd: map " + h + "x" + w + " is not of even size");
+            }
+            if (rowsPerPass < 1 || rowsPerPass % fold(w) != 0) {
+                throw new IllegalArgumentException("Winograd: " + rowsPerPass + " tile rows per pass on a map " + w
+                        + " wide, not a multiple of " + fold(w));
+            }
+        }
+
         /** The layout with one pass per {@code fold} tile rows. */
         public static Split of(int h, int w) {
             return of(h, w, 1);
@@ -82,16 +91,42 @@ public final class Winograd {
 
         /** The layout whose passes each cover {@code rows} tile rows (rounded up to a multiple of {@code fold}). */
         public static Split of(int h, int w, int rows) {
-            if (h % 2 != 0 || w % 2 != 0) {
-                throw new IllegalArgumentException("Winograd: map " + h + "x" + w + " is not of even size");
-            }
-            int tw = w / 2;
-            int fold = tw <= L ? DirectConv.VECTORS : 1;
-            int rowTiles = fold > 1 ? L : (tw + TILE - 1) / TILE * TILE;
-            int half = rowTiles + L;
-            int perPass = (Math.max(rows, 1) + fold - 1) / fold * fold;
-            int passes = (h / 2 + perPass - 1) / perPass;
-            return new Split(h, w, tw, rowTiles, fold, perPass, half, 2 * half, (2 * passes * perPass + 2) * 2 * half);
+            int fold = fold(w);
+            return new Split(h, w, (Math.max(rows, 1) + fold - 1) / fold * fold);
+        }
+
+        private static int fold(int w) {
+            return w / 2 <= L ? DirectConv.VECTORS : 1;
+        }
+
+        /** Tiles per tile row: w / 2. */
+        public int tiles() {
+            return w / 2;
+        }
+
+        /** Tile rows per kernel tile: VECTORS where a tile row fits one vector, else 1. */
+        public int fold() {
+            return fold(w);
+        }
+
+        /** Tile columns per image row of the layout: the tiles padded to one vector (folded) or to kernel tiles. */
+        public int rowTiles() {
+            return fold() > 1 ? L : (tiles() + TILE - 1) / TILE * TILE;
+        }
+
+        /** Where an image row's even columns start, from its odd ones. */
+        public int half() {
+            return rowTiles() + L;
+        }
+
+        /** Floats per image row. */
+        public int row() {
+            return 2 * half();
+        }
+
+        /** Floats per plane: rows −1 .. every pass's last tile row + 1. */
+        public int plane() {
+            return (2 * passes() * rowsPerPass + 2) * row();
         }
 
         /** Tile rows of the map. */
@@ -106,27 +141,27 @@ public final class Winograd {
 
         /** Tiles per pass: the lanes of V and M. */
         public int lanes() {
-            return rowsPerPass * rowTiles;
+            return rowsPerPass * rowTiles();
         }
 
         /** The tile row that lane block {@code b} of pass {@code pass} covers (may lie past the map). */
         public int tileRow(int pass, int b) {
-            return pass * rowsPerPass + b / rowTiles;
+            return pass * rowsPerPass + b / rowTiles();
         }
 
         /** The first tile column of lane block {@code b}. */
         public int tileCol(int b) {
-            return b % rowTiles;
+            return b % rowTiles();
         }
 
         /** The share of the products' lanes that are real tiles. */
         public double fill() {
-            return (double) tiles * tileRows() / (lanes() * passes());
+            return (double) tiles() * tileRows() / (lanes() * passes());
         }
 
         /** Where image row r of plane c starts. */
         public int rowAt(int c, int r) {
-            return c * plane + (r + 1) * row;
+            return c * plane() + (r + 1) * row();
         }
 
         /**
@@ -188,13 +223,13 @@ public final class Winograd {
      */
     public static void split(float[] src, int srcPlane, int srcOff, int srcRow, Split s, float[] dst, int c0, int c1) {
         for (int c = c0; c < c1; c++) {
-            for (int r = 0; r < s.h; r++) {
+            for (int r = 0; r < s.h(); r++) {
                 int from = c * srcPlane + srcOff + r * srcRow;
                 int to = s.rowAt(c, r);
-                for (int m = 0; m < s.rowTiles; m += L) {
+                for (int m = 0; m < s.rowTiles(); m += L) {
                     FloatVector a = FloatVector.fromArray(S, src, from + 2 * m);
                     FloatVector b = FloatVector.fromArray(S, src, from + 2 * m + L);
-                    a.rearrange(EVEN).blend(b.rearrange(EVEN), UPPER).intoArray(dst, to + s.half + m);
+                    a.rearrange(EVEN).blend(b.rearrange(EVEN), UPPER).intoArray(dst, to + s.half() + m);
                     a.rearrange(ODD).blend(b.rearrange(ODD), UPPER).intoArray(dst, to + 1 + m);
                 }
             }
@@ -212,8 +247,8 @@ public final class Winograd {
             for (int blk = 0; blk < twp; blk += L) {
                 int r0 = s.rowAt(c, 2 * s.tileRow(pass, blk) - 1) + s.tileCol(blk);
                 for (int k = 0; k < 4; k++) {
-                    int r = r0 + k * s.row;
-                    rowPass(x, r + 1, r + s.half, u, 4 * k * L);
+                    int r = r0 + k * s.row();
+                    rowPass(x, r + 1, r + s.half(), u, 4 * k * L);
                 }
                 int vat = c * twp + blk;
                 for (int j = 0; j < 4; j++) colPass(u, j, v, vat, vs);
@@ -293,14 +328,14 @@ public final class Winograd {
         FloatVector k = FloatVector.fromArray(S, tileMask, tj);
         FloatVector floor = relu ? FloatVector.zero(S) : FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int row0 = s.rowAt(plane, 2 * ti);
-        int row1 = row0 + s.row;
+        int row1 = row0 + s.row();
         FloatVector y00 = FloatVector.fromArray(S, q, 0).mul(k).max(floor);
         FloatVector y01 = FloatVector.fromArray(S, q, L).mul(k).max(floor);
         FloatVector y10 = FloatVector.fromArray(S, q, 2 * L).mul(k).max(floor);
         FloatVector y11 = FloatVector.fromArray(S, q, 3 * L).mul(k).max(floor);
-        y00.intoArray(y, row0 + s.half + tj);
+        y00.intoArray(y, row0 + s.half() + tj);
         y01.intoArray(y, row0 + 1 + tj);
-        y10.intoArray(y, row1 + s.half + tj);
+        y10.intoArray(y, row1 + s.half() + tj);
         y11.intoArray(y, row1 + 1 + tj);
         FloatVector.fromArray(S, sums, at).add(y00).add(y01).add(y10).add(y11).intoArray(sums, at);
     }
@@ -318,8 +353,8 @@ public final class Winograd {
         int ti = s.tileRow(pass, blk);
         int tj = s.tileCol(blk);
         int row0 = at + 2 * ti * xRow + 2 * tj;
-        FloatVector acc = residualRow(q, 0, x, row0, 2 * tj, s.w, FloatVector.fromArray(S, sums, sat));
-        residualRow(q, 2 * L, x, row0 + xRow, 2 * tj, s.w, acc).intoArray(sums, sat);
+        FloatVector acc = residualRow(q, 0, x, row0, 2 * tj, s.w(), FloatVector.fromArray(S, sums, sat));
+        residualRow(q, 2 * L, x, row0 + xRow, 2 * tj, s.w(), acc).intoArray(sums, sat);
     }
 
     /**
