@@ -243,12 +243,14 @@ public final class Winograd {
     public static void input(float[] x, int channels, Split s, int pass, float[] u, float[] v) {
         int twp = s.lanes();
         int vs = s.vStride(channels);
+        int half = s.half(); // the layout's sizes, derived once rather than per step
+        int row = s.row();
         for (int c = 0; c < channels; c++) {
             for (int blk = 0; blk < twp; blk += L) {
                 int r0 = s.rowAt(c, 2 * s.tileRow(pass, blk) - 1) + s.tileCol(blk);
                 for (int k = 0; k < 4; k++) {
-                    int r = r0 + k * s.row();
-                    rowPass(x, r + 1, r + s.half(), u, 4 * k * L);
+                    int r = r0 + k * row;
+                    rowPass(x, r + 1, r + half, u, 4 * k * L);
                 }
                 int vat = c * twp + blk;
                 for (int j = 0; j < 4; j++) colPass(u, j, v, vat, vs);
