@@ -52,12 +52,6 @@ public final class FbsJavaPlan implements Plan {
     private static final int TILE = DirectConv.TILE;
     private static final int ROWS = DirectConv.ROWS;
     /**
-     * Max-pool output rows per band of the standard stem: a member computes the stem rows a band's pool rows read
-     * (2·7 + 1, one shared with the previous band and computed twice) into its scratch and pools them there, so the
-     * stem's 3.3 MB output is never written out and read back.
-     */
-    private static final int POOL_BAND_ROWS = 7;
-    /**
      * Maps of at most this many tiles run their pairs in chunks, each chunk over every tile (partial sums in the
      * member's scratch): there, a tile's input rows of all channels outgrow L1, and every tile would stream them from
      * L2 (the kernel ran at less than half its rate on 28×28 and smaller maps with 128 and more channels). 128 takes
@@ -261,10 +255,6 @@ public final class FbsJavaPlan implements Plan {
         final float[][] scale = new float[3][];
         /** Per channel: whether a gate kept it (the projection's or conv2's set, for the passes over the rest). */
         final boolean[] flags;
-        final float[] poolRows;
-        /** The standard stem's band: its stem rows, pooled from here. */
-        final float[] band;
-        final float[] poolCols;
         final int[] all;
         /** The claimed group's output sums, lane by lane ({@code ROWS × LANES}). */
         final float[] laneSums = new float[ROWS * L];
@@ -280,12 +270,15 @@ public final class FbsJavaPlan implements Plan {
         final int[] wbase = new int[ROWS];
         final int[] wxoff;
 
-        Scratch(int maxC, int maxPairs, int poolWidth, int bandFloats, int winoV, int winoM, int winoChannels) {
+        /** The team member this scratch belongs to (a sample a member runs alone is member 0 of 1 to the steps). */
+        final int member;
+
+        Scratch(int member, int maxC, int maxPairs, int winoV, int winoM, int winoChannels) {
+            this.member = member;
             wv = new float[winoV];
             wm = new float[winoM];
             wxoff = new int[winoChannels];
             wrows = new int[roundUp(Math.max(maxC, 1), ROWS)];
-            band = new float[bandFloats];
             mean = new float[maxC];
             winners = new float[maxC];
             for (int i = 0; i < 3; i++) {
@@ -295,8 +288,6 @@ public final class FbsJavaPlan implements Plan {
             woff = new int[maxPairs];
             packed = new float[ROWS * maxPairs];
             flags = new boolean[maxC];
-            poolRows = new float[poolWidth + 2 * L];
-            poolCols = new float[poolWidth + L];
             all = new int[maxC];
             for (int i = 0; i < maxC; i++) all[i] = i;
         }
@@ -304,9 +295,10 @@ public final class FbsJavaPlan implements Plan {
 
     /** One sample's buffers. */
     static final class Buffers {
+        /** The small stem's input, in its padded layout (null for the standard stem: ONNX Runtime reads the input). */
         final float[] stemIn;
-        /** Per stem band, its pool rows' channel sums (reduced in band order once every band is done). */
-        final float[][] bandSums;
+        /** The standard stem's pooled rows' sums, [channel][row] (reduced row by row). */
+        final float[] stemRowSums;
         final float[][] x;       // per stage: the block input/output map
         final float[][] y;       // per stage: conv1's compact output
         final float[][] phases;  // per stage > 0: the previous stage's output split into its stride-2 phases
@@ -333,8 +325,8 @@ public final class FbsJavaPlan implements Plan {
             }
             rowSums = new float[p.winoPasses * p.maxChannels];
 
-            stemIn = new float[p.stemInStride * p.stemInPlanes + p.stemInStride];
-            bandSums = p.smallStem ? null : new float[ceilDiv(p.stages[0].h, POOL_BAND_ROWS)][p.stem.cout];
+            stemIn = p.smallStem ? new float[p.stages[0].stride * (p.inChannels + 1)] : null;
+            stemRowSums = p.smallStem ? null : new float[p.stemChannels * p.stages[0].h];
             int n = p.stages.length;
             x = new float[n][];
             y = new float[n][];
@@ -365,15 +357,14 @@ public final class FbsJavaPlan implements Plan {
     private final int inH;
     private final int inW;
     private final boolean smallStem;
+    /** The stem's conv with BN folded: the small stem runs it in Java, the standard one's weights go to {@link #stemOrt}. */
     private final Unit stem;
-    /** Standard stem: where a band's stem rows start in a member's band scratch, and its planes' stride. */
-    private final int bandOff;
-    private final int bandStride;
-    private final int stemInStride;
+    /** The standard stem (k×k/2 conv, BN, ReLU, 3×3/2 max-pool) on ONNX Runtime, or null. */
+    private final FbsStem stemOrt;
+    private final int stemChannels;
+    private final int stemKernel;
+    private final int stemStride;
     private final int stemPad;
-    private final int stemInPlanes;
-    private final int stemInWq;
-    private final int stemInRows;
     private final Layout[] stages;
     private final int[] widths;
     private final int[] phaseStride;
@@ -413,7 +404,6 @@ public final class FbsJavaPlan implements Plan {
         Conv2d sc = s.conv();
         int k = sc.kernel;
         int pad = sc.padding;
-        stemPad = pad;
         int h0 = (inH + 2 * pad - k) / sc.stride + 1;
         int w0 = (inW + 2 * pad - k) / sc.stride + 1;
         int h1 = smallStem ? h0 : (h0 + 2 - 3) / 2 + 1;
@@ -433,35 +423,19 @@ public final class FbsJavaPlan implements Plan {
             stages[st] = Layout.padded(h, w);
             widths[st] = net.blocks(st).get(0).conv1().spec.out();
         }
+        stemChannels = sc.outChannels;
+        stemKernel = k;
+        stemStride = sc.stride;
+        stemPad = pad;
+        // the small stem reads the input in layer1's layout and writes layer1's map; the standard one's folded
+        // weights go to ONNX Runtime (below)
+        stem = new Unit(sc, s.bn(), true, null, 0, h0, w0, smallStem ? stages[0].wq : w0);
         if (smallStem) {
-            // the stem reads the input in layer1's layout and writes layer1's map
-            bandOff = 0;
-            bandStride = 0;
-            stemInWq = stages[0].wq;
-            stemInRows = inH + 2;
-            stemInStride = stages[0].stride;
-            stemInPlanes = inChannels;
-            stem = new Unit(sc, s.bn(), true, null, 0, h0, w0, stemInWq);
-            stem.stride1Taps(stemInWq);
-            stem.denseTables(stemInStride);
-        } else {
-            // stride-2 stem on the input's four phases; its output keeps a zero row above and zero junk columns,
-            // which are the max-pool's padding (every value is >= 0 after the ReLU)
-            int wq = w0 + (k - 1) / 2 + 1;
-            stemInWq = wq;
-            stemInRows = ceilDiv(inH + 2 * pad, 2);
-            int last = ceilDiv(h0 * wq, TILE) * TILE;
-            stemInStride = roundUp(Math.max(stemInRows * wq, last + (k / 2) * wq + k / 2) + TILE, L);
-            stemInPlanes = 4 * inChannels;
-            // band row k (stem row 2·i0 − 1 + k) at bandOff + k·wq; a zero before the first row (its column −1), rows
-            // for 2·POOL_BAND_ROWS + 1 stem rows, a zero row below, and a last tile's overrun
-            bandOff = L;
-            bandStride = roundUp(bandOff + (2 * POOL_BAND_ROWS + 3) * wq + TILE + L, L);
-            stem = new Unit(sc, s.bn(), true, null, 0, h0, w0, wq);
-            phaseTaps(stem, k, wq, inChannels, stemInStride);
+            stem.stride1Taps(stages[0].wq);
+            stem.denseTables(stages[0].stride);
         }
-        int maxPairs = stem.cin * stem.taps;
-        int cin = stem.cout;
+        int maxPairs = smallStem ? stem.cin * stem.taps : 0;
+        int cin = stemChannels;
         long gated = 0;
         for (int st = 0; st < n; st++) {
             Layout lay = stages[st];
@@ -529,6 +503,9 @@ public final class FbsJavaPlan implements Plan {
         for (int wd : widths) maxC = Math.max(maxC, wd);
         maxChannels = maxC;
         int t = Math.max(1, threads);
+        // last of what can fail, so nothing else is left to release
+        stemOrt = smallStem ? null : new FbsStem(stem.w, stem.b, stem.cin, stem.cout, stemKernel, stemStride, stemPad,
+                inH, inW, t);
         team = new SpinTeam(t);
         scratch = new Scratch[t];
         buffers = new Buffers[t];
@@ -545,8 +522,7 @@ public final class FbsJavaPlan implements Plan {
             }
         }
         for (int i = 0; i < t; i++) {
-            scratch[i] = new Scratch(maxC, maxPairs, smallStem ? 0 : roundUp(stem.wq + 2, L),
-                    smallStem ? 0 : bandStride * stem.cout, winoV, winoM, winoChannels);
+            scratch[i] = new Scratch(i, maxC, maxPairs, winoV, winoM, winoChannels);
             scratch[i].records = profile && i == 0;
             buffers[i] = new Buffers(this);
         }
@@ -623,39 +599,35 @@ public final class FbsJavaPlan implements Plan {
     /** One sample, as member {@code m} of {@code members} (which share {@code buf}; a barrier between steps); alone: 0 of 1. */
     private void forward(int m, int members, SpinTeam tm, Buffers buf, Scratch sc, float[] in, int sample,
                          float[] logits) {
-        int inOff = sample * inChannels * inH * inW;
         long t = sc.records ? System.nanoTime() : 0;
         int step = 0; // the conv steps' work counters, in the same order on every member
-        // 1. the input into the stem's layout
         Layout l0 = stages[0];
         if (smallStem) {
+            // 1. the input into the stem's layout, 2. the stem (dense, not gated)
+            int inOff = sample * inChannels * inH * inW;
             for (int c = share(m, members, inChannels, 0); c < share(m, members, inChannels, 1); c++) {
                 for (int r = 0; r < inH; r++) {
-                    System.arraycopy(in, inOff + (c * inH + r) * inW, buf.stemIn, c * stemInStride + l0.off + r * l0.wq,
+                    System.arraycopy(in, inOff + (c * inH + r) * inW, buf.stemIn, c * l0.stride + l0.off + r * l0.wq,
                             inW);
                 }
             }
-        } else {
-            splitPhases(in, inH * inW, inOff, inW, inH, inW, stemPad, inChannels, buf.stemIn, stemInStride,
-                    stemInWq, stemInRows, m, members);
-        }
-        sync(tm, members);
-        t = mark(sc, "conv1", "input layout", t);
-        // 2. the stem (dense, not gated), with the max-pool for the standard stem
-        Arrays.fill(sc.scale[0], 0, stem.cout, 1f);
-        if (smallStem) {
+            sync(tm, members);
+            t = mark(sc, "conv1", "input layout", t);
+            Arrays.fill(sc.scale[0], 0, stem.cout, 1f);
             conv(stem, buf.stemIn, stem.xoffDense, null, stem.cin * stem.taps, sc.all, sc.scale[0], stem.cout,
                     buf.x[0], l0.stride, l0.off, false, false, buf.sumsX[0], buf.work[step++], sc);
             sync(tm, members);
             t = mark(sc, "conv1", "conv (stem)", t);
         } else {
-            stemAndPool(buf, sc, buf.work[step++]);
+            // 1-2. the stem and its max-pool on ONNX Runtime, each member its band of rows, into layer1's map
+            stemOrt.run(sc.member, members, in, sample * inChannels * inH * inW, inH, buf.x[0], l0.stride, l0.off, l0.wq,
+                    buf.stemRowSums, sc.lanes);
             sync(tm, members);
-            t = mark(sc, "conv1", "conv + max pool (stem)", t);
-            for (int c = share(m, members, stem.cout, 0); c < share(m, members, stem.cout, 1); c++) {
+            t = mark(sc, "conv1", "conv + max pool (stem, ONNX Runtime)", t);
+            for (int c = share(m, members, stemChannels, 0); c < share(m, members, stemChannels, 1); c++) {
                 float sum = 0f;
-                for (float[] b : buf.bandSums) sum += b[c];
-                buf.sumsX[0][c] = sum;
+                for (int i = 0; i < l0.h; i++) sum += buf.stemRowSums[c * l0.h + i];
+                buf.sumsX[0][c] = sum; // row by row in order, whatever the bands: the same sums on any team
             }
             sync(tm, members);
             t = mark(sc, "maxpool", "max pool sums", t);
@@ -1049,89 +1021,6 @@ public final class FbsJavaPlan implements Plan {
     }
 
     /**
-     * The standard stem and its 3×3/2 max-pool (padding 1) into layer1's map, band by band: the members claim bands
-     * of {@link #POOL_BAND_ROWS} pool rows from {@code work}; for band [i0, i1) a member computes stem rows
-     * 2·i0 − 1 .. 2·i1 − 1 (row −1 and a row past the map's end are the pool's zero padding) into its band scratch,
-     * then pools them, with the band's channel sums into {@code buf.bandSums}.
-     */
-    private void stemAndPool(Buffers buf, Scratch sc, AtomicInteger work) {
-        int wq = stem.wq;
-        int groups = ceilDiv(stem.cout, ROWS);
-        int pairs = stem.cin * stem.taps;
-        float[] band = sc.band;
-        int bands = buf.bandSums.length;
-        for (int b = work.getAndIncrement(); b < bands; b = work.getAndIncrement()) {
-            int i0 = b * POOL_BAND_ROWS;
-            int i1 = Math.min(stages[0].h, i0 + POOL_BAND_ROWS);
-            int s0 = 2 * i0 - 1;                      // the band's first stem row
-            int s1 = Math.min(stem.ho, 2 * i1);       // one past its last computed one
-            int off = bandOff - s0 * wq;              // stem (r, w) of channel c: band[c·bandStride + off + r·wq + w]
-            if (s0 < 0) {
-                for (int c = 0; c < stem.cout; c++) {
-                    Arrays.fill(band, c * bandStride + bandOff, c * bandStride + bandOff + wq, 0f);
-                }
-            }
-            for (int g = 0; g < groups; g++) {
-                groupBases(stem, sc.all, stem.cout, g, sc);
-                for (int q = Math.max(s0, 0) * wq; q < s1 * wq; q += TILE) {
-                    Arrays.fill(sc.acc, 0f);
-                    kernel(buf.stemIn, q, stem.w, sc.base, null, stem.xoffDense, 0, pairs, sc.acc, 0);
-                    epilogues(stem, sc.acc, 0, sc.all, sc.scale[0], stem.cout, band, bandStride, off, false, false, g,
-                            q, null);
-                }
-            }
-            if (s1 < 2 * i1) { // the last pool row reads a row past the map's end
-                for (int c = 0; c < stem.cout; c++) {
-                    int r = c * bandStride + off + s1 * wq;
-                    Arrays.fill(band, r, r + wq, 0f);
-                }
-            }
-            maxPool(band, off, i0, i1, buf.x[0], buf.bandSums[b], sc);
-        }
-    }
-
-    /**
-     * Max-pool rows {@code i0 .. i1} of layer1's map from stem rows whose (r, col) of channel c is
-     * {@code src[c·bandStride + off + r·wq + col]}, with each channel's sum of those rows into {@code sums}. The stem's
-     * output has zero junk columns between rows and is ≥ 0 (ReLU), so zeros are the padding: per output row, the max
-     * of three input rows (vectors), then of three neighbours (vectors), then every other column.
-     */
-    private void maxPool(float[] src, int off, int i0, int i1, float[] dst, float[] sums, Scratch sc) {
-        Layout o = stages[0];
-        int wq = stem.wq;
-        int width = roundUp(wq + 2, L);
-        float[] rows = sc.poolRows;
-        float[] cols = sc.poolCols;
-        jdk.incubator.vector.VectorSpecies<Float> sp = DirectConv.SPECIES;
-        for (int c = 0; c < stem.cout; c++) {
-            int base = c * bandStride + off;
-            float sum = 0f;
-            for (int i = i0; i < i1; i++) {
-                int r0 = base + (2 * i - 1) * wq - 1; // (2i − 1, −1)
-                for (int k = 0; k < width; k += L) {
-                    jdk.incubator.vector.FloatVector v = jdk.incubator.vector.FloatVector.fromArray(sp, src, r0 + k)
-                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, src, r0 + wq + k))
-                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, src, r0 + 2 * wq + k));
-                    v.intoArray(rows, k);           // rows[1 + col]: the three rows' max at col
-                }
-                for (int k = 0; k < width; k += L) {
-                    jdk.incubator.vector.FloatVector v = jdk.incubator.vector.FloatVector.fromArray(sp, rows, k)
-                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, rows, k + 1))
-                            .max(jdk.incubator.vector.FloatVector.fromArray(sp, rows, k + 2));
-                    v.intoArray(cols, k);           // cols[col]: the window centred on col
-                }
-                int d = c * o.stride + o.off + i * o.wq;
-                for (int j = 0; j < o.w; j++) {
-                    float v = cols[2 * j];
-                    dst[d + j] = v;
-                    sum += v;
-                }
-            }
-            sums[c] = sum;
-        }
-    }
-
-    /**
      * A map split into its four stride-2 phases, as if zero-padded by {@code pad}: phase (a, b) of channel c is plane
      * {@code phase·channels + c} of {@code dst} ({@code dstStride} apart, rows {@code dstWq} wide, {@code dstRows}
      * rows), its element (i, j) the map's (2i + a − pad, 2j + b − pad). The map's (r, col) of channel c is
@@ -1161,6 +1050,23 @@ public final class FbsJavaPlan implements Plan {
     }
 
     /** ReLU of one plane in place; returns its sum. */
+    /**
+     * The sum of an h × w map whose rows are {@code wq} apart from {@code from}, the columns between them zero (so one
+     * contiguous run), lanes summed in a fixed order as {@link #dot} does.
+     */
+    static float planeSum(float[] x, int from, int h, int w, int wq, float[] lanes) {
+        int n = (h - 1) * wq + w;
+        jdk.incubator.vector.FloatVector acc = jdk.incubator.vector.FloatVector.zero(DirectConv.SPECIES);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            acc = acc.add(jdk.incubator.vector.FloatVector.fromArray(DirectConv.SPECIES, x, from + i));
+        }
+        acc.intoArray(lanes, 0);
+        float s = DirectConv.sumLanes(lanes, 0);
+        for (; i < n; i++) s += x[from + i];
+        return s;
+    }
+
     private static float reluPlane(float[] x, int from, int len) {
         float s = 0f;
         for (int i = from; i < from + len; i++) {
@@ -1192,11 +1098,13 @@ public final class FbsJavaPlan implements Plan {
                 + " gated convs compute only their kept output channels from their inputs' live channels "
                 + "(direct conv on filters read in place, " + ROWS + " channels x " + TILE + " positions per tile, " + L
                 + " lanes" + (winoConvs > 0 ? "; " + winoConvs + " stride-1 3x3 convs as Winograd F(2x2, 3x3)" : "")
-                + "); one sample splits each conv over the threads, a batch runs its samples in parallel";
+                + "); one sample splits each conv over the threads, a batch runs its samples in parallel"
+                + (stemOrt != null ? "; the stem on " + stemOrt.describe() : "");
     }
 
     @Override
     public synchronized void close() {
         team.close();
+        if (stemOrt != null) stemOrt.close();
     }
 }

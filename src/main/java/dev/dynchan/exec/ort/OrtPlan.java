@@ -74,6 +74,8 @@ public final class OrtPlan implements Plan {
     private long fixedBatch = -1;
     /** A file run as given ({@link #ofFile}): ORT's default optimisations, none of DynChan's session settings. */
     private boolean asGiven;
+    /** Intra-op threads of the plan's own pool ({@link #ownPool}), or 0: the global pool. */
+    private int ownThreads;
 
     private OrtPlan(OrtEnvironment env, long[] sampleShape, String header, KernelThreads threads, boolean profiling) {
         this.env = env;
@@ -123,6 +125,26 @@ public final class OrtPlan implements Plan {
     }
 
     /**
+     * A plan for an ONNX graph built by a Java plan as one of its steps (input "x" [N, sample], output "y"), on an
+     * intra-op pool of {@code threads} threads of its own rather than the process's global pool, whose size is fixed
+     * for the process: with 1, ORT runs in the calling thread, so each member of a Java plan's team can run a session
+     * of its own. All of ORT's optimisations (its NCHWc layout).
+     */
+    public static OrtPlan ofGraph(OnnxGraph graph, long[] sampleShape, int threads, String what) {
+        String header = "onnxruntime, " + threads + " thread(s) of its own, all optimisations (NCHWc layout): " + what;
+        OrtPlan plan = new OrtPlan(OrtRuntime.env(), sampleShape.clone(), header,
+                new KernelThreads(threads, InferenceOptions.defaults().minElementsPerThread()), false);
+        plan.ownThreads = threads;
+        try {
+            plan.single(graph, OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            return plan;
+        } catch (OrtException | IOException e) {
+            plan.close();
+            throw new IllegalStateException("ONNX Runtime plan for " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * An ONNX file exactly as given (e.g. another exporter's model of the same network), run by the same ONNX Runtime
      * and thread pool as DynChan's own plans with ORT's default session options (all optimisations), so that
      * {@code bench} can time it interleaved with them as the anchor. One float32 input [N, C, H, W] with a dynamic or matching batch; its
@@ -141,7 +163,7 @@ public final class OrtPlan implements Plan {
         }
         OrtSession s;
         try {
-            s = open(env, bytes, OrtSession.SessionOptions.OptLevel.ALL_OPT, false, o.profile());
+            s = open(env, bytes, OrtSession.SessionOptions.OptLevel.ALL_OPT, false, o.profile(), 0);
         } catch (OrtException | IOException e) {
             throw new IllegalArgumentException(file + ": ONNX Runtime cannot load it (" + e.getMessage() + ")");
         }
@@ -225,15 +247,19 @@ public final class OrtPlan implements Plan {
 
     private OrtSession session(byte[] model, OrtSession.SessionOptions.OptLevel level) throws OrtException,
             IOException {
-        OrtSession s = open(env, model, level, !asGiven, profiling);
+        OrtSession s = open(env, model, level, !asGiven, profiling, ownThreads);
         owned.add(s);
         return s;
     }
 
-    /** A session on the global pool ({@code forPlans}: see {@link OrtRuntime#options}), profiled when asked. */
+    /**
+     * A session on the global pool, or on {@code ownThreads} threads of its own ({@code forPlans}: see
+     * {@link OrtRuntime#options}), profiled when asked.
+     */
     private static OrtSession open(OrtEnvironment env, byte[] model, OrtSession.SessionOptions.OptLevel level,
-                                   boolean forPlans, boolean profiling) throws OrtException, IOException {
-        try (OrtSession.SessionOptions opts = OrtRuntime.options(level, forPlans)) {
+                                   boolean forPlans, boolean profiling, int ownThreads) throws OrtException,
+            IOException {
+        try (OrtSession.SessionOptions opts = OrtRuntime.options(level, forPlans, ownThreads)) {
             if (profiling) {
                 // a folder of its own: ORT names the file by prefix and time in seconds, which plans built together share
                 opts.enableProfiling(Files.createTempDirectory("dynchan-profile-").resolve("ort").toString());

@@ -37,6 +37,14 @@ public final class OrtRuntime {
         return env != null ? envThreads : ai.djl.pytorch.jni.JniUtils.getNumThreads();
     }
 
+    /**
+     * The environment, whatever its global pool's size (created with {@link #threads}(0) threads if none exists yet):
+     * for sessions on a pool of their own ({@link OrtPlan#ownPool}).
+     */
+    public static synchronized OrtEnvironment env() {
+        return env != null ? env : env(threads(0));
+    }
+
     /** The environment with a global pool of {@code threads} intra-op threads. */
     public static synchronized OrtEnvironment env(int threads) {
         if (env == null) {
@@ -73,8 +81,22 @@ public final class OrtRuntime {
      */
     static OrtSession.SessionOptions options(OrtSession.SessionOptions.OptLevel level, boolean forPlans)
             throws OrtException {
+        return options(level, forPlans, 0);
+    }
+
+    /**
+     * The same on a pool of {@code ownThreads} intra-op threads of the session's own, not spinning between parallel
+     * sections (0: the global pool).
+     */
+    static OrtSession.SessionOptions options(OrtSession.SessionOptions.OptLevel level, boolean forPlans,
+                                             int ownThreads) throws OrtException {
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
-        o.disablePerSessionThreads();
+        if (ownThreads > 0) {
+            o.setIntraOpNumThreads(ownThreads);
+            o.addConfigEntry("session.intra_op.allow_spinning", "0");
+        } else {
+            o.disablePerSessionThreads();
+        }
         o.setOptimizationLevel(level);
         o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
         if (forPlans) {
