@@ -74,7 +74,7 @@ public final class OrtPlan implements Plan {
     private long fixedBatch = -1;
     /** A file run as given ({@link #ofFile}): ORT's default optimisations, none of DynChan's session settings. */
     private boolean asGiven;
-    /** Intra-op threads of the plan's own pool ({@link #ownPool}), or 0: the global pool. */
+    /** Intra-op threads of the plan's own pool ({@link #ofGraph}), or 0: the global pool. */
     private int ownThreads;
 
     private OrtPlan(OrtEnvironment env, long[] sampleShape, String header, KernelThreads threads, boolean profiling) {

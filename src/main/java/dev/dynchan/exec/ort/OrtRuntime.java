@@ -38,11 +38,19 @@ public final class OrtRuntime {
     }
 
     /**
-     * The environment, whatever its global pool's size (created with {@link #threads}(0) threads if none exists yet):
-     * for sessions on a pool of their own ({@link OrtPlan#ownPool}).
+     * The environment, whatever its global pool's size (created with {@link #threads}(0) threads if none exists yet),
+     * for sessions on a pool of their own ({@link OrtPlan#ofGraph}); where other code in the process (another class
+     * loader's copy of DynChan, the application) created ORT's environment first, that one.
      */
     public static synchronized OrtEnvironment env() {
-        return env != null ? env : env(threads(0));
+        if (env != null) {
+            return env;
+        }
+        try {
+            return env(threads(0));
+        } catch (IllegalStateException e) {
+            return OrtEnvironment.getEnvironment(); // exists without our global pool: sessions of their own only
+        }
     }
 
     /** The environment with a global pool of {@code threads} intra-op threads. */
