@@ -147,6 +147,123 @@ class WinogradTest {
         }
     }
 
+    /**
+     * Winograd on gathered tiles ({@link Winograd.Patches}) against the same naive conv: odd and even small maps,
+     * dense and compact inputs, the plain output (bias, scale, ReLU) and the residual one (ReLU), the halo and the
+     * cells past the map untouched, and the stored values' sums. The cells past the map's last row and column hold
+     * large finite values, which the outputs kept must not read.
+     */
+    @Test
+    void patchesMatchNaiveConv() {
+        for (int[] c : new int[][] {{7, 7}, {5, 5}, {3, 3}, {8, 8}, {1, 1}, {6, 7}, {2 * L - 1, 1}}) {
+            for (int[] live : new int[][] {{0, 1, 2, 3, 4}, {1, 3, 4}}) {
+                patchesMatchNaiveConv(c[0], c[1], live);
+            }
+        }
+    }
+
+    private static void patchesMatchNaiveConv(int h, int w, int[] live) {
+        Random rnd = new Random(h * 17 + w + live.length);
+        int cin = 5;
+        boolean compact = live.length < cin;
+        int planes = live.length;
+        int cout = ROWS + 3;
+        float[] img = new float[cin * h * w];
+        for (int i = 0; i < img.length; i++) img[i] = rnd.nextFloat() - 0.5f;
+        float[] wt = new float[cout * cin * 9];
+        for (int i = 0; i < wt.length; i++) wt[i] = rnd.nextFloat() - 0.5f;
+        float[] bias = new float[cout];
+        float[] scale = new float[cout];
+        for (int o = 0; o < cout; o++) {
+            bias[o] = rnd.nextFloat() - 0.5f;
+            scale[o] = 0.5f + rnd.nextFloat();
+        }
+        int wq = w + 1;
+        int off = wq + 1;
+        int stride = (h + 4) * wq + 8;
+        // zero halo around the map; below the zero row under it, large finite junk
+        float[] src = new float[planes * stride];
+        for (int p = 0; p < planes; p++) {
+            Arrays.fill(src, p * stride + off + (h + 1) * wq, (p + 1) * stride, 1e6f);
+            for (int i = 0; i < h; i++)
+                for (int j = 0; j < w; j++) src[p * stride + off + i * wq + j] = img[(live[p] * h + i) * w + j];
+        }
+        Winograd.Patches pt = new Winograd.Patches(h, w, wq, off);
+        float[] u = Winograd.filters(wt, cout, cin, compact);
+        int[] woff = null;
+        if (compact) {
+            woff = new int[planes];
+            for (int p = 0; p < planes; p++) woff[p] = live[p] * cout;
+        }
+        float[] v = new float[pt.vFloats(planes)];
+        float[] d = new float[16 * DirectConv.TILE];
+        Winograd.inputPatches(src, stride, pt, planes, 0, 2, d, new float[16 * L], v); // two members' shares
+        Winograd.inputPatches(src, stride, pt, planes, 2, planes, d, new float[16 * L], v);
+        int groups = (cout + ROWS - 1) / ROWS;
+        float[] mm = new float[pt.mFloats(groups)];
+        float[] q = new float[4 * L];
+        float[] plain = new float[cout * stride];
+        Arrays.fill(plain, -7f);
+        float[] res = new float[cout * stride];
+        for (int i = 0; i < res.length; i++) res[i] = (i % 13) * 0.1f - 0.6f;
+        float[] before = res.clone();
+        float[] plainSums = new float[cout];
+        float[] resSums = new float[cout];
+        int[] rows = new int[groups * ROWS];
+        for (int g = 0; g < groups; g++)
+            for (int r = 0; r < ROWS; r++) rows[g * ROWS + r] = Math.min(g * ROWS + r, cout - 1) * (compact ? 1 : cin);
+        Winograd.products(v, planes, DirectConv.TILE, pt.vStride(planes), u, cout * cin, rows, woff, groups,
+                new int[ROWS], new int[planes], mm);
+        for (int o = 0; o < cout; o++) {
+            for (int blk = 0; blk < DirectConv.TILE; blk += L) {
+                plainSums[o] += Winograd.outputPatches(mm, pt, o / ROWS, o % ROWS, blk, bias[o], scale[o], false,
+                        true, plain, o * stride + off, q);
+                resSums[o] += Winograd.outputPatches(mm, pt, o / ROWS, o % ROWS, blk, bias[o], scale[o], true,
+                        false, res, o * stride + off, q);
+            }
+        }
+        String what = h + "x" + w + (compact ? " compact" : "");
+        for (int o = 0; o < cout; o++) {
+            double sum = 0;
+            double resSum = 0;
+            for (int i = -1; i <= h; i++) {
+                for (int j = -1; j < wq; j++) {
+                    int p = o * stride + off + i * wq + j;
+                    if (i < 0 || i >= h || j < 0 || j >= w) {
+                        assertEquals(-7f, plain[p], what + ": output " + o + " written at (" + i + ", " + j + ")");
+                        assertEquals(before[p], res[p], what + ": residual " + o + " written at (" + i + ", " + j + ")");
+                        continue;
+                    }
+                    double conv = 0;
+                    for (int c : live)
+                        for (int kh = 0; kh < 3; kh++)
+                            for (int kw = 0; kw < 3; kw++) {
+                                int ii = i + kh - 1;
+                                int jj = j + kw - 1;
+                                if (ii >= 0 && ii < h && jj >= 0 && jj < w)
+                                    conv += (double) img[(c * h + ii) * w + jj] * wt[((o * cin + c) * 3 + kh) * 3 + kw];
+                            }
+                    double y = Math.max(0, (conv + bias[o]) * scale[o]);
+                    double z = Math.max(0, (conv + bias[o]) * scale[o] + before[p]);
+                    assertEquals(y, plain[p], 2e-5, what + ": output " + o + " at (" + i + ", " + j + ")");
+                    assertEquals(z, res[p], 2e-5, what + ": residual " + o + " at (" + i + ", " + j + ")");
+                    sum += y;
+                    resSum += z;
+                }
+            }
+            assertEquals(sum, plainSums[o], 1e-4 * (1 + sum), what + ": sum of output " + o);
+            assertEquals(resSum, resSums[o], 1e-4 * (1 + resSum), what + ": sum of residual " + o);
+        }
+    }
+
+    @Test
+    void patchesNeedAHaloAndOneKernelTile() {
+        assertThrows(IllegalArgumentException.class, () -> new Winograd.Patches(7, 7, 7, 8));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Winograd.Patches(2 * L + 1, 2 * L + 1, 2 * L + 2, 2 * L + 3));
+        assertTrue(e.getMessage().contains((2 * L + 1) + "x" + (2 * L + 1)), e.getMessage());
+    }
+
     @Test
     void oddMapsAreRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Winograd.Split.of(7, 8));
