@@ -89,13 +89,6 @@ public final class FbsJavaPlan implements Plan {
      */
     private static final int WINO_FEW_PASS_ROWS = 16;
 
-    /**
-     * Output groups a member claims at a time on a Winograd conv on gathered tiles: the products run ξ by ξ over them,
-     * so that one ξ's input transform (channels × TILE floats: 32 KB for 512 channels) serves them all from L1 rather
-     * than the whole transform (16 times that) streaming from L3 for every group.
-     */
-    private static final int PATCH_GROUPS = 4;
-
     /** A map's planar layout: interior (h, w) of plane c at {@code c·stride + off + h·wq + w}. */
     record Layout(int h, int w, int wq, int off, int stride) {
         /**
@@ -152,8 +145,6 @@ public final class FbsJavaPlan implements Plan {
          * input, {@link Winograd#filters}), the tiles' 0/1 mask; else null.
          */
         Winograd.Split split;
-        /** Winograd on a small map's gathered tiles ({@link Winograd.Patches}), else null (split: {@link #split}). */
-        Winograd.Patches patches;
         float[] wu;
         boolean wuInputMajor;
         float[] tileMask;
@@ -232,12 +223,6 @@ public final class FbsJavaPlan implements Plan {
             Arrays.fill(tileMask, 0, split.tiles(), 1f);
         }
 
-        void winogradPatches(boolean inputMajor, Layout out) {
-            patches = new Winograd.Patches(out.h, out.w, out.wq, out.off);
-            wu = Winograd.filters(w, cout, cin, inputMajor);
-            wuInputMajor = inputMajor;
-        }
-
         void compactTables(int stride) {
             xoffCompact = new int[cin * taps];
             for (int p = 0; p < cin; p++) {
@@ -281,8 +266,6 @@ public final class FbsJavaPlan implements Plan {
         final float[] wm;
         final float[] wout = new float[6 * L];
         final float[] wrowPass = new float[16 * L];
-        /** Winograd on gathered tiles: one channel's patches, 16 × TILE. */
-        final float[] wpatch = new float[16 * TILE];
         final int[] wrows;
         final int[] wbase = new int[ROWS];
         final int[] wxoff;
@@ -332,8 +315,6 @@ public final class FbsJavaPlan implements Plan {
         final float[][] ys;
         /** Winograd: a conv's output sums per pass ([pass][output], reduced in pass order). */
         final float[] rowSums;
-        /** Winograd on gathered tiles: the input transform of the conv about to run (every member writes a share). */
-        final float[] vPatches;
 
         Buffers(FbsJavaPlan p) {
             work = new AtomicInteger[1 + 3 * p.blocks.size()];
@@ -343,7 +324,6 @@ public final class FbsJavaPlan implements Plan {
                 done[i] = new AtomicInteger();
             }
             rowSums = new float[p.winoPasses * p.maxChannels];
-            vPatches = new float[p.patchV];
 
             stemIn = p.smallStem ? new float[p.stages[0].stride * (p.inChannels + 1)] : null;
             stemRowSums = p.smallStem ? null : new float[p.stemChannels * p.stages[0].h];
@@ -392,8 +372,6 @@ public final class FbsJavaPlan implements Plan {
     private final Winograd.Split[] splits;
     /** The most passes of a Winograd conv. */
     private int winoPasses;
-    /** Floats of the largest input transform of a Winograd conv on gathered tiles. */
-    private int patchV;
     private int winoConvs;
     private final List<Block> blocks = new ArrayList<>();
     private final float[] fcW;
@@ -509,15 +487,6 @@ public final class FbsJavaPlan implements Plan {
                     splits[st] = c2.split;
                     winoPasses = Math.max(winoPasses, c2.split.passes());
                     winoConvs += stride == 1 ? 2 : 1;
-                } else {
-                    if (runsWinogradPatches(winograd, g2.conv, lay)) {
-                        c2.winogradPatches(true, lay);
-                        winoConvs++;
-                    }
-                    if (stride == 1 && runsWinogradPatches(winograd, g1.conv, lay)) {
-                        c1.winogradPatches(false, lay);
-                        winoConvs++;
-                    }
                 }
                 blocks.add(new Block(g1.path().substring(0, g1.path().lastIndexOf('.')), c1, c2, cd, st));
                 gated += (g1.gated() ? 1 : 0) + (g2.gated() ? 1 : 0) + (gd != null && gd.gated() ? 1 : 0);
@@ -550,11 +519,6 @@ public final class FbsJavaPlan implements Plan {
                     winoM = Math.max(winoM, u.split.mFloats(ceilDiv(u.cout, ROWS)));
                     winoChannels = Math.max(winoChannels, u.cin);
                 }
-                if (u.patches != null) {
-                    patchV = Math.max(patchV, u.patches.vFloats(u.cin));
-                    winoM = Math.max(winoM, u.patches.mFloats(PATCH_GROUPS));
-                    winoChannels = Math.max(winoChannels, u.cin);
-                }
             }
         }
         for (int i = 0; i < t; i++) {
@@ -584,20 +548,6 @@ public final class FbsJavaPlan implements Plan {
             return false;
         }
         return use == WinogradUse.ON || L == 8 && Winograd.Split.of(out.h(), out.w()).fill() >= 0.75;
-    }
-
-    /**
-     * Whether {@code use} runs the stride-1 3×3 conv {@code conv} (padding 1) writing map {@code out}, odd or too
-     * small for the split layout, as Winograd on gathered tiles ({@link Winograd.Patches}): where all its tiles fit one
-     * kernel tile; AUTO: with AVX2's kernel shape, and where they fill at least 3/4 of its lanes (7×7 at 224 px: 16 of
-     * 16, whose direct conv computes 64 positions for 49).
-     */
-    private static boolean runsWinogradPatches(WinogradUse use, Conv2d conv, Layout out) {
-        if (use == WinogradUse.OFF || conv.kernel != 3 || conv.stride != 1 || conv.padding != 1) {
-            return false;
-        }
-        int tiles = (out.h() + 1) / 2 * ((out.w() + 1) / 2);
-        return tiles <= TILE && (use == WinogradUse.ON || L == 8 && tiles >= 0.75 * TILE);
     }
 
     private static Unit unit(GatedConv g, Layout out, boolean relu) {
@@ -713,22 +663,14 @@ public final class FbsJavaPlan implements Plan {
             if (c1.split != null) {
                 Winograd.split(xin, lay.stride, lay.off, lay.wq, c1.split, buf.xs[st], share(m, members, c1.cin, 0),
                         share(m, members, c1.cin, 1));
-            } else if (c1.patches != null) {
-                Winograd.inputPatches(xin, lay.stride, c1.patches, c1.cin, share(m, members, c1.cin, 0),
-                        share(m, members, c1.cin, 1), sc.wpatch, sc.wrowPass, buf.vPatches);
             }
             sync(tm, members);
             int k1 = winners(c1, buf.gates[0], sc, 0);
-            t = mark(sc, name, c1.split != null ? "gates + split" : c1.patches != null ? "gates + Winograd input"
-                    : "gates", t);
+            t = mark(sc, name, c1.split != null ? "gates + split" : "gates", t);
             if (c1.split != null) {
                 winograd(c1, buf.xs[st], c1.cin, null, sc.keptIds[0], k1, sc.scale[0], false, buf.ys[st], 0, 0,
                         buf.sumsY[st], buf.work[step], buf.done[step], buf, sc);
                 step++;
-                t = mark(sc, name, "gated conv (Winograd)", t);
-            } else if (c1.patches != null) {
-                winogradPatches(c1, buf.vPatches, c1.cin, null, sc.keptIds[0], k1, sc.scale[0], false, buf.y[st],
-                        lay.stride, lay.off, buf.sumsY[st], buf.work[step++], sc);
                 t = mark(sc, name, "gated conv (Winograd)", t);
             } else {
                 conv(c1, xin, c1.xoffDense, null, c1.cin * c1.taps, sc.keptIds[0], sc.scale[0], k1, buf.y[st],
@@ -757,24 +699,15 @@ public final class FbsJavaPlan implements Plan {
             if (c2.split != null && c1.split == null) { // conv1 wrote its output row-major
                 Winograd.split(buf.y[st], lay.stride, lay.off, lay.wq, c2.split, buf.ys[st], share(m, members, k1, 0),
                         share(m, members, k1, 1));
-            } else if (c2.patches != null) {
-                Winograd.inputPatches(buf.y[st], lay.stride, c2.patches, k1, share(m, members, k1, 0),
-                        share(m, members, k1, 1), sc.wpatch, sc.wrowPass, buf.vPatches);
             }
             sync(tm, members);
             int k2 = winners(c2, buf.gates[1], sc, 1);
-            t = mark(sc, name, c2.split != null && c1.split == null ? "gates + split" : c2.patches != null
-                    ? "gates + Winograd input" : "gates", t);
+            t = mark(sc, name, c2.split != null && c1.split == null ? "gates + split" : "gates", t);
             if (c2.split != null) {
                 for (int p = 0; p < k1; p++) sc.woff[p] = live[p] * c2.cout;
                 winograd(c2, buf.ys[st], k1, sc.woff, sc.keptIds[1], k2, sc.scale[1], true, buf.x[st], lay.stride,
                         lay.off, buf.sumsX[st], buf.work[step], buf.done[step], buf, sc);
                 step++;
-                t = mark(sc, name, "gated conv (Winograd)", t);
-            } else if (c2.patches != null) {
-                for (int p = 0; p < k1; p++) sc.woff[p] = live[p] * c2.cout;
-                winogradPatches(c2, buf.vPatches, k1, sc.woff, sc.keptIds[1], k2, sc.scale[1], true, buf.x[st],
-                        lay.stride, lay.off, buf.sumsX[st], buf.work[step++], sc);
                 t = mark(sc, name, "gated conv (Winograd)", t);
             } else {
                 for (int p = 0; p < k1; p++) {
@@ -954,43 +887,6 @@ public final class FbsJavaPlan implements Plan {
                     for (int ps = 0; ps < passes; ps++) total += buf.rowSums[ps * maxChannels + i];
                     sums[residual ? outs[i] : i] = total;
                 }
-            }
-        }
-    }
-
-    /**
-     * Winograd conv {@code u} on a small map's gathered tiles, from the input transform {@code v} of its
-     * {@code planes} input planes (every member wrote a share in the gate step): the members claim
-     * {@link #PATCH_GROUPS} output groups of ROWS at a time from {@code work}; per claim the 16 products with the unit's transformed filters (as {@link #winograd}),
-     * then the output transforms. Output i goes to plane i of {@code dst} with the unit's ReLU ({@code residual}
-     * false), or is added to plane {@code outs[i]} with the block's ReLU; its sum to the same index of {@code sums},
-     * summed by the member that ran its group in a fixed order.
-     */
-    private static void winogradPatches(Unit u, float[] v, int planes, int[] woff, int[] outs, int nOut,
-                                        float[] scale, boolean residual, float[] dst, int dstStride, int dstOff,
-                                        float[] sums, AtomicInteger work, Scratch sc) {
-        if (u.wuInputMajor != (woff != null)) {
-            throw new IllegalStateException("Winograd filters of " + u.cout + "x" + u.cin + " read with the wrong table");
-        }
-        Winograd.Patches p = u.patches;
-        int groups = ceilDiv(nOut, ROWS);
-        int chunks = ceilDiv(groups, PATCH_GROUPS);
-        for (int ch = work.getAndIncrement(); ch < chunks; ch = work.getAndIncrement()) {
-            int g0 = ch * PATCH_GROUPS;
-            int n = Math.min(PATCH_GROUPS, groups - g0);
-            for (int g = 0; g < n; g++) {
-                groupRows(outs, nOut, g0 + g, u.wuInputMajor ? 1 : u.cin, sc.wrows, g * ROWS);
-            }
-            Winograd.products(v, planes, TILE, p.vStride(planes), u.wu, u.cout * u.cin, sc.wrows, woff, n, sc.wbase,
-                    sc.wxoff, sc.wm);
-            for (int i = g0 * ROWS; i < Math.min(nOut, (g0 + n) * ROWS); i++) {
-                int plane = residual ? outs[i] : i;
-                float sum = 0f;
-                for (int blk = 0; blk < TILE; blk += L) {
-                    sum += Winograd.outputPatches(sc.wm, p, i / ROWS - g0, i % ROWS, blk, u.b[outs[i]], scale[i],
-                            residual, u.relu, dst, plane * dstStride + dstOff, sc.wout);
-                }
-                sums[plane] = sum;
             }
         }
     }

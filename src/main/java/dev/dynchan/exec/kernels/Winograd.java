@@ -184,121 +184,6 @@ public final class Winograd {
     }
 
     /**
-     * The tiles of a map small enough that all fit one kernel tile, one tile per lane (a 7×7 map: 4 × 4 tiles in 16
-     * lanes, where a tile row per vector would half-fill them), read from and written to the usual row-major padded
-     * layout: interior (r, col) of a plane at {@code off + r·wq + col}, a zero row above and below, the column
-     * between rows zero ({@code wq > w}), finite values past the map. A tile's patch is gathered ({@link #inputPatches});
-     * on an odd map the last tile row and column cover a row and column past the map, whose outputs are dropped: the
-     * outputs kept never read the patch's fourth row or column (Bᵀ's first three rows and Aᵀ's first row leave them
-     * out), so whatever lies there does not matter.
-     */
-    public record Patches(int h, int w, int wq, int off) {
-        public Patches {
-            if (wq <= w || off < wq + 1) {
-                throw new IllegalArgumentException("Winograd: rows " + wq + " wide at " + off + " for a map " + h + "x"
-                        + w + " leave no zero halo");
-            }
-            if ((h + 1) / 2 * ((w + 1) / 2) > TILE) {
-                throw new IllegalArgumentException("Winograd: a map " + h + "x" + w + " has more tiles than the "
-                        + TILE + " lanes of a kernel tile");
-            }
-        }
-
-        public int tileRows() { return (h + 1) / 2; }
-
-        public int tileCols() { return (w + 1) / 2; }
-
-        public int tiles() { return tileRows() * tileCols(); }
-
-        /** The share of the products' lanes that are real tiles. */
-        public double fill() { return (double) tiles() / TILE; }
-
-        /** How far apart V's ξ blocks lie for {@code channels} input channels (as {@link Split#vStride}). */
-        public int vStride(int channels) { return channels * TILE + 16; }
-
-        public int vFloats(int channels) { return 16 * vStride(channels); }
-
-        /** Floats of the products of {@code groups} output groups. */
-        public int mFloats(int groups) { return groups * 16 * ROWS * TILE; }
-    }
-
-    /**
-     * The input transform of planes {@code c0 .. c1} (of {@code channels}) of a row-major map (plane c at
-     * {@code x[c·stride ..]}, laid out as {@code p} says): each tile's 4 × 4 patch gathered into {@code d} (16·TILE
-     * floats, patch element (k, j) of tile t at {@code (4k + j)·TILE + t}; lanes past the tiles zero), then
-     * {@code V[ξ][c][t] = (Bᵀ d B)[ξ]} into {@code v} ({@link Patches#vFloats}); {@code u} a scratch of 16·LANES floats.
-     */
-    public static void inputPatches(float[] x, int stride, Patches p, int channels, int c0, int c1, float[] d,
-                                    float[] u, float[] v) {
-        int vs = p.vStride(channels);
-        int n = p.tiles();
-        int tc = p.tileCols();
-        int wq = p.wq();
-        for (int e = 0; e < 16; e++) java.util.Arrays.fill(d, e * TILE + n, (e + 1) * TILE, 0f);
-        for (int c = c0; c < c1; c++) {
-            int plane = c * stride + p.off();
-            for (int t = 0; t < n; t++) {
-                int at = plane + (2 * (t / tc) - 1) * wq + 2 * (t % tc) - 1;
-                for (int k = 0; k < 4; k++) {
-                    int r = at + k * wq;
-                    int e = 4 * k * TILE + t;
-                    d[e] = x[r];
-                    d[e + TILE] = x[r + 1];
-                    d[e + 2 * TILE] = x[r + 2];
-                    d[e + 3 * TILE] = x[r + 3];
-                }
-            }
-            for (int blk = 0; blk < TILE; blk += L) {
-                for (int k = 0; k < 4; k++) patchRowPass(d, 4 * k * TILE + blk, u, 4 * k * L);
-                for (int j = 0; j < 4; j++) colPass(u, j, v, c * TILE + blk, vs);
-            }
-        }
-    }
-
-    /** d·B over one gathered patch row (its four columns TILE apart from {@code at}), into u[uat ..] as rowPass. */
-    private static void patchRowPass(float[] d, int at, float[] u, int uat) {
-        FloatVector c0 = FloatVector.fromArray(S, d, at);
-        FloatVector c1 = FloatVector.fromArray(S, d, at + TILE);
-        FloatVector c2 = FloatVector.fromArray(S, d, at + 2 * TILE);
-        FloatVector c3 = FloatVector.fromArray(S, d, at + 3 * TILE);
-        c0.sub(c2).intoArray(u, uat);
-        c1.add(c2).intoArray(u, uat + L);
-        c2.sub(c1).intoArray(u, uat + 2 * L);
-        c1.sub(c3).intoArray(u, uat + 3 * L);
-    }
-
-    /**
-     * Row r of group g's products on a {@link Patches} map ({@link #products} with TILE lanes), lane block
-     * {@code blk}: Aᵀ M A plus {@code bias}, times {@code scale}, into the map's outputs at
-     * {@code y[at + row·wq + col]} (only those inside the map): with {@code residual} added to what is there, then
-     * ReLU; else ReLU when {@code relu}. Returns the sum of the stored values, tile by tile in lane order;
-     * {@code q} is a scratch of 4·LANES floats.
-     */
-    public static float outputPatches(float[] mm, Patches p, int g, int r, int blk, float bias, float scale,
-                                      boolean residual, boolean relu, float[] y, int at, float[] q) {
-        transform(mm, ROWS * TILE, g * 16 * ROWS * TILE + r * TILE + blk, bias, scale, q);
-        int tc = p.tileCols();
-        int wq = p.wq();
-        float sum = 0f;
-        for (int lane = 0; lane < L && blk + lane < p.tiles(); lane++) {
-            int t = blk + lane;
-            int row0 = 2 * (t / tc);
-            int col0 = 2 * (t % tc);
-            for (int a = 0; a < 2 && row0 + a < p.h(); a++) {
-                for (int b = 0; b < 2 && col0 + b < p.w(); b++) {
-                    int i = at + (row0 + a) * wq + col0 + b;
-                    float v = q[(2 * a + b) * L + lane];
-                    if (residual) v += y[i];
-                    if ((residual || relu) && !(v > 0f)) v = 0f;
-                    y[i] = v;
-                    sum += v;
-                }
-            }
-        }
-        return sum;
-    }
-
-    /**
      * The transformed filters {@code (G g Gᵀ)[ξ]} of filters {@code w[o][c][3][3]}, in double precision: laid out
      * {@code U[ξ][o][c]}, or with {@code inputMajor} {@code U[ξ][c][o]} (a conv reading a compact input reads its live
      * inputs' filters through an offset table, and a group's outputs then share cache lines).
@@ -406,16 +291,9 @@ public final class Winograd {
      */
     public static void products(float[] v, int channels, Split s, float[] u, int xiStride, int[] rows, int[] woff,
                                 int groups, int[] base, int[] xoff, float[] mm) {
-        products(v, channels, s.lanes(), s.vStride(channels), u, xiStride, rows, woff, groups, base, xoff, mm);
-    }
-
-    /**
-     * The same for V of {@code twp} lanes (a multiple of TILE) per channel, its ξ blocks {@code vs} apart (a
-     * {@link Patches} map: TILE lanes, {@link Patches#vStride}).
-     */
-    public static void products(float[] v, int channels, int twp, int vs, float[] u, int xiStride, int[] rows,
-                                int[] woff, int groups, int[] base, int[] xoff, float[] mm) {
+        int twp = s.lanes();
         int blocks = twp / TILE;
+        int vs = s.vStride(channels);
         int per = blocks * ROWS * TILE;
         for (int c = 0; c < channels; c++) xoff[c] = c * twp;
         java.util.Arrays.fill(mm, 0, groups * 16 * per, 0f);
