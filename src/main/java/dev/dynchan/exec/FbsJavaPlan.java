@@ -38,6 +38,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * into even and odd columns (split in the gate step) and writes its compact output split; conv2 reads that (or conv1's
  * row-major output, split in its gate step) and adds its output, zipped back, into the block's map.
  *
+ * <p>The standard stem (k×k/2 conv, BN, ReLU, 3×3/2 max-pool) runs on ONNX Runtime ({@link FbsStem}): one-thread
+ * sessions that the members call themselves, for a whole image or for their band of pool rows. The small stem runs
+ * in Java like the gated convs.
+ *
  * <p>Threads: one sample splits every step over the team (output channels of a conv, channels of the other steps),
  * a barrier between steps (each gate's FC split too, then every member picks the winners from the shared saliencies);
  * a batch runs its samples in parallel, each member claiming the next one and running it on its own buffers.
