@@ -126,6 +126,11 @@ public final class FbsJavaPlan implements Plan {
         final int ho;
         final int wo;
         final int tiles;
+        /**
+         * Positions in the last tile: {@code TILE}, or {@code LANES} where the map ends in its first vector (7×7 and
+         * 14×14 maps with 8 lanes, 28×28 with 16), whose kernel then runs on that vector alone.
+         */
+        final int lastTile;
         final float[] mask;
         /** Tap shifts for input plane p = 0: pair (p, t) reads {@code inBase(p) + shift[t] + q}. */
         final int[] shift;
@@ -181,6 +186,7 @@ public final class FbsJavaPlan implements Plan {
             this.wo = wo;
             this.wq = wq;
             this.tiles = ceilDiv(ho * wq, TILE);
+            this.lastTile = ho * wq - (tiles - 1) * TILE <= L ? L : TILE;
             this.packCompact = ROWS < 8 && tiles >= PACK_MIN_TILES;
             this.mask = new float[(tiles + 1) * TILE]; // zeros past the map: a tile may start anywhere
             for (int q = 0; q < ho * wq; q++) {
@@ -808,24 +814,26 @@ public final class FbsJavaPlan implements Plan {
             }
             float[] part = sums == null ? null : sc.laneSums;
             if (part != null) Arrays.fill(part, 0f);
+            int last = u.tiles - 1;
             if (u.chunk >= pairs) {
                 for (int tl = 0; tl < u.tiles; tl++) {
+                    int n = tl == last ? u.lastTile : TILE;
                     Arrays.fill(sc.acc, 0f);
-                    kernel(x, tl * TILE, w, base, wo, xoff, 0, pairs, sc.acc, 0);
-                    epilogues(u, sc.acc, 0, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g, tl * TILE,
-                            part);
+                    kernel(x, tl * TILE, n, w, base, wo, xoff, 0, pairs, sc.acc, 0);
+                    epilogues(u, sc.acc, 0, n, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
+                            tl * TILE, part);
                 }
             } else {
                 Arrays.fill(sc.tileAcc, 0, u.tiles * ROWS * TILE, 0f);
                 for (int from = 0; from < pairs; from += u.chunk) {
                     for (int tl = 0; tl < u.tiles; tl++) {
-                        kernel(x, tl * TILE, w, base, wo, xoff, from, Math.min(pairs, from + u.chunk), sc.tileAcc,
-                                tl * ROWS * TILE);
+                        kernel(x, tl * TILE, tl == last ? u.lastTile : TILE, w, base, wo, xoff, from,
+                                Math.min(pairs, from + u.chunk), sc.tileAcc, tl * ROWS * TILE);
                     }
                 }
                 for (int tl = 0; tl < u.tiles; tl++) {
-                    epilogues(u, sc.tileAcc, tl * ROWS * TILE, outs, scale, nOut, dst, dstStride, dstOff, compact,
-                            residual, g, tl * TILE, part);
+                    epilogues(u, sc.tileAcc, tl * ROWS * TILE, tl == last ? u.lastTile : TILE, outs, scale, nOut, dst,
+                            dstStride, dstOff, compact, residual, g, tl * TILE, part);
                 }
             }
             if (sums != null) {
@@ -922,26 +930,38 @@ public final class FbsJavaPlan implements Plan {
         for (int r = 0; r < ROWS; r++) into[at + r] = outs[g * ROWS + Math.min(r, real - 1)] * stride;
     }
 
-    /** The kernel on the group whose filters start at {@code base}: pairs {@code from .. to} of the tile at {@code q}. */
-    private static void kernel(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to,
-                               float[] acc, int a) {
-        if (woff == null) {
-            DirectConv.tile(x, q, w, base, xoff, from, to, acc, a);
+    /**
+     * The kernel on the group whose filters start at {@code base}: pairs {@code from .. to} of the tile at {@code q},
+     * {@code n} positions ({@code TILE}, or {@code LANES} for a map's last tile that holds no more).
+     */
+    private static void kernel(float[] x, int q, int n, float[] w, int[] base, int[] woff, int[] xoff, int from,
+                               int to, float[] acc, int a) {
+        if (n == TILE) {
+            if (woff == null) {
+                DirectConv.tile(x, q, w, base, xoff, from, to, acc, a);
+            } else {
+                DirectConv.tileIndexed(x, q, w, base, woff, xoff, from, to, acc, a);
+            }
+        } else if (woff == null) {
+            DirectConv.tileOneVector(x, q, w, base, xoff, from, to, acc, a);
         } else {
-            DirectConv.tileIndexed(x, q, w, base, woff, xoff, from, to, acc, a);
+            DirectConv.tileIndexedOneVector(x, q, w, base, woff, xoff, from, to, acc, a);
         }
     }
 
-    /** The epilogues of group {@code g}'s outputs on the tile at {@code q}, from the kernel's sums at {@code acc[a ..]}. */
-    private static void epilogues(Unit u, float[] acc, int a, int[] outs, float[] scale, int nOut, float[] dst,
-                                  int dstStride, int dstOff, boolean compact, boolean residual, int g, int q,
-                                  float[] part) {
+    /**
+     * The epilogues of group {@code g}'s outputs on the tile at {@code q} ({@code tile} positions), from the kernel's
+     * sums at {@code acc[a ..]}.
+     */
+    private static void epilogues(Unit u, float[] acc, int a, int tile, int[] outs, float[] scale, int nOut,
+                                  float[] dst, int dstStride, int dstOff, boolean compact, boolean residual, int g,
+                                  int q, float[] part) {
         boolean relu = u.relu || residual; // a residual add is the block's end: ReLU(conv2 + shortcut)
         int i0 = g * ROWS;
         int n = Math.min(ROWS, nOut - i0);
         for (int r = 0; r < n; r++) {
             int i = i0 + r;
-            DirectConv.epilogue(acc, a + r * TILE, TILE, u.b[outs[i]], scale[i], u.mask, q, residual, relu,
+            DirectConv.epilogue(acc, a + r * TILE, tile, u.b[outs[i]], scale[i], u.mask, q, residual, relu,
                     dst, (compact ? i : outs[i]) * dstStride + dstOff, part, r * L);
         }
     }

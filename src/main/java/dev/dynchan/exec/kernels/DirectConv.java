@@ -343,6 +343,175 @@ public final class DirectConv {
     }
 
     /**
+     * {@link #tile} on one vector of positions, {@code q .. q + LANES}, for a map whose last tile holds no more: its
+     * sums at {@code acc[a + r·TILE ..]} as {@link #tile}'s, the rest of each row untouched.
+     */
+    public static void tileOneVector(float[] x, int q, float[] w, int[] base, int[] xoff, int from, int to,
+                                     float[] acc, int a) {
+        if (ROWS == 8) {
+            tile8x1(x, q, w, base, xoff, from, to, acc, a);
+        } else {
+            tile6x1(x, q, w, base, xoff, from, to, acc, a);
+        }
+    }
+
+    /** {@link #tileIndexed} on one vector of positions, as {@link #tileOneVector}. */
+    public static void tileIndexedOneVector(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from,
+                                            int to, float[] acc, int a) {
+        if (ROWS == 8) {
+            indexed8x1(x, q, w, base, woff, xoff, from, to, acc, a);
+        } else {
+            indexed6x1(x, q, w, base, woff, xoff, from, to, acc, a);
+        }
+    }
+
+    /** {@link #tileOneVector} with 6 output channels. */
+    static void tile6x1(float[] x, int q, float[] w, int[] base, int[] xoff, int from, int to, float[] acc, int a) {
+        final int t = 2 * LANES;
+        final int w0 = base[0];
+        final int w1 = base[1];
+        final int w2 = base[2];
+        final int w3 = base[3];
+        final int w4 = base[4];
+        final int w5 = base[5];
+        FloatVector a0 = FloatVector.fromArray(SPECIES, acc, a);
+        FloatVector a1 = FloatVector.fromArray(SPECIES, acc, a + 1 * t);
+        FloatVector a2 = FloatVector.fromArray(SPECIES, acc, a + 2 * t);
+        FloatVector a3 = FloatVector.fromArray(SPECIES, acc, a + 3 * t);
+        FloatVector a4 = FloatVector.fromArray(SPECIES, acc, a + 4 * t);
+        FloatVector a5 = FloatVector.fromArray(SPECIES, acc, a + 5 * t);
+        for (int j = from; j < to; j++) {
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xoff[j] + q);
+            a0 = x0.fma(FloatVector.broadcast(SPECIES, w[w0 + j]), a0);
+            a1 = x0.fma(FloatVector.broadcast(SPECIES, w[w1 + j]), a1);
+            a2 = x0.fma(FloatVector.broadcast(SPECIES, w[w2 + j]), a2);
+            a3 = x0.fma(FloatVector.broadcast(SPECIES, w[w3 + j]), a3);
+            a4 = x0.fma(FloatVector.broadcast(SPECIES, w[w4 + j]), a4);
+            a5 = x0.fma(FloatVector.broadcast(SPECIES, w[w5 + j]), a5);
+        }
+        a0.intoArray(acc, a);
+        a1.intoArray(acc, a + 1 * t);
+        a2.intoArray(acc, a + 2 * t);
+        a3.intoArray(acc, a + 3 * t);
+        a4.intoArray(acc, a + 4 * t);
+        a5.intoArray(acc, a + 5 * t);
+    }
+
+    /** {@link #tileOneVector} with 8 output channels. */
+    static void tile8x1(float[] x, int q, float[] w, int[] base, int[] xoff, int from, int to, float[] acc, int a) {
+        final int t = 2 * LANES;
+        final int w0 = base[0];
+        final int w1 = base[1];
+        final int w2 = base[2];
+        final int w3 = base[3];
+        final int w4 = base[4];
+        final int w5 = base[5];
+        final int w6 = base[6];
+        final int w7 = base[7];
+        FloatVector a0 = FloatVector.fromArray(SPECIES, acc, a);
+        FloatVector a1 = FloatVector.fromArray(SPECIES, acc, a + 1 * t);
+        FloatVector a2 = FloatVector.fromArray(SPECIES, acc, a + 2 * t);
+        FloatVector a3 = FloatVector.fromArray(SPECIES, acc, a + 3 * t);
+        FloatVector a4 = FloatVector.fromArray(SPECIES, acc, a + 4 * t);
+        FloatVector a5 = FloatVector.fromArray(SPECIES, acc, a + 5 * t);
+        FloatVector a6 = FloatVector.fromArray(SPECIES, acc, a + 6 * t);
+        FloatVector a7 = FloatVector.fromArray(SPECIES, acc, a + 7 * t);
+        for (int j = from; j < to; j++) {
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xoff[j] + q);
+            a0 = x0.fma(FloatVector.broadcast(SPECIES, w[w0 + j]), a0);
+            a1 = x0.fma(FloatVector.broadcast(SPECIES, w[w1 + j]), a1);
+            a2 = x0.fma(FloatVector.broadcast(SPECIES, w[w2 + j]), a2);
+            a3 = x0.fma(FloatVector.broadcast(SPECIES, w[w3 + j]), a3);
+            a4 = x0.fma(FloatVector.broadcast(SPECIES, w[w4 + j]), a4);
+            a5 = x0.fma(FloatVector.broadcast(SPECIES, w[w5 + j]), a5);
+            a6 = x0.fma(FloatVector.broadcast(SPECIES, w[w6 + j]), a6);
+            a7 = x0.fma(FloatVector.broadcast(SPECIES, w[w7 + j]), a7);
+        }
+        a0.intoArray(acc, a);
+        a1.intoArray(acc, a + 1 * t);
+        a2.intoArray(acc, a + 2 * t);
+        a3.intoArray(acc, a + 3 * t);
+        a4.intoArray(acc, a + 4 * t);
+        a5.intoArray(acc, a + 5 * t);
+        a6.intoArray(acc, a + 6 * t);
+        a7.intoArray(acc, a + 7 * t);
+    }
+
+    /** {@link #tileIndexedOneVector} with 6 output channels. */
+    static void indexed6x1(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to, float[] acc, int a) {
+        final int t = 2 * LANES;
+        final int w0 = base[0];
+        final int w1 = base[1];
+        final int w2 = base[2];
+        final int w3 = base[3];
+        final int w4 = base[4];
+        final int w5 = base[5];
+        FloatVector a0 = FloatVector.fromArray(SPECIES, acc, a);
+        FloatVector a1 = FloatVector.fromArray(SPECIES, acc, a + 1 * t);
+        FloatVector a2 = FloatVector.fromArray(SPECIES, acc, a + 2 * t);
+        FloatVector a3 = FloatVector.fromArray(SPECIES, acc, a + 3 * t);
+        FloatVector a4 = FloatVector.fromArray(SPECIES, acc, a + 4 * t);
+        FloatVector a5 = FloatVector.fromArray(SPECIES, acc, a + 5 * t);
+        for (int j = from; j < to; j++) {
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xoff[j] + q);
+            int k = woff[j];
+            a0 = x0.fma(FloatVector.broadcast(SPECIES, w[w0 + k]), a0);
+            a1 = x0.fma(FloatVector.broadcast(SPECIES, w[w1 + k]), a1);
+            a2 = x0.fma(FloatVector.broadcast(SPECIES, w[w2 + k]), a2);
+            a3 = x0.fma(FloatVector.broadcast(SPECIES, w[w3 + k]), a3);
+            a4 = x0.fma(FloatVector.broadcast(SPECIES, w[w4 + k]), a4);
+            a5 = x0.fma(FloatVector.broadcast(SPECIES, w[w5 + k]), a5);
+        }
+        a0.intoArray(acc, a);
+        a1.intoArray(acc, a + 1 * t);
+        a2.intoArray(acc, a + 2 * t);
+        a3.intoArray(acc, a + 3 * t);
+        a4.intoArray(acc, a + 4 * t);
+        a5.intoArray(acc, a + 5 * t);
+    }
+
+    /** {@link #tileIndexedOneVector} with 8 output channels. */
+    static void indexed8x1(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to, float[] acc, int a) {
+        final int t = 2 * LANES;
+        final int w0 = base[0];
+        final int w1 = base[1];
+        final int w2 = base[2];
+        final int w3 = base[3];
+        final int w4 = base[4];
+        final int w5 = base[5];
+        final int w6 = base[6];
+        final int w7 = base[7];
+        FloatVector a0 = FloatVector.fromArray(SPECIES, acc, a);
+        FloatVector a1 = FloatVector.fromArray(SPECIES, acc, a + 1 * t);
+        FloatVector a2 = FloatVector.fromArray(SPECIES, acc, a + 2 * t);
+        FloatVector a3 = FloatVector.fromArray(SPECIES, acc, a + 3 * t);
+        FloatVector a4 = FloatVector.fromArray(SPECIES, acc, a + 4 * t);
+        FloatVector a5 = FloatVector.fromArray(SPECIES, acc, a + 5 * t);
+        FloatVector a6 = FloatVector.fromArray(SPECIES, acc, a + 6 * t);
+        FloatVector a7 = FloatVector.fromArray(SPECIES, acc, a + 7 * t);
+        for (int j = from; j < to; j++) {
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, xoff[j] + q);
+            int k = woff[j];
+            a0 = x0.fma(FloatVector.broadcast(SPECIES, w[w0 + k]), a0);
+            a1 = x0.fma(FloatVector.broadcast(SPECIES, w[w1 + k]), a1);
+            a2 = x0.fma(FloatVector.broadcast(SPECIES, w[w2 + k]), a2);
+            a3 = x0.fma(FloatVector.broadcast(SPECIES, w[w3 + k]), a3);
+            a4 = x0.fma(FloatVector.broadcast(SPECIES, w[w4 + k]), a4);
+            a5 = x0.fma(FloatVector.broadcast(SPECIES, w[w5 + k]), a5);
+            a6 = x0.fma(FloatVector.broadcast(SPECIES, w[w6 + k]), a6);
+            a7 = x0.fma(FloatVector.broadcast(SPECIES, w[w7 + k]), a7);
+        }
+        a0.intoArray(acc, a);
+        a1.intoArray(acc, a + 1 * t);
+        a2.intoArray(acc, a + 2 * t);
+        a3.intoArray(acc, a + 3 * t);
+        a4.intoArray(acc, a + 4 * t);
+        a5.intoArray(acc, a + 5 * t);
+        a6.intoArray(acc, a + 6 * t);
+        a7.intoArray(acc, a + 7 * t);
+    }
+
+    /**
      * The epilogue of one output channel's tile: {@code v = (acc + bias)·scale·mask[q]}, plus {@code res} at the same
      * positions when {@code residual} (then {@code res} is also {@code out}: the update is in place), ReLU when
      * {@code relu}; stored at {@code out[o + q ..]}, {@code tile} positions. With {@code sums}, the stored values are

@@ -7,23 +7,26 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * DirectConv's kernels (6 and 8 channels × TILE positions, filters read in place or through an offset table) and
- * epilogue against a naive 3×3 convolution with zero padding, written out loop by loop: a gathered set of inputs and
- * of outputs, more outputs than one group holds (the last group's missing rows repeat its last output), a map whose
- * last tile runs past its end.
+ * DirectConv's kernels (6 and 8 channels × TILE or one vector of positions, filters read in place or through an
+ * offset table) and epilogue against a naive 3×3 convolution with zero padding, written out loop by loop: a gathered
+ * set of inputs and of outputs, more outputs than one group holds (the last group's missing rows repeat its last
+ * output), a map whose last tile runs past its end.
  */
 class DirectConvTest {
     @Test
     void kernelMatchesNaiveConv() {
         // both kernel shapes, whichever this machine's vectors select for the plan; a subset of the filters' inputs
-        // live (conv2's compact input: the indexed kernel) and all of them (a dense input)
+        // live (conv2's compact input: the indexed kernel) and all of them (a dense input); each tile also as two
+        // one-vector calls (the kernel of a map's last tile when it holds one vector)
         for (int rows : new int[] {6, 8}) {
-            kernelMatchesNaiveConv(rows, new int[] {1, 3, 4}, false);
-            kernelMatchesNaiveConv(rows, new int[] {0, 1, 2, 3, 4}, true);
+            for (boolean halves : new boolean[] {false, true}) {
+                kernelMatchesNaiveConv(rows, new int[] {1, 3, 4}, false, halves);
+                kernelMatchesNaiveConv(rows, new int[] {0, 1, 2, 3, 4}, true, halves);
+            }
         }
     }
 
-    private static void kernelMatchesNaiveConv(int rows, int[] live, boolean inPlace) {
+    private static void kernelMatchesNaiveConv(int rows, int[] live, boolean inPlace, boolean halves) {
         int tile = DirectConv.TILE;
         Random r = new Random(3);
         int cin = 5;
@@ -66,8 +69,8 @@ class DirectConvTest {
             for (int tl = 0; tl < tiles; tl++) {
                 // in two chunks of pairs (the second adds to the first's sums), as the plan runs small maps
                 java.util.Arrays.fill(acc, 0f);
-                tile(rows, x, tl * tile, wt, base, inPlace ? null : woff, xoff, 0, 10, acc);
-                tile(rows, x, tl * tile, wt, base, inPlace ? null : woff, xoff, 10, n, acc);
+                tile(rows, halves, x, tl * tile, wt, base, inPlace ? null : woff, xoff, 0, 10, acc);
+                tile(rows, halves, x, tl * tile, wt, base, inPlace ? null : woff, xoff, 10, n, acc);
                 for (int k = 0; k < rows && g + k < outs.length; k++) {
                     DirectConv.epilogue(acc, k * tile, tile, 0.25f, 2f, mask, tl * tile, false, false, out,
                             (g + k) * stride + wq + 1, null, 0);
@@ -87,16 +90,30 @@ class DirectConvTest {
                                 s += wt[((outs[k] * cin + c) * 3 + di + 1) * 3 + dj + 1] * img[(c * h + ii) * w + jj];
                             }
                     assertEquals((s + 0.25) * 2, out[k * stride + (i + 1) * wq + j + 1], 1e-5,
-                            rows + " rows, in place " + inPlace + ": output " + outs[k] + " at " + i + "," + j);
+                            rows + " rows, in place " + inPlace + ", halves " + halves + ": output " + outs[k]
+                                    + " at " + i + "," + j);
                 }
         // the halo stays zero
         for (int k = 0; k < outs.length; k++)
             for (int j = 0; j < wq; j++) assertEquals(0f, out[k * stride + j], "top halo of output " + k);
     }
 
-    private static void tile(int rows, float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from,
-                             int to, float[] acc) {
-        if (woff == null && rows == 8) {
+    private static void tile(int rows, boolean halves, float[] x, int q, float[] w, int[] base, int[] woff,
+                             int[] xoff, int from, int to, float[] acc) {
+        if (halves) {
+            int l = DirectConv.LANES;
+            for (int h = 0; h < 2; h++) {
+                if (woff == null && rows == 8) {
+                    DirectConv.tile8x1(x, q + h * l, w, base, xoff, from, to, acc, h * l);
+                } else if (woff == null) {
+                    DirectConv.tile6x1(x, q + h * l, w, base, xoff, from, to, acc, h * l);
+                } else if (rows == 8) {
+                    DirectConv.indexed8x1(x, q + h * l, w, base, woff, xoff, from, to, acc, h * l);
+                } else {
+                    DirectConv.indexed6x1(x, q + h * l, w, base, woff, xoff, from, to, acc, h * l);
+                }
+            }
+        } else if (woff == null && rows == 8) {
             DirectConv.tile8(x, q, w, base, xoff, from, to, acc, 0);
         } else if (woff == null) {
             DirectConv.tile6(x, q, w, base, xoff, from, to, acc, 0);
