@@ -23,9 +23,11 @@ import jdk.incubator.vector.VectorSpecies;
  * registers). The 4 × 3 shape this replaced used all 16 on AVX2 and C2 spilled an accumulator to the stack, a
  * store-to-load chain per iteration that held it to half the FMA rate (docs/design/fbs.md). Reading the filters in
  * place rather than packed pair by pair per output group removes the pack: a dense conv on a 7×7 map runs 1.46–1.48×
- * the packed kernel's rate (BENCHMARKS.md §5). {@link #tileIndexed} is the same for a compact input. The four loops
- * (6 and 8 rows, in place and indexed) are written out rather than shared: C2 keeps the accumulators in registers only
- * as plain locals, not as an array or a loop over rows.
+ * the packed kernel's rate (BENCHMARKS.md §5). {@link #tileIndexed} is the same for a compact input;
+ * {@link #tileOneVector} and {@link #tileIndexedOneVector} are both on one vector of positions, for a map's last tile
+ * when it holds no more. The eight loops (6 and 8 rows, two vectors or one, in place and indexed) are written out
+ * rather than shared: C2 keeps the accumulators in registers only as plain locals, not as an array or a loop over
+ * rows.
  */
 public final class DirectConv {
     public static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
