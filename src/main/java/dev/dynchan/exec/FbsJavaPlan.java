@@ -128,7 +128,8 @@ public final class FbsJavaPlan implements Plan {
         final int tiles;
         /**
          * Positions in the last tile: {@code TILE}, or {@code LANES} where the map ends in its first vector (7×7 and
-         * 14×14 maps with 8 lanes, 28×28 with 16), whose kernel then runs on that vector alone.
+         * 14×14 maps with 8 lanes, 28×28 with 16), whose kernel then runs on that vector alone. The positions it leaves
+         * out are the bottom halo and past it, which nothing writes, so they stay zero.
          */
         final int lastTile;
         final float[] mask;
