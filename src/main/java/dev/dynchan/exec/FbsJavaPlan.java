@@ -317,8 +317,13 @@ public final class FbsJavaPlan implements Plan {
         final float[][] sumsY;
         /** The gates' saliencies (slot 0 = conv1, 1 = conv2, 2 = downsample), each member computing a share. */
         final float[][] gates;
-        /** Per conv step of a sample, the next output group (Winograd: pass) to claim. */
+        /** Per direct conv step of a sample, the next output group to claim. */
         final AtomicInteger[] work;
+        /**
+         * Per Winograd conv step, per member r of the team, the passes claimed so far from r's range of them
+         * ({@link #claimPass}).
+         */
+        final AtomicInteger[][] claims;
         /** Per Winograd conv step, its finished passes: the member that finishes the last one reduces the sums. */
         final AtomicInteger[] done;
         /** Per stage with Winograd convs: the block input and conv1's compact output, split ({@link Winograd.Split}). */
@@ -330,9 +335,11 @@ public final class FbsJavaPlan implements Plan {
         Buffers(FbsJavaPlan p) {
             work = new AtomicInteger[1 + 3 * p.blocks.size()];
             done = new AtomicInteger[work.length];
+            claims = new AtomicInteger[work.length][p.team.size()];
             for (int i = 0; i < work.length; i++) {
                 work[i] = new AtomicInteger();
                 done[i] = new AtomicInteger();
+                for (int r = 0; r < claims[i].length; r++) claims[i][r] = new AtomicInteger();
             }
             rowSums = new float[p.winoPasses * p.maxChannels];
 
@@ -590,6 +597,7 @@ public final class FbsJavaPlan implements Plan {
         for (Buffers b : buffers) {
             for (AtomicInteger w : b.work) w.set(0); // a call that failed may have left counters behind
             for (AtomicInteger w : b.done) w.set(0);
+            for (AtomicInteger[] c : b.claims) for (AtomicInteger w : c) w.set(0);
         }
         int members = team.size();
         int parallel = members > 1 ? n / members * members : 0; // samples run one per member
@@ -672,15 +680,15 @@ public final class FbsJavaPlan implements Plan {
                 gateFc(b.down(), sumsIn, null, b.down().cin, invHw, sc, buf.gates[2], m, members);
             }
             if (c1.split != null) {
-                Winograd.split(xin, lay.stride, lay.off, lay.wq, c1.split, buf.xs[st], share(m, members, c1.cin, 0),
-                        share(m, members, c1.cin, 1));
+                Winograd.split(xin, lay.stride, lay.off, lay.wq, c1.split, buf.xs[st], 0, c1.cin,
+                        passRows(c1.split, m, members, 0), passRows(c1.split, m, members, 1));
             }
             sync(tm, members);
             int k1 = winners(c1, buf.gates[0], sc, 0);
             t = mark(sc, name, c1.split != null ? "gates + split" : "gates", t);
             if (c1.split != null) {
                 winograd(c1, buf.xs[st], c1.cin, null, sc.keptIds[0], k1, sc.scale[0], false, buf.ys[st], 0, 0,
-                        buf.sumsY[st], buf.work[step], buf.done[step], buf, sc);
+                        buf.sumsY[st], buf.claims[step], buf.done[step], buf, sc, m, members);
                 step++;
                 t = mark(sc, name, "gated conv (Winograd)", t);
             } else {
@@ -708,8 +716,8 @@ public final class FbsJavaPlan implements Plan {
             int[] live = sc.keptIds[0]; // conv1's kept channels: slot 0 stays as it is until the next block
             gateFc(c2, buf.sumsY[st], live, k1, 1f / (lay.h * lay.w), sc, buf.gates[1], m, members);
             if (c2.split != null && c1.split == null) { // conv1 wrote its output row-major
-                Winograd.split(buf.y[st], lay.stride, lay.off, lay.wq, c2.split, buf.ys[st], share(m, members, k1, 0),
-                        share(m, members, k1, 1));
+                Winograd.split(buf.y[st], lay.stride, lay.off, lay.wq, c2.split, buf.ys[st], 0, k1,
+                        passRows(c2.split, m, members, 0), passRows(c2.split, m, members, 1));
             }
             sync(tm, members);
             int k2 = winners(c2, buf.gates[1], sc, 1);
@@ -717,7 +725,7 @@ public final class FbsJavaPlan implements Plan {
             if (c2.split != null) {
                 for (int p = 0; p < k1; p++) sc.woff[p] = live[p] * c2.cout;
                 winograd(c2, buf.ys[st], k1, sc.woff, sc.keptIds[1], k2, sc.scale[1], true, buf.x[st], lay.stride,
-                        lay.off, buf.sumsX[st], buf.work[step], buf.done[step], buf, sc);
+                        lay.off, buf.sumsX[st], buf.claims[step], buf.done[step], buf, sc, m, members);
                 step++;
                 t = mark(sc, name, "gated conv (Winograd)", t);
             } else {
@@ -755,6 +763,7 @@ public final class FbsJavaPlan implements Plan {
             for (int i = 0; i < step; i++) {
                 buf.work[i].set(0);
                 buf.done[i].set(0);
+                for (AtomicInteger claimed : buf.claims[i]) claimed.set(0);
             }
         }
         sync(tm, members); // the counters are reset before any member starts the next sample
@@ -857,8 +866,8 @@ public final class FbsJavaPlan implements Plan {
      * so the sums do not depend on which member ran which pass.
      */
     private void winograd(Unit u, float[] xs, int planes, int[] woff, int[] outs, int nOut, float[] scale,
-                          boolean residual, float[] dst, int dstStride, int dstOff, float[] sums, AtomicInteger work,
-                          AtomicInteger done, Buffers buf, Scratch sc) {
+                          boolean residual, float[] dst, int dstStride, int dstOff, float[] sums, AtomicInteger[] claims,
+                          AtomicInteger done, Buffers buf, Scratch sc, int m, int members) {
         if (u.wuInputMajor != (woff != null)) {
             throw new IllegalStateException("Winograd filters of " + u.cout + "x" + u.cin + " read with the wrong table");
         }
@@ -869,7 +878,8 @@ public final class FbsJavaPlan implements Plan {
         for (int g = 0; g < groups; g++) {
             groupRows(outs, nOut, g, u.wuInputMajor ? 1 : u.cin, sc.wrows, g * ROWS);
         }
-        for (int pass = work.getAndIncrement(); pass < passes; pass = work.getAndIncrement()) {
+        for (int pass = claimPass(claims, m, members, passes); pass >= 0;
+                pass = claimPass(claims, m, members, passes)) {
             Winograd.input(xs, planes, s, pass, sc.wrowPass, sc.wv);
             Winograd.products(sc.wv, planes, s, u.wu, u.cout * u.cin, sc.wrows, woff, groups, sc.wbase, sc.wxoff,
                     sc.wm);
@@ -1109,6 +1119,28 @@ public final class FbsJavaPlan implements Plan {
     }
 
     /** Start ({@code end} 0) or end (1) of member {@code m}'s contiguous share of {@code n} items. */
+    /**
+     * The next pass for member {@code m} of {@code members} to run, or -1 when none is left: first from its own range
+     * of the passes ({@link #share}), then from the others' in turn. Each member splits the rows of its own range
+     * ({@link #passRows}), so without a stall every pass reads rows its member wrote, bar the rows at the range's
+     * edges; a member that falls behind has its passes taken by the others.
+     */
+    private static int claimPass(AtomicInteger[] claims, int m, int members, int passes) {
+        for (int k = 0; k < members; k++) {
+            int r = (m + k) % members;
+            int pass = share(r, members, passes, 0) + claims[r].getAndIncrement();
+            if (pass < share(r, members, passes, 1)) {
+                return pass;
+            }
+        }
+        return -1;
+    }
+
+    /** The first image row of member m's range of passes ({@code end} 0), or the end of its last (1). */
+    private static int passRows(Winograd.Split s, int m, int members, int end) {
+        return Math.min(s.h(), 2 * s.rowsPerPass() * share(m, members, s.passes(), end));
+    }
+
     private static int share(int m, int members, int n, int end) {
         return (int) ((long) n * (m + end) / members);
     }

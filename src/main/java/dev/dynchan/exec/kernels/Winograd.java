@@ -222,8 +222,14 @@ public final class Winograd {
      * zero rows below: finite values the padding tiles alone read) and writes every tile column of rows 0 .. h − 1.
      */
     public static void split(float[] src, int srcPlane, int srcOff, int srcRow, Split s, float[] dst, int c0, int c1) {
+        split(src, srcPlane, srcOff, srcRow, s, dst, c0, c1, 0, s.h());
+    }
+
+    /** {@link #split} of image rows {@code r0 .. r1} only (a member's share of a map split by rows). */
+    public static void split(float[] src, int srcPlane, int srcOff, int srcRow, Split s, float[] dst, int c0, int c1,
+                             int r0, int r1) {
         for (int c = c0; c < c1; c++) {
-            for (int r = 0; r < s.h(); r++) {
+            for (int r = r0; r < r1; r++) {
                 int from = c * srcPlane + srcOff + r * srcRow;
                 int to = s.rowAt(c, r);
                 for (int m = 0; m < s.rowTiles(); m += L) {
