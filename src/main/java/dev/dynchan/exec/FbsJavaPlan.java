@@ -42,9 +42,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * sessions that the members call themselves, for a whole image or for their band of pool rows. The small stem runs
  * in Java like the gated convs.
  *
- * <p>Threads: one sample splits every step over the team (output channels of a conv, channels of the other steps),
- * a barrier between steps (each gate's FC split too, then every member picks the winners from the shared saliencies);
- * a batch runs its samples in parallel, each member claiming the next one and running it on its own buffers.
+ * <p>Threads: one sample splits every step over the team (output channels of a direct conv, passes of tile rows of
+ * a Winograd conv and the rows of its split, channels of the other steps), a barrier between steps (each gate's FC
+ * split too, then every member picks the winners from the shared saliencies); a batch runs its samples in parallel,
+ * each member claiming the next one and running it on its own buffers.
  */
 public final class FbsJavaPlan implements Plan {
     /** Whether {@code model} is a network this plan runs: a reference-variant FBS ResNet. */
