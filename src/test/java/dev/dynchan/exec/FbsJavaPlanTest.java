@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The Java skip path of the reference-variant FBS ResNets (what their batches run by default on the CPU) equals the
  * masked path (the model's own forward: every channel computed, then multiplied by the gate): both stems, several densities
- * including 1 (no gate runs), ResNet-34, odd map sizes (stride-2 phases of odd maps), one thread and two, batch 1
+ * including 1 (no gate runs), ResNet-34, odd map sizes (stride-2 phases of odd maps), one thread and two (and three
+ * with Winograd on: Winograd passes claimed from three ranges), batch 1
  * (each step split over the threads) and batches that run samples in parallel with a remainder split.
  */
 class FbsJavaPlanTest {
@@ -59,7 +60,9 @@ class FbsJavaPlanTest {
                 FbsResNet model = (FbsResNet) net.module();
                 try (NDManager m = net.manager().newSubManager()) {
                     for (FbsJavaPlan.WinogradUse use : FbsJavaPlan.WinogradUse.values()) {
-                        for (int threads : new int[] {1, 2}) {
+                        // three threads with Winograd on: a team whose ranges of passes do not pair up
+                        int[] teams = use == FbsJavaPlan.WinogradUse.ON ? new int[] {1, 2, 3} : new int[] {1, 2};
+                        for (int threads : teams) {
                             try (FbsJavaPlan p = FbsJavaPlan.compile(model, new Shape(3, c.size(), c.size()), threads,
                                     false, use)) {
                                 for (int n : new int[] {1, 3, 4}) {
