@@ -9,7 +9,7 @@ import java.nio.file.Path;
 /**
  * {@code dev.dynchan.cli.Main} with the test models registered, as a rank of {@link DistCliTest}'s launches. With
  * {@code DIE_WHEN} set to a file, rank 1 kills itself with SIGKILL as soon as that file appears (rank 0's first
- * checkpoint), i.e. in the middle of the next epoch.
+ * summary.json, written after its first checkpoint), i.e. early in the next epoch.
  */
 public final class CliWorker {
     private CliWorker() { }

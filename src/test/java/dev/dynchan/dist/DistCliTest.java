@@ -58,7 +58,9 @@ class DistCliTest {
         PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8);
         Launcher.Outcome killed = Launcher.run(new LaunchConfig(2, 1, 0, "127.0.0.1", DistTrainingTest.freePort()),
                 Launcher.thisJvm(), CliWorker.class.getName(), train(split, 16, "--threads", "1", "--dist-timeout", "60"),
-                Map.of("DIE_WHEN", split.resolve("train_state.safetensors").toString()), ps, ps);
+                // summary.json, not the checkpoint: rank 0 writes it right after train_state.safetensors, and a kill at
+                // the checkpoint could stop rank 0 before the summary the assertions below read
+                Map.of("DIE_WHEN", split.resolve("summary.json").toString()), ps, ps);
         String text = log.toString(StandardCharsets.UTF_8);
         assertEquals(137, killed.exitCode(), () -> killed.message() + "\n" + text);
         assertTrue(killed.message().matches("rank 1 \\(pid \\d+\\) exited with code 137 \\(signal 9\\); stopped the "
