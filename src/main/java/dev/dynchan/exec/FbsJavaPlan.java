@@ -129,8 +129,8 @@ public final class FbsJavaPlan implements Plan {
         final int tiles;
         /**
          * Positions in the last tile: {@code TILE}, or {@code LANES} where the map ends in its first vector (7×7 and
-         * 14×14 maps with 8 lanes, 28×28 with 16), whose kernel then runs on that vector alone. The positions it leaves
-         * out are the bottom halo and past it, which nothing writes, so they stay zero.
+         * 14×14 maps with 8 lanes, 28×28 with 16), whose kernel then runs on that vector alone. The positions it
+         * leaves out are the bottom halo and past it, which nothing writes, so they stay zero.
          */
         final int lastTile;
         final float[] mask;
@@ -195,6 +195,11 @@ public final class FbsJavaPlan implements Plan {
                 mask[q] = q % wq < wo ? 1f : 0f;
             }
             this.shift = new int[taps];
+        }
+
+        /** Positions that tile {@code tl} computes: {@link #lastTile} for the last, else {@code TILE}. */
+        int positions(int tl) {
+            return tl == tiles - 1 ? lastTile : TILE;
         }
 
         /** Tap shifts of a stride-1 conv on planes of row width {@code rowWidth}: tap (kh, kw) at kh·rowWidth + kw. */
@@ -825,10 +830,9 @@ public final class FbsJavaPlan implements Plan {
             }
             float[] part = sums == null ? null : sc.laneSums;
             if (part != null) Arrays.fill(part, 0f);
-            int last = u.tiles - 1;
             if (u.chunk >= pairs) {
                 for (int tl = 0; tl < u.tiles; tl++) {
-                    int n = tl == last ? u.lastTile : TILE;
+                    int n = u.positions(tl);
                     Arrays.fill(sc.acc, 0f);
                     kernel(x, tl * TILE, n, w, base, wo, xoff, 0, pairs, sc.acc, 0);
                     epilogues(u, sc.acc, 0, n, outs, scale, nOut, dst, dstStride, dstOff, compact, residual, g,
@@ -838,13 +842,13 @@ public final class FbsJavaPlan implements Plan {
                 Arrays.fill(sc.tileAcc, 0, u.tiles * ROWS * TILE, 0f);
                 for (int from = 0; from < pairs; from += u.chunk) {
                     for (int tl = 0; tl < u.tiles; tl++) {
-                        kernel(x, tl * TILE, tl == last ? u.lastTile : TILE, w, base, wo, xoff, from,
-                                Math.min(pairs, from + u.chunk), sc.tileAcc, tl * ROWS * TILE);
+                        kernel(x, tl * TILE, u.positions(tl), w, base, wo, xoff, from, Math.min(pairs, from + u.chunk),
+                                sc.tileAcc, tl * ROWS * TILE);
                     }
                 }
                 for (int tl = 0; tl < u.tiles; tl++) {
-                    epilogues(u, sc.tileAcc, tl * ROWS * TILE, tl == last ? u.lastTile : TILE, outs, scale, nOut, dst,
-                            dstStride, dstOff, compact, residual, g, tl * TILE, part);
+                    epilogues(u, sc.tileAcc, tl * ROWS * TILE, u.positions(tl), outs, scale, nOut, dst, dstStride,
+                            dstOff, compact, residual, g, tl * TILE, part);
                 }
             }
             if (sums != null) {
@@ -867,8 +871,8 @@ public final class FbsJavaPlan implements Plan {
      * so the sums do not depend on which member ran which pass.
      */
     private void winograd(Unit u, float[] xs, int planes, int[] woff, int[] outs, int nOut, float[] scale,
-                          boolean residual, float[] dst, int dstStride, int dstOff, float[] sums, AtomicInteger[] claims,
-                          AtomicInteger done, Buffers buf, Scratch sc, int m, int members) {
+                          boolean residual, float[] dst, int dstStride, int dstOff, float[] sums,
+                          AtomicInteger[] claims, AtomicInteger done, Buffers buf, Scratch sc, int m, int members) {
         if (u.wuInputMajor != (woff != null)) {
             throw new IllegalStateException("Winograd filters of " + u.cout + "x" + u.cin + " read with the wrong table");
         }

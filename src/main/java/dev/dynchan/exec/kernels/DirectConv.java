@@ -369,7 +369,7 @@ public final class DirectConv {
 
     /** {@link #tileOneVector} with 6 output channels. */
     static void tile6x1(float[] x, int q, float[] w, int[] base, int[] xoff, int from, int to, float[] acc, int a) {
-        final int t = 2 * LANES;
+        final int t = TILE;
         final int w0 = base[0];
         final int w1 = base[1];
         final int w2 = base[2];
@@ -401,7 +401,7 @@ public final class DirectConv {
 
     /** {@link #tileOneVector} with 8 output channels. */
     static void tile8x1(float[] x, int q, float[] w, int[] base, int[] xoff, int from, int to, float[] acc, int a) {
-        final int t = 2 * LANES;
+        final int t = TILE;
         final int w0 = base[0];
         final int w1 = base[1];
         final int w2 = base[2];
@@ -440,8 +440,9 @@ public final class DirectConv {
     }
 
     /** {@link #tileIndexedOneVector} with 6 output channels. */
-    static void indexed6x1(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to, float[] acc, int a) {
-        final int t = 2 * LANES;
+    static void indexed6x1(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to,
+                           float[] acc, int a) {
+        final int t = TILE;
         final int w0 = base[0];
         final int w1 = base[1];
         final int w2 = base[2];
@@ -473,8 +474,9 @@ public final class DirectConv {
     }
 
     /** {@link #tileIndexedOneVector} with 8 output channels. */
-    static void indexed8x1(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to, float[] acc, int a) {
-        final int t = 2 * LANES;
+    static void indexed8x1(float[] x, int q, float[] w, int[] base, int[] woff, int[] xoff, int from, int to,
+                           float[] acc, int a) {
+        final int t = TILE;
         final int w0 = base[0];
         final int w1 = base[1];
         final int w2 = base[2];

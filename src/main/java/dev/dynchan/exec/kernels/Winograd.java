@@ -216,16 +216,12 @@ public final class Winograd {
     }
 
     /**
-     * Splits planes {@code c0 .. c1} of a row-major map (image (r, col) of plane c at
+     * Splits image rows {@code r0 .. r1} of planes {@code c0 .. c1} of a row-major map (image (r, col) of plane c at
      * {@code src[c·srcPlane + srcOff + r·srcRow + col]}, with zeros in its column w: its row width is at least w + 1)
-     * into plane c of {@code dst}. Reads the source's rows up to column 2·rowTiles (the next row's start, or the
-     * zero rows below: finite values the padding tiles alone read) and writes every tile column of rows 0 .. h − 1.
+     * into plane c of {@code dst} (a member splits the rows of its range of passes). Reads the source's rows up to
+     * column 2·rowTiles (the next row's start, or the zero rows below: finite values the padding tiles alone read) and
+     * writes every tile column of those rows.
      */
-    public static void split(float[] src, int srcPlane, int srcOff, int srcRow, Split s, float[] dst, int c0, int c1) {
-        split(src, srcPlane, srcOff, srcRow, s, dst, c0, c1, 0, s.h());
-    }
-
-    /** {@link #split} of image rows {@code r0 .. r1} only (a member's share of a map split by rows). */
     public static void split(float[] src, int srcPlane, int srcOff, int srcRow, Split s, float[] dst, int c0, int c1,
                              int r0, int r1) {
         for (int c = c0; c < c1; c++) {

@@ -59,7 +59,9 @@ class WinogradTest {
                 for (int j = 0; j < w; j++) src[p * srcPlane + srcOff + i * row + j] = img[(live[p] * h + i) * w + j];
         Winograd.Split s = Winograd.Split.of(h, w, rowsPerPass);
         float[] xs = new float[planes * s.plane()];
-        Winograd.split(src, srcPlane, srcOff, row, s, xs, 0, planes);
+        // in two row ranges, as two members split a map
+        Winograd.split(src, srcPlane, srcOff, row, s, xs, 0, planes, 0, h / 2 + 1);
+        Winograd.split(src, srcPlane, srcOff, row, s, xs, 0, planes, h / 2 + 1, h);
         float[] u = Winograd.filters(wt, cout, cin, compact);
         int groups = (cout + ROWS - 1) / ROWS;
         int[] rows = new int[groups * ROWS];
