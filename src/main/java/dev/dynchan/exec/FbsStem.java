@@ -11,8 +11,8 @@ import java.util.List;
 
 /**
  * The standard stem of {@link FbsJavaPlan} (a k×k stride-s conv with BN folded in, ReLU, then a 3×3 stride-2 max-pool
- * with padding 1) on ONNX Runtime, whose NCHWc conv runs it at about 90 % of the fp32 peak, where the Java kernel ran
- * it at about half (docs/design/fbs.md). The team's members run it themselves: each has sessions of its own on one
+ * with padding 1) on ONNX Runtime, whose NCHWc conv runs it at 78 % of a thread's fp32 peak on an AVX2 guest, where
+ * the Java kernel ran it at under half (BENCHMARKS.md §5). The team's members run it themselves: each has sessions of its own on one
  * thread (ORT then computes in the calling thread, with no pool of its own to wake, or spinning beside the team), one
  * for a whole image (a sample a member runs alone) and one for its band of pool rows (a sample split over the team).
  * A band's session is the same graph on the input rows its pool rows read, padded only where the image is.
