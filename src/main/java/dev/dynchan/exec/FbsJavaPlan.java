@@ -34,9 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its four phases. Each gated output's channel sums are accumulated in the conv's epilogue: they are the next gate's
  * input (mean |x| over H×W; every map a gate reads is ≥ 0) and, at the end, the global average pool.
  *
- * <p>Stride-1 3×3 convs may run Winograd F(2×2, 3×3) instead ({@link WinogradUse}): conv1 reads the block input split
- * into even and odd columns (split in the gate step) and writes its compact output split; conv2 reads that (or conv1's
- * row-major output, split in its gate step) and adds its output, zipped back, into the block's map.
+ * <p>Stride-1 3×3 convs may run Winograd F(4×4, 3×3) or F(2×2, 3×3) instead ({@link WinogradUse}): conv1 reads the
+ * block input split into column phases (split in the gate step) and writes its compact output split; conv2 reads that
+ * (or conv1's row-major output, split in its gate step) and adds its output, zipped back, into the block's map.
  *
  * <p>The standard stem (k×k/2 conv, BN, ReLU, 3×3/2 max-pool) runs on ONNX Runtime ({@link FbsStem}): one-thread
  * sessions that the members call themselves, for a whole image or for their band of pool rows. The small stem runs
@@ -78,14 +78,14 @@ public final class FbsJavaPlan implements Plan {
     private static final int PACK_MIN_TILES = 8;
 
     /**
-     * Which stride-1 3×3 convs run Winograd F(2×2, 3×3) ({@link Winograd}) rather than the direct conv. AUTO: with
-     * AVX2's kernel shape, those on even maps whose tiles fill at least 3/4 of the products' lanes (56×56, 28×28 and
-     * 14×14 at 224 px: 7/8, 7/8 and 49/64); measured in pairs on a Zen 3 guest, the whole plan ran about 1.05× faster
-     * on one thread (1.047–1.059 over three runs; BENCHMARKS.md §5). AVX-512 keeps the direct conv: its 8 × 2 kernel ran at the dense rate there, and
-     * no AVX-512 machine was at hand to time Winograd. ON: every stride-1 3×3 conv on an even map (tests, A/B runs).
-     * OFF: none.
+     * Which stride-1 3×3 convs run Winograd F(m×m, 3×3) ({@link Winograd}) rather than the direct conv, and with
+     * which output tile. AUTO: with AVX2's kernel shape, F(4×4) on maps whose sides are multiples of 4 and whose tiles
+     * fill at least 3/4 of the products' lanes (56×56 and 28×28 at 224 px: 7/8 and 49/64), else F(2×2) where its tiles
+     * do (14×14: 49/64). AVX-512 keeps the direct conv: its 8 × 2 kernel ran at the dense rate there, and no AVX-512
+     * machine was at hand to time Winograd. F2: every stride-1 3×3 conv on an even map as F(2×2); F4: as F(4×4) where
+     * both sides are multiples of 4, else F(2×2) (tests, A/B runs). OFF: none. Measured: docs/design/fbs.md.
      */
-    public enum WinogradUse { AUTO, ON, OFF }
+    public enum WinogradUse { AUTO, F2, F4, OFF }
 
     /**
      * Winograd convs on maps of at most this many tile rows run in as many passes as the team has members (at least
@@ -229,12 +229,15 @@ public final class FbsJavaPlan implements Plan {
             }
         }
 
-        /** Runs this stride-1 3×3 conv as Winograd: its output map's split layout, transformed filters, tile mask. */
-        void winograd(boolean inputMajor, int threads) {
-            int tileRows = ho / 2;
+        /**
+         * Runs this stride-1 3×3 conv as Winograd F(m×m, 3×3): its output map's split layout, transformed filters,
+         * tile mask.
+         */
+        void winograd(int m, boolean inputMajor, int threads) {
+            int tileRows = ho / m;
             int passes = Math.max(2, threads);
-            split = Winograd.Split.of(ho, wo, tileRows <= WINO_FEW_PASS_ROWS ? ceilDiv(tileRows, passes) : 1);
-            wu = Winograd.filters(w, cout, cin, inputMajor);
+            split = Winograd.Split.of(ho, wo, m, tileRows <= WINO_FEW_PASS_ROWS ? ceilDiv(tileRows, passes) : 1);
+            wu = Winograd.filters(w, cout, cin, m, inputMajor);
             wuInputMajor = inputMajor;
             tileMask = new float[split.rowTiles() + L];
             Arrays.fill(tileMask, 0, split.tiles(), 1f);
@@ -281,8 +284,8 @@ public final class FbsJavaPlan implements Plan {
         /** Winograd: one pass's input transform and products, transform scratch, the kernel's tables. */
         final float[] wv;
         final float[] wm;
-        final float[] wout = new float[6 * L];
-        final float[] wrowPass = new float[16 * L];
+        final float[] wout = new float[Winograd.Split.of(4, 4, 4).outFloats()];
+        final float[] wrowPass = new float[Winograd.Split.of(4, 4, 4).rowPassFloats()];
         final int[] wrows;
         final int[] wbase = new int[ROWS];
         final int[] wxoff;
@@ -396,7 +399,8 @@ public final class FbsJavaPlan implements Plan {
     private final Winograd.Split[] splits;
     /** The most passes of a Winograd conv. */
     private int winoPasses;
-    private int winoConvs;
+    /** Convs run as Winograd F(2×2) and F(4×4). */
+    private final int[] winoConvs = new int[2];
     private final List<Block> blocks = new ArrayList<>();
     private final float[] fcW;
     private final float[] fcB;
@@ -499,18 +503,19 @@ public final class FbsJavaPlan implements Plan {
                 c2.stride1Taps(lay.wq);
                 c2.compactTables(lay.stride);
                 c2.chunkInputs(4 * lay.wq);
-                if (runsWinograd(winograd, g2.conv, lay)) {
-                    c2.winograd(true, threads);
+                int wm = winogradTile(winograd, g2.conv, lay);
+                if (wm > 0) {
+                    c2.winograd(wm, true, threads);
                     if (stride == 1) {
-                        if (!runsWinograd(winograd, g1.conv, lay)) { // conv2 would read a split map nobody wrote
+                        if (winogradTile(winograd, g1.conv, lay) != wm) { // conv2 would read a split map nobody wrote
                             throw new IllegalArgumentException("FbsJavaPlan: " + g1.path() + " is not a stride-1 3x3 "
                                     + "conv (padding 1) like " + g2.path());
                         }
-                        c1.winograd(false, threads);
+                        c1.winograd(wm, false, threads);
                     }
                     splits[st] = c2.split;
                     winoPasses = Math.max(winoPasses, c2.split.passes());
-                    winoConvs += stride == 1 ? 2 : 1;
+                    winoConvs[wm / 4] += stride == 1 ? 2 : 1;
                 }
                 blocks.add(new Block(g1.path().substring(0, g1.path().lastIndexOf('.')), c1, c2, cd, st));
                 gated += (g1.gated() ? 1 : 0) + (g2.gated() ? 1 : 0) + (gd != null && gd.gated() ? 1 : 0);
@@ -565,13 +570,25 @@ public final class FbsJavaPlan implements Plan {
         }
     }
 
-    /** Whether {@code use} runs the stride-1 3×3 conv {@code conv} (padding 1) writing map {@code out} as Winograd. */
-    private static boolean runsWinograd(WinogradUse use, Conv2d conv, Layout out) {
-        if (use == WinogradUse.OFF || conv.kernel != 3 || conv.stride != 1 || conv.padding != 1 || out.h() % 2 != 0
-                || out.w() % 2 != 0) {
-            return false;
+    /**
+     * The output tile m with which {@code use} runs the stride-1 3×3 conv {@code conv} (padding 1) writing map
+     * {@code out} as Winograd F(m×m, 3×3), or 0 for the direct conv.
+     */
+    private static int winogradTile(WinogradUse use, Conv2d conv, Layout out) {
+        if (use == WinogradUse.OFF || conv.kernel != 3 || conv.stride != 1 || conv.padding != 1
+                || !Winograd.Split.fits(out.h(), out.w(), 2)) {
+            return 0;
         }
-        return use == WinogradUse.ON || L == 8 && Winograd.Split.of(out.h(), out.w()).fill() >= 0.75;
+        boolean four = Winograd.Split.fits(out.h(), out.w(), 4);
+        return switch (use) {
+            case F2 -> 2;
+            case F4 -> four ? 4 : 2;
+            default -> {
+                if (L != 8) yield 0;
+                if (four && Winograd.Split.of(out.h(), out.w(), 4).fill() >= 0.75) yield 4;
+                yield Winograd.Split.of(out.h(), out.w(), 2).fill() >= 0.75 ? 2 : 0;
+            }
+        };
     }
 
     private static Unit unit(GatedConv g, Layout out, boolean relu) {
@@ -1143,7 +1160,7 @@ public final class FbsJavaPlan implements Plan {
 
     /** The first image row of member m's range of passes ({@code end} 0), or the end of its last (1). */
     private static int passRows(Winograd.Split s, int m, int members, int end) {
-        return Math.min(s.h(), 2 * s.rowsPerPass() * share(m, members, s.passes(), end));
+        return Math.min(s.h(), s.m() * s.rowsPerPass() * share(m, members, s.passes(), end));
     }
 
     private static int share(int m, int members, int n, int end) {
@@ -1159,7 +1176,8 @@ public final class FbsJavaPlan implements Plan {
         return "FBS skip path in Java (reference FBS ResNet, " + team.size() + " thread(s)): " + gatedConvs
                 + " gated convs compute only their kept output channels from their inputs' live channels "
                 + "(direct conv on filters read in place, " + ROWS + " channels x " + TILE + " positions per tile, " + L
-                + " lanes" + (winoConvs > 0 ? "; " + winoConvs + " stride-1 3x3 convs as Winograd F(2x2, 3x3)" : "")
+                + " lanes" + (winoConvs[1] > 0 ? "; " + winoConvs[1] + " stride-1 3x3 convs as Winograd F(4x4, 3x3)" : "")
+                + (winoConvs[0] > 0 ? "; " + winoConvs[0] + " as Winograd F(2x2, 3x3)" : "")
                 + "); one sample splits each conv over the threads, a batch runs its samples in parallel"
                 + (stemOrt != null ? "; the stem on " + stemOrt.describe() : "");
     }

@@ -60,8 +60,9 @@ class FbsJavaPlanTest {
                 FbsResNet model = (FbsResNet) net.module();
                 try (NDManager m = net.manager().newSubManager()) {
                     for (FbsJavaPlan.WinogradUse use : FbsJavaPlan.WinogradUse.values()) {
-                        // three threads with Winograd on: a team whose ranges of passes do not pair up
-                        int[] teams = use == FbsJavaPlan.WinogradUse.ON ? new int[] {1, 2, 3} : new int[] {1, 2};
+                        // three threads with every Winograd conv on: a team whose ranges of passes do not pair up
+                        int[] teams = use == FbsJavaPlan.WinogradUse.F2 || use == FbsJavaPlan.WinogradUse.F4
+                                ? new int[] {1, 2, 3} : new int[] {1, 2};
                         for (int threads : teams) {
                             try (FbsJavaPlan p = FbsJavaPlan.compile(model, new Shape(3, c.size(), c.size()), threads,
                                     false, use)) {

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Winograd F(2×2, 3×3) on the column-split layout against a naive 3×3 convolution with zero padding (double
+ * Winograd F(2×2, 3×3) and F(4×4, 3×3) on the column-split layout against a naive 3×3 convolution with zero padding (double
  * precision, written out loop by loop): a row-major map split, the input transform, the products for two output
  * groups of which the second is short (filters in place, or input-major through an offset table for a compact
  * input), and both outputs: written split (bias, scale, ReLU; the padding tiles and the
@@ -28,12 +28,23 @@ class WinogradTest {
         // partly past the map); 3·LANES tiles per row, whose halo E[w / 2] starts a lane block of padding tiles
         for (int[] c : new int[][] {{6, 10, 1}, {14, 14, 1}, {14, 14, 4}, {4, 2 * DirectConv.TILE, 1}, {8, 28, 1},
                 {8, 28, 3}, {4, 6 * L, 1}}) {
-            matchesNaiveConv(c[0], c[1], c[2], new int[] {0, 1, 2, 3, 4});
-            matchesNaiveConv(c[0], c[1], c[2], new int[] {1, 3, 4}); // a compact input: filters input-major, indexed
+            matchesNaiveConv(2, c[0], c[1], c[2], new int[] {0, 1, 2, 3, 4});
+            matchesNaiveConv(2, c[0], c[1], c[2], new int[] {1, 3, 4}); // a compact input: filters input-major, indexed
         }
     }
 
-    private static void matchesNaiveConv(int h, int w, int rowsPerPass, int[] live) {
+    @Test
+    void fourByFourMatchesNaiveConv() {
+        // the same cases for 4×4 output tiles: 2, 4 and 7 tiles per row folded (7 tile rows, the last pass past the
+        // map), 4·TILE / 4 = TILE tiles filling a kernel tile, 14 of 16 (56 wide), 3·LANES tiles with a padding block
+        for (int[] c : new int[][] {{8, 8, 1}, {12, 16, 3}, {28, 28, 1}, {28, 28, 4}, {4, 4 * DirectConv.TILE, 1},
+                {8, 56, 1}, {8, 56, 2}, {4, 12 * L, 1}}) {
+            matchesNaiveConv(4, c[0], c[1], c[2], new int[] {0, 1, 2, 3, 4});
+            matchesNaiveConv(4, c[0], c[1], c[2], new int[] {1, 3, 4});
+        }
+    }
+
+    private static void matchesNaiveConv(int tile, int h, int w, int rowsPerPass, int[] live) {
         Random rnd = new Random(h * 31 + w);
         int cin = 5;
         boolean compact = live.length < cin;
@@ -57,12 +68,12 @@ class WinogradTest {
         for (int p = 0; p < planes; p++)
             for (int i = 0; i < h; i++)
                 for (int j = 0; j < w; j++) src[p * srcPlane + srcOff + i * row + j] = img[(live[p] * h + i) * w + j];
-        Winograd.Split s = Winograd.Split.of(h, w, rowsPerPass);
+        Winograd.Split s = Winograd.Split.of(h, w, tile, rowsPerPass);
         float[] xs = new float[planes * s.plane()];
         // in two row ranges, as two members split a map
         Winograd.split(src, srcPlane, srcOff, row, s, xs, 0, planes, 0, h / 2 + 1);
         Winograd.split(src, srcPlane, srcOff, row, s, xs, 0, planes, h / 2 + 1, h);
-        float[] u = Winograd.filters(wt, cout, cin, compact);
+        float[] u = Winograd.filters(wt, cout, cin, tile, compact);
         int groups = (cout + ROWS - 1) / ROWS;
         int[] rows = new int[groups * ROWS];
         for (int g = 0; g < groups; g++)
@@ -74,7 +85,7 @@ class WinogradTest {
         }
         float[] v = new float[s.vFloats(planes)];
         float[] mm = new float[s.mFloats(groups)];
-        float[] q = new float[6 * L];
+        float[] q = new float[s.outFloats()];
         float[] mask = new float[s.rowTiles() + L];
         Arrays.fill(mask, 0, s.tiles(), 1f);
         float[] split = new float[cout * s.plane()];
@@ -86,10 +97,10 @@ class WinogradTest {
         float[] sumsRes = new float[ROWS * L];
         double[] expectSum = new double[cout];
         double[] expectResSum = new double[cout];
-        assertEquals(w / 2 <= L ? DirectConv.VECTORS : 1, s.fold(), "tile rows per kernel tile, " + h + "x" + w);
+        assertEquals(w / tile <= L ? DirectConv.VECTORS : 1, s.fold(), "tile rows per kernel tile, " + h + "x" + w);
         assertEquals(0, s.rowsPerPass() % s.fold(), "passes of whole kernel tiles, " + h + "x" + w);
         for (int pass = 0; pass < s.passes(); pass++) {
-            Winograd.input(xs, planes, s, pass, new float[16 * L], v);
+            Winograd.input(xs, planes, s, pass, new float[s.rowPassFloats()], v);
             Winograd.products(v, planes, s, u, cout * cin, rows, woff, groups, new int[ROWS], new int[planes], mm);
             for (int o = 0; o < cout; o++) {
                 int g = o / ROWS;
@@ -116,11 +127,11 @@ class WinogradTest {
                                     conv += (double) img[(c * h + ii) * w + jj] * wt[((o * cin + c) * 3 + kh) * 3 + kw];
                             }
                     double y = Math.max(0, (conv + bias[o]) * scale[o]);
-                    int at = s.rowAt(o, i) + (j % 2 == 0 ? s.half() + j / 2 : 1 + j / 2);
-                    assertEquals(y, split[at], 2e-5, "split output " + o + " at (" + i + ", " + j + "), " + h + "x" + w);
+                    int at = s.rowAt(o, i) + s.column(j % tile) + j / tile;
+                    assertEquals(y, split[at], 2e-5, "F(" + tile + ") split output " + o + " at (" + i + ", " + j + "), " + h + "x" + w);
                     int p = o * srcPlane + srcOff + i * row + j;
                     double z = Math.max(0, (conv + bias[o]) * scale[o] + before[p]);
-                    assertEquals(z, res[p], 2e-5, "residual output " + o + " at (" + i + ", " + j + "), " + h + "x" + w);
+                    assertEquals(z, res[p], 2e-5, "F(" + tile + ") residual output " + o + " at (" + i + ", " + j + "), " + h + "x" + w);
                     expectSum[o] += y;
                     expectResSum[o] += z;
                 }
@@ -129,10 +140,11 @@ class WinogradTest {
                     int p = o * srcPlane + srcOff + i * row + j;
                     assertEquals(before[p], res[p], "residual output " + o + " wrote past the map at (" + i + ", " + j + ")");
                 }
-                // the split output's halo E[w / 2] and its padding tiles: zero
+                // the split output's halo P_0[w / m] and its padding tiles: zero
                 for (int m = s.tiles(); m < s.rowTiles(); m++) {
-                    assertEquals(0f, split[s.rowAt(o, i) + s.half() + m], "E[" + m + "] of output " + o);
-                    assertEquals(0f, split[s.rowAt(o, i) + 1 + m], "O[" + m + "] of output " + o);
+                    for (int p = 0; p < tile; p++) {
+                        assertEquals(0f, split[s.rowAt(o, i) + s.column(p) + m], "P_" + p + "[" + m + "] of output " + o);
+                    }
                 }
             }
         }
@@ -151,7 +163,9 @@ class WinogradTest {
 
     @Test
     void oddMapsAreRejected() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Winograd.Split.of(7, 8));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Winograd.Split.of(7, 8, 2));
         assertTrue(e.getMessage().contains("7x8"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Winograd.Split.of(14, 14, 4));
+        assertTrue(e.getMessage().contains("14x14"), e.getMessage());
     }
 }
