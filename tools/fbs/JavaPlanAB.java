@@ -11,8 +11,11 @@ import java.util.Locale;
  * beside one shared copy of DJL and its native engine; rounds alternate the order (A B, then B A) and time CALLS calls
  * per side, and the per-round ratio of the medians is what to read. Both plans warm up first (C2 compiles each build's
  * kernels separately).
+ * Between timed calls (untimed), from the environment: FLUSH_MB=N writes over N MB (as `bench` has other models
+ * run between two calls of one plan: each call then starts with its buffers out of the caches), SPIN_MS=N keeps the
+ * calling thread busy for N ms, SLEEP_MS=N sleeps N ms.
  * Usage (each jar a built target/dynchan.jar):
- *   java --add-modules jdk.incubator.vector tools/fbs/JavaPlanAB.java A.jar B.jar DENSITY THREADS ROUNDS [CALLS [BATCH]]
+ *   [FLUSH_MB=64 | SPIN_MS=10 | SLEEP_MS=10] java --add-modules jdk.incubator.vector tools/fbs/JavaPlanAB.java A.jar B.jar DENSITY THREADS ROUNDS [CALLS [BATCH]]
  */
 public class JavaPlanAB {
     /** DJL and everything else from the first jar; the project's own classes never (each build brings its own). */
@@ -69,6 +72,8 @@ public class JavaPlanAB {
         for (int i = 0; i < Math.max(20, 300 / batch); i++) { // C2 compiles the kernels of both builds
             for (Side s : sides) close.invoke(s.run.invoke(s.plan, x));
         }
+        String flushMb = System.getenv("FLUSH_MB");
+        long[] flush = new long[flushMb == null ? 0 : Integer.parseInt(flushMb) << 17];
         double[] ratio = new double[rounds];
         double[][] med = new double[2][rounds];
         for (int r = 0; r < rounds; r++) {
@@ -76,6 +81,18 @@ public class JavaPlanAB {
                 int s = (k + r) % 2;
                 double[] t = new double[calls];
                 for (int i = 0; i < calls; i++) {
+                    for (int j = 0; j < flush.length; j += 8) flush[j] += i; // a write per 64-byte line
+                    if (System.getenv("SPIN_MS") != null) {
+                        long end = System.nanoTime() + Integer.parseInt(System.getenv("SPIN_MS")) * 1_000_000L;
+                        while (System.nanoTime() < end) { Thread.onSpinWait(); }
+                    }
+                    if (System.getenv("SLEEP_MS") != null) {
+                        try {
+                            Thread.sleep(Integer.parseInt(System.getenv("SLEEP_MS")));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
                     long t0 = System.nanoTime();
                     close.invoke(sides[s].run.invoke(sides[s].plan, x));
                     t[i] = (System.nanoTime() - t0) / 1e6;

@@ -1176,10 +1176,17 @@ public final class FbsJavaPlan implements Plan {
         return "FBS skip path in Java (reference FBS ResNet, " + team.size() + " thread(s)): " + gatedConvs
                 + " gated convs compute only their kept output channels from their inputs' live channels "
                 + "(direct conv on filters read in place, " + ROWS + " channels x " + TILE + " positions per tile, " + L
-                + " lanes" + (winoConvs[1] > 0 ? "; " + winoConvs[1] + " stride-1 3x3 convs as Winograd F(4x4, 3x3)" : "")
-                + (winoConvs[0] > 0 ? "; " + winoConvs[0] + " as Winograd F(2x2, 3x3)" : "")
+                + " lanes" + winogradNote()
                 + "); one sample splits each conv over the threads, a batch runs its samples in parallel"
                 + (stemOrt != null ? "; the stem on " + stemOrt.describe() : "");
+    }
+
+    /** Which convs run Winograd, for {@link #describe}: "; stride-1 3x3 convs: 6 as Winograd F(4x4, 3x3), 3 as …". */
+    private String winogradNote() {
+        List<String> parts = new ArrayList<>();
+        if (winoConvs[1] > 0) parts.add(winoConvs[1] + " as Winograd F(4x4, 3x3)");
+        if (winoConvs[0] > 0) parts.add(winoConvs[0] + " as Winograd F(2x2, 3x3)");
+        return parts.isEmpty() ? "" : "; stride-1 3x3 convs: " + String.join(", ", parts);
     }
 
     @Override
