@@ -376,41 +376,30 @@ public final class Winograd {
         d1.sub(d3).intoArray(v, vat + (12 + j) * vs);
     }
 
-    /**
-     * d·B of F(4×4) over one patch row: columns P_3[tj − 1] (at r), P_0[tj] .. P_3[tj], P_0[tj + 1], into u[at ..]
-     * (Bᵀ's rows: 4x0 − 5x2 + x4; −4(x1 + x2) + x3 + x4; 4(x1 − x2) − x3 + x4; ±2(x3 − x1) − x2 + x4; 4x1 − 5x3 + x5).
-     * Written out here and in {@link #colPass4}: vectors passed to a call C2 does not inline are boxed.
-     */
+    /** d·B of F(4×4) over one patch row: columns P_3[tj − 1] (at r), P_0[tj] … P_3[tj], P_0[tj + 1], into u[at ..]. */
     private static void rowPass4(float[] x, int r, int half, float[] u, int at) {
-        FloatVector x0 = FloatVector.fromArray(S, x, r);
-        FloatVector x1 = FloatVector.fromArray(S, x, r + half);
-        FloatVector x2 = FloatVector.fromArray(S, x, r + 2 * half);
-        FloatVector x3 = FloatVector.fromArray(S, x, r + 3 * half);
-        FloatVector x4 = FloatVector.fromArray(S, x, r + 1);
-        FloatVector x5 = FloatVector.fromArray(S, x, r + half + 1);
-        FloatVector four = FloatVector.broadcast(S, 4f);
-        FloatVector minusFour = FloatVector.broadcast(S, -4f);
-        FloatVector minusFive = FloatVector.broadcast(S, -5f);
-        FloatVector two = FloatVector.broadcast(S, 2f);
-        FloatVector minusTwo = FloatVector.broadcast(S, -2f);
-        FloatVector d31 = x3.sub(x1);
-        FloatVector d42 = x4.sub(x2);
-        x0.fma(four, x2.fma(minusFive, x4)).intoArray(u, at);
-        x1.add(x2).fma(minusFour, x3.add(x4)).intoArray(u, at + L);
-        x1.sub(x2).fma(four, x4.sub(x3)).intoArray(u, at + 2 * L);
-        d31.fma(two, d42).intoArray(u, at + 3 * L);
-        d31.fma(minusTwo, d42).intoArray(u, at + 4 * L);
-        x1.fma(four, x3.fma(minusFive, x5)).intoArray(u, at + 5 * L);
+        bt4(x, r, r + half, r + 2 * half, r + 3 * half, r + 1, r + half + 1, u, at, L);
     }
 
     /** Bᵀ of F(4×4) over the six row results of column j, into V[ξ = 6i + j] at {@code v[vat + ξ·vs]}. */
     private static void colPass4(float[] u, int j, float[] v, int vat, int vs) {
-        FloatVector x0 = FloatVector.fromArray(S, u, j * L);
-        FloatVector x1 = FloatVector.fromArray(S, u, 6 * L + j * L);
-        FloatVector x2 = FloatVector.fromArray(S, u, 12 * L + j * L);
-        FloatVector x3 = FloatVector.fromArray(S, u, 18 * L + j * L);
-        FloatVector x4 = FloatVector.fromArray(S, u, 24 * L + j * L);
-        FloatVector x5 = FloatVector.fromArray(S, u, 30 * L + j * L);
+        int c = j * L;
+        bt4(u, c, c + 6 * L, c + 12 * L, c + 18 * L, c + 24 * L, c + 30 * L, v, vat + j * vs, 6 * vs);
+    }
+
+    /**
+     * Bᵀ of F(4×4) on the six vectors at {@code in[i0]} … {@code in[i5]}, result k at {@code out[at + k·step]}
+     * (Bᵀ's rows: 4x0 − 5x2 + x4; −4(x1 + x2) + x3 + x4; 4(x1 − x2) − x3 + x4; ±2(x3 − x1) − x2 + x4;
+     * 4x1 − 5x3 + x5). Offsets in, vectors loaded here: a vector passed to a call C2 does not inline is boxed.
+     */
+    private static void bt4(float[] in, int i0, int i1, int i2, int i3, int i4, int i5, float[] out, int at,
+                            int step) {
+        FloatVector x0 = FloatVector.fromArray(S, in, i0);
+        FloatVector x1 = FloatVector.fromArray(S, in, i1);
+        FloatVector x2 = FloatVector.fromArray(S, in, i2);
+        FloatVector x3 = FloatVector.fromArray(S, in, i3);
+        FloatVector x4 = FloatVector.fromArray(S, in, i4);
+        FloatVector x5 = FloatVector.fromArray(S, in, i5);
         FloatVector four = FloatVector.broadcast(S, 4f);
         FloatVector minusFour = FloatVector.broadcast(S, -4f);
         FloatVector minusFive = FloatVector.broadcast(S, -5f);
@@ -418,14 +407,12 @@ public final class Winograd {
         FloatVector minusTwo = FloatVector.broadcast(S, -2f);
         FloatVector d31 = x3.sub(x1);
         FloatVector d42 = x4.sub(x2);
-        int at = vat + j * vs;
-        int step = 6 * vs;
-        x0.fma(four, x2.fma(minusFive, x4)).intoArray(v, at);
-        x1.add(x2).fma(minusFour, x3.add(x4)).intoArray(v, at + step);
-        x1.sub(x2).fma(four, x4.sub(x3)).intoArray(v, at + 2 * step);
-        d31.fma(two, d42).intoArray(v, at + 3 * step);
-        d31.fma(minusTwo, d42).intoArray(v, at + 4 * step);
-        x1.fma(four, x3.fma(minusFive, x5)).intoArray(v, at + 5 * step);
+        x0.fma(four, x2.fma(minusFive, x4)).intoArray(out, at);
+        x1.add(x2).fma(minusFour, x3.add(x4)).intoArray(out, at + step);
+        x1.sub(x2).fma(four, x4.sub(x3)).intoArray(out, at + 2 * step);
+        d31.fma(two, d42).intoArray(out, at + 3 * step);
+        d31.fma(minusTwo, d42).intoArray(out, at + 4 * step);
+        x1.fma(four, x3.fma(minusFive, x5)).intoArray(out, at + 5 * step);
     }
 
     /**
