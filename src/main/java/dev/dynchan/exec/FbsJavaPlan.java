@@ -284,8 +284,8 @@ public final class FbsJavaPlan implements Plan {
         /** Winograd: one pass's input transform and products, transform scratch, the kernel's tables. */
         final float[] wv;
         final float[] wm;
-        final float[] wout = new float[Winograd.Split.of(4, 4, 4).outFloats()];
-        final float[] wrowPass = new float[Winograd.Split.of(4, 4, 4).rowPassFloats()];
+        final float[] wout;
+        final float[] wrowPass;
         final int[] wrows;
         final int[] wbase = new int[ROWS];
         final int[] wxoff;
@@ -293,10 +293,14 @@ public final class FbsJavaPlan implements Plan {
         /** The team member this scratch belongs to (a sample a member runs alone is member 0 of 1 to the steps). */
         final int member;
 
-        Scratch(int member, int maxC, int maxPairs, int winoV, int winoM, int winoChannels) {
+        /** {@code wino}: the most floats of a Winograd conv's V, M, output and row-pass scratch, and input channels. */
+        Scratch(int member, int maxC, int maxPairs, int[] wino) {
             this.member = member;
-            wv = new float[winoV];
-            wm = new float[winoM];
+            wv = new float[wino[0]];
+            wm = new float[wino[1]];
+            wout = new float[wino[2]];
+            wrowPass = new float[wino[3]];
+            int winoChannels = wino[4];
             wxoff = new int[winoChannels];
             wrows = new int[roundUp(Math.max(maxC, 1), ROWS)];
             mean = new float[maxC];
@@ -538,20 +542,18 @@ public final class FbsJavaPlan implements Plan {
         team = new SpinTeam(t);
         scratch = new Scratch[t];
         buffers = new Buffers[t];
-        int winoV = 0;
-        int winoM = 0;
-        int winoChannels = 0;
+        int[] wino = new int[5]; // V, M, output and row-pass scratch floats, input channels
         for (Block b : blocks) {
             for (Unit u : new Unit[] {b.conv1(), b.conv2()}) {
                 if (u.split != null) {
-                    winoV = Math.max(winoV, u.split.vFloats(u.cin));
-                    winoM = Math.max(winoM, u.split.mFloats(ceilDiv(u.cout, ROWS)));
-                    winoChannels = Math.max(winoChannels, u.cin);
+                    int[] need = {u.split.vFloats(u.cin), u.split.mFloats(ceilDiv(u.cout, ROWS)), u.split.outFloats(),
+                            u.split.rowPassFloats(), u.cin};
+                    for (int f = 0; f < wino.length; f++) wino[f] = Math.max(wino[f], need[f]);
                 }
             }
         }
         for (int i = 0; i < t; i++) {
-            scratch[i] = new Scratch(i, maxC, maxPairs, winoV, winoM, winoChannels);
+            scratch[i] = new Scratch(i, maxC, maxPairs, wino);
             scratch[i].records = profile && i == 0;
             buffers[i] = new Buffers(this);
         }
