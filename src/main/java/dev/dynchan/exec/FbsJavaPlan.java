@@ -293,15 +293,13 @@ public final class FbsJavaPlan implements Plan {
         /** The team member this scratch belongs to (a sample a member runs alone is member 0 of 1 to the steps). */
         final int member;
 
-        /** {@code wino}: the most floats of a Winograd conv's V, M, output and row-pass scratch, and input channels. */
-        Scratch(int member, int maxC, int maxPairs, int[] wino) {
+        Scratch(int member, int maxC, int maxPairs, WinoScratch wino) {
             this.member = member;
-            wv = new float[wino[0]];
-            wm = new float[wino[1]];
-            wout = new float[wino[2]];
-            wrowPass = new float[wino[3]];
-            int winoChannels = wino[4];
-            wxoff = new int[winoChannels];
+            wv = new float[wino.v()];
+            wm = new float[wino.m()];
+            wout = new float[wino.out()];
+            wrowPass = new float[wino.rowPass()];
+            wxoff = new int[wino.channels()];
             wrows = new int[roundUp(Math.max(maxC, 1), ROWS)];
             mean = new float[maxC];
             winners = new float[maxC];
@@ -314,6 +312,18 @@ public final class FbsJavaPlan implements Plan {
             flags = new boolean[maxC];
             all = new int[maxC];
             for (int i = 0; i < maxC; i++) all[i] = i;
+        }
+    }
+
+    /** What a member's Winograd scratch must hold: V, M, output and row-pass floats, input channels. */
+    record WinoScratch(int v, int m, int out, int rowPass, int channels) {
+        static final WinoScratch NONE = new WinoScratch(0, 0, 0, 0, 0);
+
+        /** Enough for this and for conv {@code u} (a Winograd conv). */
+        WinoScratch and(Unit u) {
+            Winograd.Split s = u.split;
+            return new WinoScratch(Math.max(v, s.vFloats(u.cin)), Math.max(m, s.mFloats(ceilDiv(u.cout, ROWS))),
+                    Math.max(out, s.outFloats()), Math.max(rowPass, s.rowPassFloats()), Math.max(channels, u.cin));
         }
     }
 
@@ -542,14 +552,10 @@ public final class FbsJavaPlan implements Plan {
         team = new SpinTeam(t);
         scratch = new Scratch[t];
         buffers = new Buffers[t];
-        int[] wino = new int[5]; // V, M, output and row-pass scratch floats, input channels
+        WinoScratch wino = WinoScratch.NONE;
         for (Block b : blocks) {
             for (Unit u : new Unit[] {b.conv1(), b.conv2()}) {
-                if (u.split != null) {
-                    int[] need = {u.split.vFloats(u.cin), u.split.mFloats(ceilDiv(u.cout, ROWS)), u.split.outFloats(),
-                            u.split.rowPassFloats(), u.cin};
-                    for (int f = 0; f < wino.length; f++) wino[f] = Math.max(wino[f], need[f]);
-                }
+                if (u.split != null) wino = wino.and(u);
             }
         }
         for (int i = 0; i < t; i++) {
@@ -1142,7 +1148,6 @@ public final class FbsJavaPlan implements Plan {
         }
     }
 
-    /** Start ({@code end} 0) or end (1) of member {@code m}'s contiguous share of {@code n} items. */
     /**
      * The next pass for member {@code m} of {@code members} to run, or -1 when none is left: first from its own range
      * of the passes ({@link #share}), then from the others' in turn. Each member splits the rows of its own range
@@ -1165,6 +1170,7 @@ public final class FbsJavaPlan implements Plan {
         return Math.min(s.h(), s.m() * s.rowsPerPass() * share(m, members, s.passes(), end));
     }
 
+    /** Start ({@code end} 0) or end (1) of member {@code m}'s contiguous share of {@code n} items. */
     private static int share(int m, int members, int n, int end) {
         return (int) ((long) n * (m + end) / members);
     }

@@ -461,46 +461,37 @@ public final class Winograd {
         transform(mm, s, g, r, blk, bias, scale, q);
         int ti = s.tileRow(pass, blk);
         int tj = s.tileCol(blk);
-        if (s.m() == 2) {
+        int half = s.half();
+        if (s.m() == 2) { // Y00, Y01 | Y10, Y11: two rows of two phases
             int row0 = s.rowAt(plane, 2 * ti) + tj;
-            store2(q, tileMask, tj, relu, y, row0, row0 + s.row(), s.half(), sums, at);
-        } else {
-            int half = s.half();
-            for (int i = 0; i < 4; i++) store4(q, 4 * i * L, tileMask, tj, relu, y, s.rowAt(plane, 4 * ti + i) + tj,
-                    half, sums, at);
+            int row1 = row0 + s.row();
+            storeSplit(q, 0, tileMask, tj, relu, y, row0 + half, row0 + 1, row1 + half, row1 + 1, sums, at);
+        } else { // each row's four phases
+            for (int i = 0; i < 4; i++) {
+                int row = s.rowAt(plane, 4 * ti + i) + tj;
+                storeSplit(q, 4 * i * L, tileMask, tj, relu, y, row + half, row + 2 * half, row + 3 * half, row + 1,
+                        sums, at);
+            }
         }
     }
 
-    /** F(2×2)'s four outputs (q[0 .. 4·LANES)) masked, ReLU'd, stored split (rows at row0, row1) and summed. */
-    private static void store2(float[] q, float[] tileMask, int tj, boolean relu, float[] y, int row0, int row1,
-                               int half, float[] sums, int at) {
+    /**
+     * Four output vectors at q[qat ..] masked by the tile mask, ReLU'd when {@code relu}, stored at y[d0], y[d1],
+     * y[d2], y[d3] and added to sums[at ..].
+     */
+    private static void storeSplit(float[] q, int qat, float[] tileMask, int tj, boolean relu, float[] y, int d0,
+                                   int d1, int d2, int d3, float[] sums, int at) {
         FloatVector k = FloatVector.fromArray(S, tileMask, tj);
         FloatVector floor = relu ? FloatVector.zero(S) : FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        FloatVector y00 = FloatVector.fromArray(S, q, 0).mul(k).max(floor);
-        FloatVector y01 = FloatVector.fromArray(S, q, L).mul(k).max(floor);
-        FloatVector y10 = FloatVector.fromArray(S, q, 2 * L).mul(k).max(floor);
-        FloatVector y11 = FloatVector.fromArray(S, q, 3 * L).mul(k).max(floor);
-        y00.intoArray(y, row0 + half);
-        y01.intoArray(y, row0 + 1);
-        y10.intoArray(y, row1 + half);
-        y11.intoArray(y, row1 + 1);
-        FloatVector.fromArray(S, sums, at).add(y00).add(y01).add(y10).add(y11).intoArray(sums, at);
-    }
-
-    /** One F(4×4) output row (q[qat .. qat + 4·LANES), phases 0 .. 3) masked, ReLU'd, stored split at row and summed. */
-    private static void store4(float[] q, int qat, float[] tileMask, int tj, boolean relu, float[] y, int row,
-                               int half, float[] sums, int at) {
-        FloatVector k = FloatVector.fromArray(S, tileMask, tj);
-        FloatVector floor = relu ? FloatVector.zero(S) : FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        FloatVector p0 = FloatVector.fromArray(S, q, qat).mul(k).max(floor);
-        FloatVector p1 = FloatVector.fromArray(S, q, qat + L).mul(k).max(floor);
-        FloatVector p2 = FloatVector.fromArray(S, q, qat + 2 * L).mul(k).max(floor);
-        FloatVector p3 = FloatVector.fromArray(S, q, qat + 3 * L).mul(k).max(floor);
-        p0.intoArray(y, row + half);
-        p1.intoArray(y, row + 2 * half);
-        p2.intoArray(y, row + 3 * half);
-        p3.intoArray(y, row + 1);
-        FloatVector.fromArray(S, sums, at).add(p0).add(p1).add(p2).add(p3).intoArray(sums, at);
+        FloatVector v0 = FloatVector.fromArray(S, q, qat).mul(k).max(floor);
+        FloatVector v1 = FloatVector.fromArray(S, q, qat + L).mul(k).max(floor);
+        FloatVector v2 = FloatVector.fromArray(S, q, qat + 2 * L).mul(k).max(floor);
+        FloatVector v3 = FloatVector.fromArray(S, q, qat + 3 * L).mul(k).max(floor);
+        v0.intoArray(y, d0);
+        v1.intoArray(y, d1);
+        v2.intoArray(y, d2);
+        v3.intoArray(y, d3);
+        FloatVector.fromArray(S, sums, at).add(v0).add(v1).add(v2).add(v3).intoArray(sums, at);
     }
 
     /**
@@ -513,89 +504,52 @@ public final class Winograd {
                                       float[] x, int at, int xRow, float[] q, float[] sums, int sat) {
         int m = s.m();
         transform(mm, s, g, r, blk, bias, scale, q);
-        int ti = s.tileRow(pass, blk);
-        int tj = s.tileCol(blk);
-        int col = m * tj;
-        int row0 = at + m * ti * xRow + col;
-        if (m == 2) {
-            FloatVector acc = residualRow(q, 0, x, row0, col, s.w(), FloatVector.fromArray(S, sums, sat));
-            residualRow(q, 2 * L, x, row0 + xRow, col, s.w(), acc).intoArray(sums, sat);
-        } else {
-            for (int i = 0; i < 4; i++) {
-                for (int k = 0; k < 4 && col + k * L < s.w(); k++) {
-                    residualZip4(q, 4 * i * L, k, x, row0 + i * xRow + k * L, s.w() - col - k * L, sums, sat);
-                }
+        int col = m * s.tileCol(blk);
+        int row0 = at + m * s.tileRow(pass, blk) * xRow + col;
+        for (int i = 0; i < m; i++) {
+            for (int k = 0; k < m && col + k * L < s.w(); k++) {
+                residualZip(q, m * i * L, m, k, x, row0 + i * xRow + k * L, s.w() - col - k * L, sums, sat);
             }
         }
     }
 
     /**
-     * One F(2×2) output row's even and odd values ({@code q[at ..]}, {@code q[at + LANES ..]}) zipped into columns
-     * col .. col + 2·LANES at x[xat ..], with the residual and ReLU; {@code q[4·LANES ..]} is scratch for a vector
-     * partly past w.
+     * Output vector k (columns k·LANES ..) of an output row whose m phases lie at q[qat + p·LANES ..], added to
+     * x[xat ..] with ReLU (its first {@code n} lanes only where n < LANES: the row ends there), the stored values
+     * added to sums[sat ..]. {@code q[m²·LANES .. + 2·LANES)} is scratch for such a vector.
      */
-    private static FloatVector residualRow(float[] q, int at, float[] x, int xat, int col, int w, FloatVector sum) {
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector e = FloatVector.fromArray(S, q, at);
-        FloatVector o = FloatVector.fromArray(S, q, at + L);
-        FloatVector lo = e.rearrange(ZIP[0][0]).blend(o.rearrange(ZIP[0][0]), PHASE[0][1]);
-        FloatVector hi = e.rearrange(ZIP[0][1]).blend(o.rearrange(ZIP[0][1]), PHASE[0][1]);
-        FloatVector acc = sum;
-        if (col + L <= w) {
-            FloatVector v = lo.add(FloatVector.fromArray(S, x, xat)).max(zero);
-            v.intoArray(x, xat);
-            acc = acc.add(v);
+    private static void residualZip(float[] q, int qat, int m, int k, float[] x, int xat, int n, float[] sums,
+                                    int sat) {
+        FloatVector v;
+        if (m == 2) {
+            VectorShuffle<Float> z = ZIP[0][k];
+            v = FloatVector.fromArray(S, q, qat).rearrange(z)
+                    .blend(FloatVector.fromArray(S, q, qat + L).rearrange(z), PHASE[0][1]);
         } else {
-            acc = acc.add(partial(lo, x, xat, w - col, q, 4 * L));
+            VectorShuffle<Float> z = ZIP[1][k];
+            VectorMask<Float>[] ph = PHASE[1];
+            v = FloatVector.fromArray(S, q, qat).rearrange(z)
+                    .blend(FloatVector.fromArray(S, q, qat + L).rearrange(z), ph[1])
+                    .blend(FloatVector.fromArray(S, q, qat + 2 * L).rearrange(z), ph[2])
+                    .blend(FloatVector.fromArray(S, q, qat + 3 * L).rearrange(z), ph[3]);
         }
-        if (col + 2 * L <= w) {
-            FloatVector v = hi.add(FloatVector.fromArray(S, x, xat + L)).max(zero);
-            v.intoArray(x, xat + L);
-            acc = acc.add(v);
-        } else if (col + L < w) {
-            acc = acc.add(partial(hi, x, xat + L, w - col - L, q, 4 * L));
-        }
-        return acc;
-    }
-
-    /**
-     * Output vector k (columns k·LANES ..) of an F(4×4) output row whose four phases lie at q[qat + p·LANES ..],
-     * added to x[xat ..] with ReLU (its first {@code n} lanes only where n < LANES: the row ends there), the stored
-     * values added to sums[sat ..].
-     */
-    private static void residualZip4(float[] q, int qat, int k, float[] x, int xat, int n, float[] sums, int sat) {
-        VectorShuffle<Float> z = ZIP[1][k];
-        VectorMask<Float>[] ph = PHASE[1];
-        FloatVector p0 = FloatVector.fromArray(S, q, qat);
-        FloatVector p1 = FloatVector.fromArray(S, q, qat + L);
-        FloatVector p2 = FloatVector.fromArray(S, q, qat + 2 * L);
-        FloatVector p3 = FloatVector.fromArray(S, q, qat + 3 * L);
-        FloatVector v = p0.rearrange(z).blend(p1.rearrange(z), ph[1]).blend(p2.rearrange(z), ph[2])
-                .blend(p3.rearrange(z), ph[3]);
-        FloatVector acc = FloatVector.fromArray(S, sums, sat);
+        FloatVector stored;
         if (n >= L) {
-            FloatVector o = v.add(FloatVector.fromArray(S, x, xat)).max(FloatVector.zero(S));
-            o.intoArray(x, xat);
-            acc.add(o).intoArray(sums, sat);
+            stored = v.add(FloatVector.fromArray(S, x, xat)).max(FloatVector.zero(S));
+            stored.intoArray(x, xat);
         } else {
-            acc.add(partial(v, x, xat, n, q, 16 * L)).intoArray(sums, sat);
+            int spare = m * m * L;
+            v.intoArray(q, spare);
+            java.util.Arrays.fill(q, spare + L, spare + 2 * L, 0f);
+            for (int i = 0; i < n; i++) {
+                float sum = q[spare + i] + x[xat + i];
+                sum = sum > 0f ? sum : 0f;
+                x[xat + i] = sum;
+                q[spare + L + i] = sum;
+            }
+            stored = FloatVector.fromArray(S, q, spare + L);
         }
-    }
-
-    /**
-     * The first {@code n} (< LANES) lanes of {@code v} added to x[at ..] with ReLU; the stored values as a vector
-     * (zero past n). {@code q[spare .. spare + 2·LANES)} is scratch.
-     */
-    private static FloatVector partial(FloatVector v, float[] x, int at, int n, float[] q, int spare) {
-        v.intoArray(q, spare);
-        java.util.Arrays.fill(q, spare + L, spare + 2 * L, 0f);
-        for (int i = 0; i < n; i++) {
-            float s = q[spare + i] + x[at + i];
-            s = s > 0f ? s : 0f;
-            x[at + i] = s;
-            q[spare + L + i] = s;
-        }
-        return FloatVector.fromArray(S, q, spare + L);
+        FloatVector.fromArray(S, sums, sat).add(stored).intoArray(sums, sat);
     }
 
     /**
@@ -652,7 +606,9 @@ public final class Winograd {
     /**
      * F(4×4)'s Aᵀ over one column: M[i][j] at {@code m[at + i·step]} (i = 0 .. 5) into t[k][j] at
      * {@code q[to + 6k·LANES]} (k = 0 .. 3; Aᵀ's rows: m0 + s1 + s2, d1 + 2d2, s1 + 4s2, d1 + 8d2 + m5 with
-     * s1, d1 = m1 ± m2 and s2, d2 = m3 ± m4).
+     * s1, d1 = m1 ± m2 and s2, d2 = m3 ± m4). {@link #at4Row} is the same Aᵀ with the bias and scale: one method for
+     * both, with a flag for those, made the 56×56 output transform 0.40–0.43 ms against 0.33–0.35
+     * ({@code tools/fbs/WinogradParts.java 4 56 64 32 7}).
      */
     private static void at4Column(float[] m, int at, int step, float[] q, int to) {
         FloatVector m0 = FloatVector.fromArray(S, m, at);
